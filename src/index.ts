@@ -1,0 +1,33 @@
+// Public surface of http-client-pool.
+export { Pool, type Client } from './pool/pool.js';
+export { Response } from './response.js';
+export {
+  HttpClientPoolError,
+  InvalidArgumentError,
+  ConnectError,
+  ConnectTimeoutError,
+  TLSError,
+  TLSTimeoutError,
+  HeadersTimeoutError,
+  RequestTimeoutError,
+  AbortError,
+  SocketError,
+  ParseError,
+  UpgradeError,
+  ResponseTooLargeError,
+  PoolClosedError,
+  PoolDestroyedError,
+  ParserUnavailableError,
+  type Phase,
+  type ErrorContext,
+} from './errors.js';
+export {
+  defaults,
+  type PoolOptions,
+  type RequestOptions,
+  type RequestInit,
+  type Body,
+  type Headers,
+  type HeaderValue,
+  type TLSOptions,
+} from './options.js';

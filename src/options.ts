@@ -1,0 +1,155 @@
+// Pool options: types, defaults and validation. Every timer is documented by
+// the phase it covers; 0 turns a timer off.
+import type { ConnectionOptions } from 'node:tls';
+import { InvalidArgumentError } from './errors.js';
+
+/** Header values as callers give them. `undefined` entries are skipped. */
+export type HeaderValue = string | number | readonly string[] | undefined;
+export type Headers = Readonly<Record<string, HeaderValue>>;
+
+/** TLS settings passed through to `tls.connect` (`ca`, `cert`, `key`, `servername`, ...). */
+export type TLSOptions = Omit<ConnectionOptions, 'socket' | 'host' | 'port' | 'path' | 'session'>;
+
+export interface PoolOptions {
+  /** Origin plus an optional base path, e.g. `https://api.internal:8443/v1`. Default `''`: every call gives an absolute URL. */
+  baseURL?: string;
+  /** Sockets per origin. Default 8. Each socket carries one request at a time. */
+  size?: number;
+  /** TCP connect only: from `connect()` to the socket's `connect` event. Default 10 000 ms. */
+  dialTimeout?: number;
+  /** TLS handshake only: from TCP connected to `secureConnect`. Default 10 000 ms. */
+  tlsTimeout?: number;
+  /**
+   * From the request fully written to the socket to the end of the response head
+   * (1xx interim responses do not stop it). Does not cover the body. Default 30 000 ms.
+   */
+  responseHeaderTimeout?: number;
+  /**
+   * The whole request: queue wait, dial, TLS, write, head and body. Default 0 (off).
+   * A per-request `timeout` overrides it.
+   */
+  requestTimeout?: number;
+  /**
+   * How long a keep-alive socket may sit idle before it is closed; the slot re-dials
+   * on its next request. Lowered to the server's `Keep-Alive: timeout=N` hint minus
+   * 1 s. Default 60 000 ms.
+   */
+  idleConnTimeout?: number;
+  /** Skip TLS certificate and host name verification. For tests only. Default false. */
+  insecureSkipVerify?: boolean;
+  /** Extra options for `tls.connect`: `ca`, `cert`, `key`, `servername`, ... */
+  tls?: TLSOptions;
+  /** Most bytes of response head (status line and header fields). Default 16 384. */
+  maxHeaderSize?: number;
+  /** Most bytes of response body; beyond it the request fails and its socket is dropped. Default Infinity. */
+  maxResponseSize?: number;
+  /** Headers sent with every request; a per-request header of the same name replaces it. */
+  headers?: Headers;
+  /** Connect to this unix socket instead of the origin's host and port. */
+  socketPath?: string;
+}
+
+/** Options of one call. */
+export interface RequestOptions {
+  headers?: Headers;
+  signal?: AbortSignal;
+  /** Whole-request timeout in ms for this call; overrides `requestTimeout`. 0 turns it off. */
+  timeout?: number;
+}
+
+/** A request body: plain objects and arrays are sent as JSON; strings and bytes as they are. */
+export type Body = string | Buffer | Uint8Array | Record<string, unknown> | readonly unknown[];
+
+export interface RequestInit extends RequestOptions {
+  method: string;
+  /** Path relative to `baseURL`, or an absolute `http(s)://` URL. */
+  path: string;
+  body?: Body | null;
+}
+
+export const defaults = {
+  baseURL: '',
+  size: 8,
+  dialTimeout: 10_000,
+  tlsTimeout: 10_000,
+  responseHeaderTimeout: 30_000,
+  requestTimeout: 0,
+  idleConnTimeout: 60_000,
+  insecureSkipVerify: false,
+  maxHeaderSize: 16_384,
+  maxResponseSize: Infinity,
+} as const;
+
+/** Options after defaults and validation. */
+export interface Config {
+  readonly baseURL: string;
+  readonly size: number;
+  readonly dialTimeout: number;
+  readonly tlsTimeout: number;
+  readonly responseHeaderTimeout: number;
+  readonly requestTimeout: number;
+  readonly idleConnTimeout: number;
+  readonly insecureSkipVerify: boolean;
+  readonly tls: TLSOptions;
+  readonly maxHeaderSize: number;
+  readonly maxResponseSize: number;
+  readonly headers: Headers;
+  readonly socketPath: string | undefined;
+}
+
+export function resolveOptions(options: PoolOptions | undefined): Config {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new InvalidArgumentError('options must be an object');
+  }
+  const o = options ?? {};
+  if (o.baseURL !== undefined && typeof o.baseURL !== 'string') {
+    throw new InvalidArgumentError('baseURL must be a string');
+  }
+  if (o.insecureSkipVerify !== undefined && typeof o.insecureSkipVerify !== 'boolean') {
+    throw new InvalidArgumentError('insecureSkipVerify must be a boolean');
+  }
+  if (o.tls !== undefined && (o.tls === null || typeof o.tls !== 'object')) {
+    throw new InvalidArgumentError('tls must be an object');
+  }
+  if (o.headers !== undefined && (o.headers === null || typeof o.headers !== 'object')) {
+    throw new InvalidArgumentError('headers must be an object');
+  }
+  if (o.socketPath !== undefined && (typeof o.socketPath !== 'string' || o.socketPath === '')) {
+    throw new InvalidArgumentError('socketPath must be a non-empty string');
+  }
+  return Object.freeze({
+    baseURL: o.baseURL ?? defaults.baseURL,
+    size: integer('size', o.size, defaults.size, 1),
+    dialTimeout: timeout('dialTimeout', o.dialTimeout, defaults.dialTimeout),
+    tlsTimeout: timeout('tlsTimeout', o.tlsTimeout, defaults.tlsTimeout),
+    responseHeaderTimeout: timeout('responseHeaderTimeout', o.responseHeaderTimeout, defaults.responseHeaderTimeout),
+    requestTimeout: timeout('requestTimeout', o.requestTimeout, defaults.requestTimeout),
+    idleConnTimeout: timeout('idleConnTimeout', o.idleConnTimeout, defaults.idleConnTimeout),
+    insecureSkipVerify: o.insecureSkipVerify ?? defaults.insecureSkipVerify,
+    tls: o.tls ?? {},
+    maxHeaderSize: integer('maxHeaderSize', o.maxHeaderSize, defaults.maxHeaderSize, 1),
+    maxResponseSize:
+      o.maxResponseSize === Infinity
+        ? Infinity
+        : integer('maxResponseSize', o.maxResponseSize, defaults.maxResponseSize, 0),
+    headers: o.headers ?? {},
+    socketPath: o.socketPath,
+  });
+}
+
+/** Milliseconds, 0 = off. Timers beyond 2^31-1 ms cannot be armed by Node, so they are refused. */
+export function timeout(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 2_147_483_647) {
+    throw new InvalidArgumentError(`${name} must be a number of milliseconds from 0 to 2147483647, got ${String(value)}`);
+  }
+  return value;
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,229 @@
+// Bytes in, one HTTP/1.1 response out. Wraps one llhttp instance for the life of a
+// connection and knows nothing of sockets: `feed()` takes chunks as they arrive,
+// `eof()` reports the end of the stream, and after each call the result is read from
+// `response` / `error` / `trailing`. Nothing is settled from inside llhttp callbacks,
+// so the caller may re-initialise or close the parser as soon as a call returns.
+import { HTTPParser, type NativeParser, type NativeParseError } from './binding.js';
+import { ParseError, ResponseTooLargeError, UpgradeError, type HttpClientPoolError } from '../errors.js';
+import { Response } from '../response.js';
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/** A declared Content-Length up to this size is read into one buffer allocated up front. */
+const PREALLOCATE_LIMIT = 64 * 1024 * 1024;
+
+/** Return values of llhttp's on-headers-complete: parse a body, or treat the message as bodiless. */
+const WITH_BODY = 0;
+const NO_BODY = 1;
+
+export class ResponseParser {
+  /** The completed response of the current exchange, once there is one. */
+  response: Response | null = null;
+  /** Why the current exchange failed, once it has. */
+  error: HttpClientPoolError | null = null;
+  /** Bytes followed the completed response: the stream can no longer be trusted. */
+  trailing = false;
+  /** The server allows the socket to be reused after this response. */
+  keepAlive = false;
+  /** The server's `Keep-Alive: timeout=N` hint in ms, or -1. */
+  keepAliveHint = -1;
+  /** Any byte of the current exchange's response was seen. */
+  started = false;
+  /** Called once when the final (non-1xx) response head is complete. */
+  onHead: () => void = noop;
+
+  private readonly native: NativeParser;
+  private readonly resource = {};
+  private readonly maxHeaderSize: number;
+  private readonly maxResponseSize: number;
+  private bodiless = false;
+
+  // State of the message being parsed.
+  private fields: string[] = [];
+  private statusCode = 0;
+  private statusMessage = '';
+  private httpVersion = '1.1';
+  private rawHeaders: string[] | null = null;
+  private interim = false;
+  private contentLength = -1;
+  private received = 0;
+  private body: Buffer | null = null;
+  private chunks: Buffer[] | null = null;
+
+  constructor(maxHeaderSize: number, maxResponseSize: number) {
+    this.maxHeaderSize = maxHeaderSize;
+    this.maxResponseSize = maxResponseSize;
+    const p = new HTTPParser();
+    p[HTTPParser.kOnMessageBegin] = this.messageBegin.bind(this);
+    p[HTTPParser.kOnHeaders] = this.headerBatch.bind(this);
+    p[HTTPParser.kOnHeadersComplete] = this.headersComplete.bind(this);
+    p[HTTPParser.kOnBody] = this.bodyChunk.bind(this);
+    p[HTTPParser.kOnMessageComplete] = this.messageComplete.bind(this);
+    this.native = p;
+  }
+
+  /** The final response head of the current exchange has been parsed. */
+  get headComplete(): boolean {
+    return this.rawHeaders !== null;
+  }
+
+  /** Prepares for the response to one request. `bodiless`: the request was HEAD. */
+  start(bodiless: boolean): void {
+    this.native.initialize(HTTPParser.RESPONSE, this.resource, this.maxHeaderSize, HTTPParser.kLenientNone);
+    this.bodiless = bodiless;
+    this.response = null;
+    this.error = null;
+    this.trailing = false;
+    this.keepAlive = false;
+    this.keepAliveHint = -1;
+    this.started = false;
+    this.resetMessage();
+  }
+
+  feed(chunk: Buffer): void {
+    this.started = true;
+    const r = this.native.execute(chunk);
+    if (typeof r !== 'number') {
+      if (this.response !== null) this.trailing = true;
+      else if (this.error === null) this.error = parseError(r);
+    } else if (this.response !== null && r < chunk.length) {
+      this.trailing = true;
+    }
+  }
+
+  /**
+   * The stream ended. Completes a close-delimited body; returns true when a whole
+   * response is now available. Otherwise the response was cut short.
+   */
+  eof(): boolean {
+    if (this.response === null && this.error === null) {
+      const r = this.native.finish();
+      if (r !== undefined && this.started && this.response === null) this.error = parseError(r);
+    }
+    return this.response !== null;
+  }
+
+  /** Frees the native parser. Never call from inside `feed()`. */
+  close(): void {
+    this.native.close();
+  }
+
+  private resetMessage(): void {
+    if (this.fields.length !== 0) this.fields = [];
+    this.rawHeaders = null;
+    this.interim = false;
+    this.contentLength = -1;
+    this.received = 0;
+    this.body = null;
+    this.chunks = null;
+  }
+
+  private messageBegin(): void {
+    // A second message after the one we asked for: not ours to read.
+    if (this.response !== null || this.error !== null) this.trailing = true;
+  }
+
+  private headerBatch(fields: string[]): void {
+    // llhttp flushes fields in batches past 32 of them; after the head, batches are trailers.
+    for (let i = 0; i < fields.length; i++) this.fields.push(fields[i]!);
+  }
+
+  private headersComplete(
+    versionMajor: number,
+    versionMinor: number,
+    headers: string[] | undefined,
+    _method: unknown,
+    _url: unknown,
+    statusCode: number,
+    statusMessage: string,
+    upgrade: boolean,
+    shouldKeepAlive: boolean,
+  ): number {
+    if (this.response !== null || this.error !== null) return NO_BODY;
+    const raw = headers ?? this.fields;
+    if (headers === undefined) this.fields = [];
+    if (upgrade || statusCode === 101) {
+      this.error = new UpgradeError({ phase: 'headers' });
+      return NO_BODY;
+    }
+    if (statusCode < 200) {
+      // 100 Continue, 103 Early Hints, ...: skip; the final response follows.
+      this.interim = true;
+      return NO_BODY;
+    }
+    this.statusCode = statusCode;
+    this.statusMessage = statusMessage;
+    this.httpVersion = versionMajor === 1 && versionMinor === 1 ? '1.1' : `${versionMajor}.${versionMinor}`;
+    this.rawHeaders = raw;
+    this.keepAlive = shouldKeepAlive;
+    this.scanHeaders(raw);
+    this.onHead();
+    if (this.contentLength > this.maxResponseSize) {
+      this.error = new ResponseTooLargeError(this.maxResponseSize, {});
+      return NO_BODY;
+    }
+    return this.bodiless ? NO_BODY : WITH_BODY;
+  }
+
+  /** Picks out the two fields the client itself acts on. llhttp has already validated them. */
+  private scanHeaders(raw: string[]): void {
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === 14 && name.toLowerCase() === 'content-length') {
+        this.contentLength = Number(raw[i + 1]);
+      } else if (name.length === 10 && name.toLowerCase() === 'keep-alive') {
+        const m = /(?:^|[\s,;])timeout\s*=\s*(\d+)/i.exec(raw[i + 1]!);
+        if (m !== null) this.keepAliveHint = Number(m[1]) * 1000;
+      }
+    }
+  }
+
+  private bodyChunk(chunk: Buffer): void {
+    if (this.error !== null || this.response !== null) return;
+    const offset = this.received;
+    this.received += chunk.length;
+    if (this.received > this.maxResponseSize) {
+      this.error = new ResponseTooLargeError(this.maxResponseSize, {});
+      this.body = null;
+      this.chunks = null;
+      return;
+    }
+    if (this.body !== null) {
+      chunk.copy(this.body, offset);
+    } else if (this.chunks !== null) {
+      this.chunks.push(chunk);
+    } else if (chunk.length === this.contentLength) {
+      this.body = chunk; // the whole body in one chunk: no copy
+    } else if (this.contentLength > 0 && this.contentLength <= PREALLOCATE_LIMIT) {
+      this.body = Buffer.allocUnsafe(this.contentLength);
+      chunk.copy(this.body, 0);
+    } else {
+      this.chunks = [chunk];
+    }
+  }
+
+  private messageComplete(): void {
+    if (this.response !== null || this.error !== null) return;
+    if (this.interim) {
+      this.resetMessage();
+      return;
+    }
+    if (this.rawHeaders === null) return;
+    let body: Buffer;
+    if (this.body !== null) body = this.body;
+    else if (this.chunks === null) body = EMPTY_BODY;
+    else if (this.chunks.length === 1) body = this.chunks[0]!;
+    else body = Buffer.concat(this.chunks, this.received);
+    const trailers = this.fields.length !== 0 ? this.fields : null;
+    this.response = new Response(this.statusCode, this.statusMessage, this.httpVersion, this.rawHeaders, trailers, body);
+    this.fields = [];
+    this.body = null;
+    this.chunks = null;
+  }
+}
+
+function parseError(err: NativeParseError): ParseError {
+  return new ParseError(err.code ?? 'HPE_UNKNOWN', err.reason ?? err.message, {});
+}
+
+function noop(): void {}

@@ -1,0 +1,145 @@
+// The N socket slots of one origin, their round-robin choice and their wait queue.
+// A request goes to the next free slot in round-robin order; when none is free it
+// waits in FIFO order and takes the first slot that frees.
+import { Connection, State, type Exchange, type SlotOwner } from '../conn/connection.js';
+import { makeTLSOptions, SessionCache, type Endpoint } from '../conn/dial.js';
+import type { HttpClientPoolError } from '../errors.js';
+import type { Config } from '../options.js';
+import { RequestEncoder } from '../parser/request.js';
+import { RoundRobin } from './choose.js';
+import { Queue } from './queue.js';
+import type { PendingRequest, RequestOwner } from './request.js';
+import type { Target } from './target.js';
+
+export class OriginPool implements SlotOwner, RequestOwner {
+  readonly config: Config;
+  readonly endpoint: Endpoint;
+  readonly sessions = new SessionCache();
+  readonly encoder: RequestEncoder;
+  readonly origin: string;
+  readonly conns: Connection[] = [];
+  readonly queue = new Queue<PendingRequest>();
+
+  private readonly rr = new RoundRobin();
+  /** Requests started and not yet settled. */
+  private active = 0;
+  private closing = false;
+  private onDrained: (() => void) | null = null;
+  private readyWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+
+  constructor(target: Target, config: Config) {
+    this.config = config;
+    this.origin = target.origin;
+    this.endpoint = {
+      origin: target.origin,
+      hostname: target.hostname,
+      port: target.port,
+      socketPath: config.socketPath,
+      tls: target.secure ? makeTLSOptions(target.hostname, config.tls, config.insecureSkipVerify) : null,
+    };
+    this.encoder = new RequestEncoder(target.hostHeader, config.headers);
+    for (let i = 0; i < config.size; i++) this.conns.push(new Connection(i, this));
+    // Dial every slot up front, so traffic spreads from the first request on.
+    for (const c of this.conns) c.connect();
+  }
+
+  /** Sends `req` on the next free slot, or queues it. */
+  enqueue(req: PendingRequest): void {
+    this.active++;
+    req.start(this);
+    if (!req.settled) this.route(req);
+  }
+
+  /** Resolves when every slot has a connected socket; dials the slots that have none. */
+  ready(): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    for (const c of this.conns) c.connect();
+    if (this.allConnected()) return Promise.resolve();
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Refuses nothing itself (the Pool does), lets every started request settle, then closes the sockets. */
+  close(): Promise<void> {
+    this.closing = true;
+    return new Promise((resolve) => {
+      this.onDrained = resolve;
+      this.maybeDrained();
+    });
+  }
+
+  /** Fails every queued and in-flight request with `err` and closes the sockets at once. */
+  destroy(err: HttpClientPoolError): void {
+    this.closing = true;
+    for (let req = this.queue.shift(); req !== null; req = this.queue.shift()) req.fail(err);
+    for (const c of this.conns) c.destroy(err);
+    this.rejectReady(err);
+    this.maybeDrained();
+  }
+
+  // ---- RequestOwner
+
+  unqueue(req: PendingRequest): void {
+    this.queue.remove(req);
+  }
+
+  settled(_req: PendingRequest): void {
+    this.active--;
+    if (this.closing) this.maybeDrained();
+  }
+
+  // ---- SlotOwner
+
+  released(conn: Connection): void {
+    if (!conn.free) return;
+    const next = this.queue.shift();
+    if (next !== null) conn.dispatch(next);
+  }
+
+  connected(_conn: Connection): void {
+    if (this.readyWaiters.length !== 0 && this.allConnected()) {
+      const waiters = this.readyWaiters;
+      this.readyWaiters = [];
+      for (const w of waiters) w.resolve();
+    }
+  }
+
+  dialFailed(conn: Connection, ex: Exchange | null, err: HttpClientPoolError): void {
+    this.rejectReady(err);
+    if (ex !== null) {
+      const req = ex as PendingRequest;
+      // Nothing was sent, so any method may move to another slot; give up once every slot failed it.
+      if (++req.dialFailures >= this.conns.length || this.closing) req.fail(err);
+      else this.route(req, true);
+    }
+    this.released(conn);
+  }
+
+  // ----
+
+  private route(req: PendingRequest, first = false): void {
+    const i = this.rr.pick(this.conns);
+    if (i >= 0) this.conns[i]!.dispatch(req);
+    else if (first) this.queue.unshift(req);
+    else this.queue.push(req);
+  }
+
+  private allConnected(): boolean {
+    for (const c of this.conns) if (c.state !== State.Idle && c.state !== State.Busy) return false;
+    return true;
+  }
+
+  private rejectReady(err: Error): void {
+    const waiters = this.readyWaiters;
+    if (waiters.length === 0) return;
+    this.readyWaiters = [];
+    for (const w of waiters) w.reject(err);
+  }
+
+  private maybeDrained(): void {
+    if (this.active !== 0 || this.onDrained === null) return;
+    for (const c of this.conns) c.destroy(null);
+    const done = this.onDrained;
+    this.onDrained = null;
+    done();
+  }
+}
