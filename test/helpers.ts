@@ -1,0 +1,121 @@
+// Loopback servers for the tests, and cleanup that runs after each test.
+// Tests compile to build/, one level below the root like test/, so `../dist` resolves
+// the same way from the sources and from the compiled files.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { Pool, type PoolOptions } from '../dist/index.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Reads a file of test/fixtures. */
+export function fixture(name: string): Buffer {
+  return fs.readFileSync(path.join(root, 'test', 'fixtures', name));
+}
+
+const cleanups: (() => unknown)[] = [];
+
+/** Runs `fn` after the current test, last registered first. */
+export function defer(fn: () => unknown): void {
+  cleanups.push(fn);
+}
+
+/** Register in each test file: `afterEach(cleanup)`. */
+export async function cleanup(): Promise<void> {
+  while (cleanups.length !== 0) await cleanups.pop()!();
+}
+
+/** Listens on 127.0.0.1 on a free port; closes the server (and drops its sockets) after the test. */
+export async function listen<S extends net.Server>(server: S): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  // TLS servers report their TCP sockets through 'connection' too.
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  defer(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** A node:http server; returns its origin. */
+export async function httpServer(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer({ keepAliveTimeout: 60_000 }, handler);
+  const port = await listen(server);
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+/** A node:https server with the CA-signed "localhost" certificate. */
+export async function httpsServer(
+  handler: http.RequestListener,
+  options: https.ServerOptions = {},
+): Promise<{ server: https.Server; port: number }> {
+  const server = https.createServer({ key: fixture('server-key.pem'), cert: fixture('server.pem'), keepAliveTimeout: 60_000, ...options }, handler);
+  const port = await listen(server);
+  return { server, port };
+}
+
+/**
+ * A raw TCP server: `onRequest(socket, head)` runs for every complete request head
+ * read on a connection (bodies of test requests are small and sent with the head).
+ */
+export async function rawServer(onRequest: (socket: net.Socket, head: string, index: number) => void): Promise<{ server: net.Server; url: string; port: number }> {
+  const server = net.createServer((socket) => {
+    let buffered = '';
+    let index = 0;
+    socket.on('error', () => {});
+    socket.on('data', (d) => {
+      buffered += d.toString('latin1');
+      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+        const head = buffered.slice(0, end + 4);
+        const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+        const len = m === null ? 0 : Number(m[1]);
+        if (buffered.length < end + 4 + len) break;
+        buffered = buffered.slice(end + 4 + len);
+        onRequest(socket, head, index++);
+      }
+    });
+  });
+  const port = await listen(server);
+  return { server, url: `http://127.0.0.1:${port}`, port };
+}
+
+/** A pool that is destroyed after the test. */
+export function pool(options: PoolOptions): Pool {
+  const p = new Pool(options);
+  defer(() => p.destroy());
+  return p;
+}
+
+/** Awaits a rejection and checks its class and code; returns the error. */
+export async function rejects<E extends Error>(promise: Promise<unknown>, cls: abstract new (...args: never[]) => E, code?: string): Promise<E> {
+  let value: unknown;
+  try {
+    value = await promise;
+  } catch (err) {
+    expect(err).to.be.instanceOf(cls);
+    if (code !== undefined) expect((err as { code?: string }).code).to.equal(code);
+    return err as E;
+  }
+  throw new Error(`expected a rejection with ${cls.name}, got a resolution: ${String(value)}`);
+}
+
+/** Resolves at the next emission of `event`. */
+export function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string): Promise<T> {
+  return new Promise((resolve) => emitter.once(event, (v: T) => resolve(v)));
+}
+
+/** A response with Content-Length. */
+export function reply(body = 'ok', extra = '', status = '200 OK'): string {
+  return `HTTP/1.1 ${status}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+}
