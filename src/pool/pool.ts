@@ -3,7 +3,7 @@
 // is written.
 import { AbortError, HttpClientPoolError, InvalidArgumentError, PoolClosedError, PoolDestroyedError } from '../errors.js';
 import { resolveOptions, timeout, type Body, type Config, type Headers, type PoolOptions, type RequestInit, type RequestOptions } from '../options.js';
-import { isIdempotent, validateMethod } from '../parser/request.js';
+import { isIdempotent, RequestEncoder, validateMethod } from '../parser/request.js';
 import type { Response } from '../response.js';
 import { OriginPool } from './origin.js';
 import { PendingRequest } from './request.js';
@@ -31,6 +31,8 @@ export class Pool implements Client {
     this.config = resolveOptions(options);
     this.base = this.config.baseURL === '' ? null : parseURL(this.config.baseURL, true).target;
     this.main = this.base === null ? null : this.originFor(this.base);
+    // With no baseURL no encoder exists yet; refuse bad default headers now, not at first use.
+    if (this.main === null) new RequestEncoder('', this.config.headers);
   }
 
   /** Resolves when every socket of every origin known so far is connected; rejects with the first dial error. */
