@@ -1,6 +1,7 @@
 // Public surface of http-client-pool.
 export { Pool, type Client } from './pool/pool.js';
 export { Response } from './response.js';
+export type { PoolStats, OriginStats, SocketStats, SocketState } from './pool/stats.js';
 export {
   HttpClientPoolError,
   InvalidArgumentError,

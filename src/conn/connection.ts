@@ -79,6 +79,18 @@ export class Connection implements Timed {
   current: Exchange | null = null;
   /** Responses completed on the current socket. */
   served = 0;
+  // Counters over the slot's life, for stats(): cheap field increments only.
+  /** Responses completed on any of the slot's sockets. */
+  requests = 0;
+  /** Dials started. */
+  dials = 0;
+  /** Requests failed by this slot (dial, socket, parse and header-timeout errors). */
+  errors = 0;
+  /** Bytes read and written by sockets already closed; add the live socket's own counts. */
+  bytesInClosed = 0;
+  bytesOutClosed = 0;
+  /** `Date.now()` when the current socket became usable; 0 without one. */
+  connectedAt = 0;
   deadline = 0;
   clockIndex = -1;
 
@@ -115,6 +127,7 @@ export class Connection implements Timed {
     if (this.state !== State.Dead) return;
     const socket = connectTCP(this.owner.endpoint);
     this.state = State.Connecting;
+    this.dials++;
     this.secure = false;
     this.socketError = null;
     this.listen(socket);
@@ -219,6 +232,7 @@ export class Connection implements Timed {
   private established(): void {
     this.state = State.Idle;
     this.served = 0;
+    this.connectedAt = Date.now();
     this.clearTimer();
     this.owner.connected(this);
     const ex = this.current;
@@ -314,6 +328,7 @@ export class Connection implements Timed {
     this.current = null;
     ex.conn = null;
     this.served++;
+    this.requests++;
     const idleMs = this.keepAliveFor(ex, socketEnded);
     if (idleMs >= 0) {
       this.state = State.Idle;
@@ -349,6 +364,7 @@ export class Connection implements Timed {
     this.current = null;
     this.teardown();
     if (ex === null) return;
+    this.errors++;
     ex.conn = null;
     if (maybeRetry && !started && !ex.retried && ex.reused && (ex.retryable || !ex.written)) {
       ex.retried = true;
@@ -360,6 +376,7 @@ export class Connection implements Timed {
   }
 
   private failDial(err: HttpClientPoolError): void {
+    this.errors++;
     const ex = this.current;
     this.current = null;
     this.teardown();
@@ -377,12 +394,15 @@ export class Connection implements Timed {
     const s = this.socket;
     if (s !== null) {
       this.socket = null;
+      this.bytesInClosed += s.bytesRead;
+      this.bytesOutClosed += s.bytesWritten;
       this.unlisten(s);
       s.on('error', noop); // late errors of a socket we gave up on are not news
       s.destroy();
     }
     if (this.state !== State.Closed) this.state = State.Dead;
     this.served = 0;
+    this.connectedAt = 0;
     this.writesPending = 0;
   }
 
@@ -424,13 +444,9 @@ export class Connection implements Timed {
     }
   }
 
-  /** Remote address of the current socket, for tests and stats. */
-  get remotePort(): number | undefined {
-    return this.socket?.remotePort;
-  }
-
-  get localPort(): number | undefined {
-    return this.socket?.localPort;
+  /** The live socket, for stats; never to be written to or listened on from outside. */
+  get liveSocket(): net.Socket | null {
+    return this.socket;
   }
 }
 

@@ -9,6 +9,7 @@ import { RequestEncoder } from '../parser/request.js';
 import { RoundRobin } from './choose.js';
 import { Queue } from './queue.js';
 import type { PendingRequest, RequestOwner } from './request.js';
+import { socketStats, type OriginStats } from './stats.js';
 import type { Target } from './target.js';
 
 export class OriginPool implements SlotOwner, RequestOwner {
@@ -74,6 +75,10 @@ export class OriginPool implements SlotOwner, RequestOwner {
     for (const c of this.conns) c.destroy(err);
     this.rejectReady(err);
     this.maybeDrained();
+  }
+
+  stats(now: number): OriginStats {
+    return { origin: this.origin, queued: this.queue.length, sockets: this.conns.map((c) => socketStats(c, now)) };
   }
 
   // ---- RequestOwner

@@ -7,6 +7,7 @@ import { isIdempotent, RequestEncoder, validateMethod } from '../parser/request.
 import type { Response } from '../response.js';
 import { OriginPool } from './origin.js';
 import { PendingRequest } from './request.js';
+import { poolStats, type PoolStats } from './stats.js';
 import { isAbsoluteURL, joinPath, parseURL, type Target } from './target.js';
 
 /** The interface every backend of this library implements. */
@@ -15,6 +16,7 @@ export interface Client {
   get(path: string, options?: RequestOptions): Promise<Response>;
   post(path: string, body?: Body | null, options?: RequestOptions): Promise<Response>;
   request(init: RequestInit): Promise<Response>;
+  stats(): PoolStats;
   close(): Promise<void>;
   destroy(err?: Error): void;
 }
@@ -55,6 +57,12 @@ export class Pool implements Client {
       return Promise.reject(new InvalidArgumentError('request() takes an object with method and path'));
     }
     return this.send(init.method, init.path, init, init.body);
+  }
+
+  /** Per-socket counters and totals of every origin; cheap enough to call every second. */
+  stats(): PoolStats {
+    const now = Date.now();
+    return poolStats(Array.from(this.origins.values(), (o) => o.stats(now)));
   }
 
   /**

@@ -1,0 +1,95 @@
+// Point-in-time view of a pool's sockets, built from counters the slots keep
+// anyway: reading it costs one small object per socket and touches no socket.
+import { type Connection, State } from '../conn/connection.js';
+
+export type SocketState = 'dead' | 'connecting' | 'idle' | 'busy' | 'closed';
+
+export interface SocketStats {
+  /** Slot index within its origin, as in errors' `socketId`. */
+  id: number;
+  state: SocketState;
+  localAddress: string | null;
+  localPort: number | null;
+  remoteAddress: string | null;
+  remotePort: number | null;
+  /** Responses completed over the slot's life (all its sockets). */
+  requests: number;
+  /** 1 while a request is on the slot (dialing for it, or in flight). */
+  inFlight: number;
+  /** Bytes read and written, as Node counts them on the slot's sockets. */
+  bytesIn: number;
+  bytesOut: number;
+  /** Dials after the first one. */
+  reconnects: number;
+  /** Requests this slot failed (dial, socket, parse and header-timeout errors). */
+  errors: number;
+  /** Milliseconds since the current socket connected; 0 without one. */
+  ageMs: number;
+}
+
+export interface OriginStats {
+  origin: string;
+  /** Requests waiting for a free socket. */
+  queued: number;
+  sockets: SocketStats[];
+}
+
+export interface PoolStats {
+  origins: OriginStats[];
+  totals: {
+    sockets: number;
+    connected: number;
+    requests: number;
+    inFlight: number;
+    queued: number;
+    bytesIn: number;
+    bytesOut: number;
+    reconnects: number;
+    errors: number;
+  };
+}
+
+const STATE_NAMES: Record<State, SocketState> = {
+  [State.Dead]: 'dead',
+  [State.Connecting]: 'connecting',
+  [State.Idle]: 'idle',
+  [State.Busy]: 'busy',
+  [State.Closed]: 'closed',
+};
+
+export function socketStats(c: Connection, now: number): SocketStats {
+  const s = c.liveSocket;
+  return {
+    id: c.id,
+    state: STATE_NAMES[c.state],
+    localAddress: s?.localAddress ?? null,
+    localPort: s?.localPort ?? null,
+    remoteAddress: s?.remoteAddress ?? null,
+    remotePort: s?.remotePort ?? null,
+    requests: c.requests,
+    inFlight: c.current === null ? 0 : 1,
+    bytesIn: c.bytesInClosed + (s?.bytesRead ?? 0),
+    bytesOut: c.bytesOutClosed + (s?.bytesWritten ?? 0),
+    reconnects: Math.max(0, c.dials - 1),
+    errors: c.errors,
+    ageMs: c.connectedAt === 0 ? 0 : now - c.connectedAt,
+  };
+}
+
+export function poolStats(origins: OriginStats[]): PoolStats {
+  const totals = { sockets: 0, connected: 0, requests: 0, inFlight: 0, queued: 0, bytesIn: 0, bytesOut: 0, reconnects: 0, errors: 0 };
+  for (const o of origins) {
+    totals.queued += o.queued;
+    for (const s of o.sockets) {
+      totals.sockets++;
+      if (s.state === 'idle' || s.state === 'busy') totals.connected++;
+      totals.requests += s.requests;
+      totals.inFlight += s.inFlight;
+      totals.bytesIn += s.bytesIn;
+      totals.bytesOut += s.bytesOut;
+      totals.reconnects += s.reconnects;
+      totals.errors += s.errors;
+    }
+  }
+  return { origins, totals };
+}
