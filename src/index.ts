@@ -1,5 +1,7 @@
 // Public surface of http-client-pool.
-export { Pool, type Client } from './pool/pool.js';
+export { Pool } from './pool/pool.js';
+export { NodePool } from './node/pool.js';
+export type { Client } from './pool/client.js';
 export { Response } from './response.js';
 export type { PoolStats, OriginStats, SocketStats, SocketState } from './pool/stats.js';
 export {

@@ -47,6 +47,11 @@ export interface PoolOptions {
   headers?: Headers;
   /** Connect to this unix socket instead of the origin's host and port. */
   socketPath?: string;
+  /**
+   * Sockets per slot. `NodePool`: each of its `size` agents may open this many (default 1).
+   * `Pool`: 1 by construction (each slot is one socket); other values are refused.
+   */
+  maxConnsPerHost?: number;
 }
 
 /** Options of one call. */
@@ -78,6 +83,7 @@ export const defaults = {
   insecureSkipVerify: false,
   maxHeaderSize: 16_384,
   maxResponseSize: Infinity,
+  maxConnsPerHost: 1,
 } as const;
 
 /** Options after defaults and validation. */
@@ -95,6 +101,7 @@ export interface Config {
   readonly maxResponseSize: number;
   readonly headers: Headers;
   readonly socketPath: string | undefined;
+  readonly maxConnsPerHost: number;
 }
 
 export function resolveOptions(options: PoolOptions | undefined): Config {
@@ -134,6 +141,7 @@ export function resolveOptions(options: PoolOptions | undefined): Config {
         : integer('maxResponseSize', o.maxResponseSize, defaults.maxResponseSize, 0),
     headers: o.headers ?? {},
     socketPath: o.socketPath,
+    maxConnsPerHost: integer('maxConnsPerHost', o.maxConnsPerHost, defaults.maxConnsPerHost, 1),
   });
 }
 

@@ -344,12 +344,7 @@ export class Connection implements Timed {
   private keepAliveFor(ex: Exchange, socketEnded: boolean): number {
     const p = this.parser;
     if (socketEnded || !p.keepAlive || p.trailing || ex.closeAfter || this.writesPending !== 0) return -1;
-    const configured = this.owner.config.idleConnTimeout;
-    if (p.keepAliveHint < 0) return configured;
-    // Close a second before the server says it will, so we never write to a socket it is closing.
-    const hinted = p.keepAliveHint - 1000;
-    if (hinted <= 0) return -1;
-    return configured === 0 ? hinted : Math.min(configured, hinted);
+    return idleTime(this.owner.config.idleConnTimeout, p.keepAliveHint);
   }
 
   /**
@@ -448,6 +443,18 @@ export class Connection implements Timed {
   get liveSocket(): net.Socket | null {
     return this.socket;
   }
+}
+
+/**
+ * How long a kept-alive socket may idle: `idleConnTimeout`, lowered to the server's
+ * `Keep-Alive: timeout` hint minus a second so that we never write to a socket the
+ * server is closing. 0: no idle timer; -1: close it now.
+ */
+export function idleTime(configured: number, hintMs: number): number {
+  if (hintMs < 0) return configured;
+  const hinted = hintMs - 1000;
+  if (hinted <= 0) return -1;
+  return configured === 0 ? hinted : Math.min(configured, hinted);
 }
 
 function noop(): void {}

@@ -50,6 +50,16 @@ export function startTLS(socket: net.Socket, ep: Endpoint, cache: SessionCache):
 }
 
 /**
+ * Starts TLS at once over a socket that may still be connecting (node:http agents
+ * need the socket synchronously), offering the origin's last session ticket.
+ */
+export function startTLSNow(socket: net.Socket, ep: Endpoint, cache: SessionCache): tls.TLSSocket {
+  const secure = tls.connect({ ...ep.tls, socket, session: cache.session ?? undefined });
+  secure.on('session', (s: Buffer) => cache.store(s));
+  return secure;
+}
+
+/**
  * How long after the first handshake other sockets wait for its session ticket.
  * TLS 1.3 tickets arrive just after the handshake; a server that sends none must
  * not hold the other sockets back for long.

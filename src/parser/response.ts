@@ -172,8 +172,7 @@ export class ResponseParser {
       if (name.length === 14 && name.toLowerCase() === 'content-length') {
         this.contentLength = Number(raw[i + 1]);
       } else if (name.length === 10 && name.toLowerCase() === 'keep-alive') {
-        const m = /(?:^|[\s,;])timeout\s*=\s*(\d+)/i.exec(raw[i + 1]!);
-        if (m !== null) this.keepAliveHint = Number(m[1]) * 1000;
+        this.keepAliveHint = keepAliveTimeout(raw[i + 1]!);
       }
     }
   }
@@ -220,6 +219,12 @@ export class ResponseParser {
     this.body = null;
     this.chunks = null;
   }
+}
+
+/** The `timeout=N` of a `Keep-Alive` header value, in ms; -1 when absent. */
+export function keepAliveTimeout(value: string): number {
+  const m = /(?:^|[\s,;])timeout\s*=\s*(\d+)/i.exec(value);
+  return m === null ? -1 : Number(m[1]) * 1000;
 }
 
 function parseError(err: NativeParseError): ParseError {

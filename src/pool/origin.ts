@@ -4,15 +4,18 @@
 import { Connection, State, type Exchange, type SlotOwner } from '../conn/connection.js';
 import { makeTLSOptions, SessionCache, type Endpoint } from '../conn/dial.js';
 import type { HttpClientPoolError } from '../errors.js';
-import type { Config } from '../options.js';
-import { RequestEncoder } from '../parser/request.js';
+import type { Body, Config } from '../options.js';
+import { isIdempotent, RequestEncoder } from '../parser/request.js';
+import type { Response } from '../response.js';
+import type { Call } from './call.js';
+import { abortedAtCall, type Origin } from './client.js';
 import { RoundRobin } from './choose.js';
 import { Queue } from './queue.js';
-import type { PendingRequest, RequestOwner } from './request.js';
+import { PendingRequest, type RequestOwner } from './request.js';
 import { socketStats, type OriginStats } from './stats.js';
 import type { Target } from './target.js';
 
-export class OriginPool implements SlotOwner, RequestOwner {
+export class OriginPool implements Origin, SlotOwner, RequestOwner {
   readonly config: Config;
   readonly endpoint: Endpoint;
   readonly sessions = new SessionCache();
@@ -44,11 +47,14 @@ export class OriginPool implements SlotOwner, RequestOwner {
     for (const c of this.conns) c.connect();
   }
 
-  /** Sends `req` on the next free slot, or queues it. */
-  enqueue(req: PendingRequest): void {
+  send(method: string, call: Call, body: Body | null | undefined): Promise<Response> {
+    const req = new PendingRequest(method === 'HEAD', isIdempotent(method), call.signal, call.timeoutMs);
+    this.encoder.encode(req, method, call.path, call.headers, body);
+    if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
     this.active++;
     req.start(this);
     if (!req.settled) this.route(req);
+    return req.promise;
   }
 
   /** Resolves when every slot has a connected socket; dials the slots that have none. */

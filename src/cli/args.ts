@@ -1,0 +1,127 @@
+// Command-line arguments of the load tool: parsed and checked here, so a bad one
+// exits with code 2 and a one-line message before anything connects.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n requests | -d duration] [--size N]
+                        [-m method] [-H 'name: value']... [--body text|@file] [--timeout ms]
+                        [--insecure] [--backend raw|node] [--json]
+
+  url            target; without it an embedded server on a free loopback port is started
+  -c N           requests in flight at once (default 16)
+  -n N           stop after N requests
+  -d DURATION    stop after this long: 10s, 500ms, 2m (default 10s unless -n is given)
+  --size N       sockets per origin (default 8)
+  -m METHOD      request method (default GET, or POST with --body)
+  -H 'k: v'      request header, repeatable
+  --body X       request body: text, or @path to read a file
+  --timeout MS   whole-request timeout per request (default 0: none)
+  --insecure     do not verify TLS certificates
+  --backend B    raw (default: raw sockets) or node (node:http agents)
+  --json         print the report as one JSON object on stdout`;
+
+export interface Args {
+  url: string | null;
+  concurrency: number;
+  requests: number | null;
+  durationMs: number | null;
+  size: number;
+  method: string;
+  headers: Record<string, string[]>;
+  body: Buffer | null;
+  timeout: number;
+  insecure: boolean;
+  backend: 'raw' | 'node';
+  json: boolean;
+  help: boolean;
+}
+
+/** A bad command line: the tool prints the message and the usage, and exits with 2. */
+export class UsageError extends Error {}
+
+export function parse(argv: string[]): Args {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        c: { type: 'string', short: 'c' },
+        n: { type: 'string', short: 'n' },
+        d: { type: 'string', short: 'd' },
+        size: { type: 'string' },
+        m: { type: 'string', short: 'm' },
+        H: { type: 'string', short: 'H', multiple: true },
+        body: { type: 'string' },
+        timeout: { type: 'string' },
+        insecure: { type: 'boolean' },
+        backend: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values: v, positionals } = parsed;
+  if (positionals.length > 1) throw new UsageError(`expected at most one URL, got ${positionals.length} arguments`);
+  const url = positionals[0] ?? null;
+  if (url !== null && !/^https?:\/\//i.test(url)) throw new UsageError(`url must start with http:// or https://, got ${url}`);
+  if (v.n !== undefined && v.d !== undefined) throw new UsageError('give -n or -d, not both');
+  const requests = v.n === undefined ? null : int('-n', v.n, 1);
+  const durationMs = v.d !== undefined ? duration(v.d) : requests === null ? 10_000 : null;
+  const body = v.body === undefined ? null : v.body.startsWith('@') ? readBody(v.body.slice(1)) : Buffer.from(v.body);
+  const method = (v.m ?? (body === null ? 'GET' : 'POST')).toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) throw new UsageError(`invalid method: ${v.m}`);
+  const backend = v.backend ?? 'raw';
+  if (backend !== 'raw' && backend !== 'node') throw new UsageError(`--backend must be raw or node, got ${backend}`);
+  return {
+    url,
+    concurrency: v.c === undefined ? 16 : int('-c', v.c, 1),
+    requests,
+    durationMs,
+    size: v.size === undefined ? 8 : int('--size', v.size, 1),
+    method,
+    headers: headers(v.H ?? []),
+    body,
+    timeout: v.timeout === undefined ? 0 : int('--timeout', v.timeout, 0),
+    insecure: v.insecure ?? false,
+    backend,
+    json: v.json ?? false,
+    help: v.help ?? false,
+  };
+}
+
+function int(flag: string, s: string, min: number): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got ${s}`);
+  return n;
+}
+
+function duration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s);
+  if (m === null) throw new UsageError(`-d must be a duration like 10s, 500ms or 2m, got ${s}`);
+  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  if (ms <= 0) throw new UsageError(`-d must be positive, got ${s}`);
+  return ms;
+}
+
+function headers(lines: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const line of lines) {
+    const i = line.indexOf(':');
+    if (i <= 0) throw new UsageError(`-H must be 'name: value', got ${JSON.stringify(line)}`);
+    const name = line.slice(0, i).trim();
+    (out[name] ??= []).push(line.slice(i + 1).trim());
+  }
+  return out;
+}
+
+function readBody(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new UsageError(`--body @${path}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,105 @@
+// The sockets of one NodePool slot: an http(s).Agent whose connections are opened
+// by our own dial code, so the dial and TLS timers cover exactly their phase, the
+// origin's TLS session is shared across slots, and idle sockets follow the same
+// keep-alive rule as the raw pool.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type * as net from 'node:net';
+import { connectTCP, startTLSNow, type Endpoint, type SessionCache } from '../conn/dial.js';
+import { arm, disarm, type Timed } from '../conn/timers.js';
+import { ConnectTimeoutError, TLSTimeoutError } from '../errors.js';
+import type { Config } from '../options.js';
+
+export type SocketPhase = 'dial' | 'tls' | 'open';
+
+/** What the slot knows of one of its sockets; also that socket's dial / TLS / idle deadline. */
+export class SocketInfo implements Timed {
+  phase: SocketPhase = 'dial';
+  /** Requests this socket started (the second and later ones are on a reused socket). */
+  uses = 0;
+  /** The last response's `Keep-Alive: timeout` hint in ms, or -1. */
+  hint = -1;
+  readonly openedAt = Date.now();
+  deadline = 0;
+  clockIndex = -1;
+  private timer: 'dial' | 'tls' | 'idle' | null = null;
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly config: Config,
+  ) {}
+
+  set(timer: 'dial' | 'tls' | 'idle' | null, ms: number): void {
+    this.timer = timer;
+    if (timer === null) disarm(this);
+    else arm(this, ms);
+  }
+
+  expire(): void {
+    const t = this.timer;
+    this.timer = null;
+    if (t === 'dial') this.socket.destroy(new ConnectTimeoutError(this.config.dialTimeout, {}));
+    else if (t === 'tls') this.socket.destroy(new TLSTimeoutError(this.config.tlsTimeout, {}));
+    else if (t === 'idle') this.socket.destroy();
+  }
+}
+
+export interface SlotSockets {
+  readonly endpoint: Endpoint;
+  readonly config: Config;
+  readonly sessions: SessionCache;
+  /** Every live socket of the slot, with its state. */
+  readonly sockets: Map<net.Socket, SocketInfo>;
+  dials: number;
+  bytesInClosed: number;
+  bytesOutClosed: number;
+}
+
+/** Opens a socket for `slot`'s agent: TCP, then TLS over it when the origin is https. */
+function open(slot: SlotSockets): net.Socket {
+  const { endpoint, config } = slot;
+  slot.dials++;
+  const tcp = connectTCP(endpoint);
+  const socket = endpoint.tls === null ? tcp : startTLSNow(tcp, endpoint, slot.sessions);
+  const info = new SocketInfo(socket, config);
+  slot.sockets.set(socket, info);
+  info.set('dial', config.dialTimeout);
+  tcp.once('connect', () => {
+    if (endpoint.tls === null) {
+      info.phase = 'open';
+      info.set(null, 0);
+    } else {
+      info.phase = 'tls';
+      info.set('tls', config.tlsTimeout);
+    }
+  });
+  if (endpoint.tls !== null) {
+    socket.once('secureConnect', () => {
+      info.phase = 'open';
+      info.set(null, 0);
+    });
+  }
+  socket.once('close', () => {
+    info.set(null, 0);
+    slot.sockets.delete(socket);
+    slot.bytesInClosed += socket.bytesRead;
+    slot.bytesOutClosed += socket.bytesWritten;
+  });
+  return socket;
+}
+
+export function createAgent(slot: SlotSockets, maxSockets: number): http.Agent {
+  const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' as const };
+  if (slot.endpoint.tls === null) {
+    return new (class extends http.Agent {
+      override createConnection(): net.Socket {
+        return open(slot);
+      }
+    })(options);
+  }
+  return new (class extends https.Agent {
+    override createConnection(): net.Socket {
+      return open(slot);
+    }
+  })(options);
+}

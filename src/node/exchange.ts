@@ -1,0 +1,269 @@
+// One call sent through node:http: its request, its timers (whole request and
+// response head; dial, TLS and idle belong to the socket), cancellation, and the
+// mapping of node's errors onto this library's classes.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type * as net from 'node:net';
+import { arm, disarm, type Timed } from '../conn/timers.js';
+import {
+  AbortError,
+  ConnectError,
+  HeadersTimeoutError,
+  HttpClientPoolError,
+  ParseError,
+  RequestTimeoutError,
+  ResponseTooLargeError,
+  SocketError,
+  TLSError,
+  UpgradeError,
+  type Phase,
+} from '../errors.js';
+import type { Queued } from '../pool/queue.js';
+import { Response } from '../response.js';
+import { keepAliveTimeout } from '../parser/response.js';
+import type { SocketInfo } from './agent.js';
+
+/** What an exchange needs of its slot. */
+export interface NodeSlot {
+  readonly id: number;
+  requests: number;
+  errors: number;
+  readonly agent: http.Agent;
+  info(socket: net.Socket): SocketInfo | undefined;
+}
+
+/** What an exchange reports to its origin. */
+export interface ExchangeOwner {
+  readonly origin: string;
+  readonly secure: boolean;
+  readonly requestOptions: http.RequestOptions;
+  readonly responseHeaderTimeout: number;
+  readonly maxResponseSize: number;
+  unqueue(ex: NodeExchange): void;
+  /** The exchange left its slot (done, failed, or to be moved). */
+  released(slot: NodeSlot): void;
+  /** Its socket could not be opened; nothing was sent. */
+  dialFailed(ex: NodeExchange, err: HttpClientPoolError): void;
+  settled(ex: NodeExchange): void;
+}
+
+/** The response-head deadline of an exchange (the exchange itself holds the whole-request one). */
+class HeadTimer implements Timed {
+  deadline = 0;
+  clockIndex = -1;
+  constructor(private readonly ex: NodeExchange) {}
+  expire(): void {
+    this.ex.abortRequest(new HeadersTimeoutError(this.ex.owner.responseHeaderTimeout, {}));
+  }
+}
+
+export class NodeExchange implements Queued<NodeExchange>, Timed {
+  prev: NodeExchange | null = null;
+  next: NodeExchange | null = null;
+  queued = false;
+  deadline = 0;
+  clockIndex = -1;
+
+  slot: NodeSlot | null = null;
+  dialFailures = 0;
+  readonly promise: Promise<Response>;
+
+  private resolve!: (res: Response) => void;
+  private reject!: (err: Error) => void;
+  private settledFlag = false;
+  private retried = false;
+  private req: http.ClientRequest | null = null;
+  private socket: net.Socket | null = null;
+  private written = false;
+  private gotResponse = false;
+  private readonly headTimer = new HeadTimer(this);
+
+  constructor(
+    readonly owner: ExchangeOwner,
+    private readonly method: string,
+    private readonly path: string,
+    private readonly headers: Record<string, string | string[]>,
+    private readonly body: Buffer | string | null,
+    private readonly retryable: boolean,
+    private readonly signal: AbortSignal | null,
+    private readonly timeoutMs: number,
+  ) {
+    this.promise = new Promise<Response>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  get settled(): boolean {
+    return this.settledFlag;
+  }
+
+  /** Starts the whole-request timer and listens to the signal. */
+  start(): void {
+    arm(this, this.timeoutMs);
+    this.signal?.addEventListener('abort', this);
+  }
+
+  /** Sends the request through `slot`'s agent. */
+  dispatch(slot: NodeSlot): void {
+    this.slot = slot;
+    this.written = false;
+    this.gotResponse = false;
+    const options: http.RequestOptions = { ...this.owner.requestOptions, agent: slot.agent, method: this.method, path: this.path, headers: this.headers };
+    const req = (this.owner.secure ? https.request : http.request)(options);
+    this.req = req;
+    req.on('socket', (socket: net.Socket) => {
+      this.socket = socket;
+      const info = slot.info(socket);
+      if (info !== undefined) {
+        info.uses++;
+        info.set(null, 0); // no longer idle
+      }
+    });
+    req.on('finish', () => {
+      this.written = true;
+      if (!this.gotResponse) arm(this.headTimer, this.owner.responseHeaderTimeout);
+    });
+    req.on('response', (res: http.IncomingMessage) => this.onResponse(req, res));
+    req.on('upgrade', (_res: http.IncomingMessage, socket: net.Socket) => {
+      socket.destroy();
+      this.fail(new UpgradeError({ phase: 'headers' }));
+    });
+    req.on('error', (err: Error) => this.onError(req, err));
+    req.end(this.body ?? undefined);
+  }
+
+  /** The whole-request deadline passed. */
+  expire(): void {
+    this.cancel(new RequestTimeoutError(this.timeoutMs, {}));
+  }
+
+  /** The signal fired. */
+  handleEvent(): void {
+    this.cancel(new AbortError({ cause: this.signal?.reason }));
+  }
+
+  /** Fails the exchange with `err` and destroys its request (and so its socket). */
+  abortRequest(err: HttpClientPoolError): void {
+    const req = this.req;
+    this.fail(this.decorate(err));
+    req?.destroy();
+  }
+
+  fail(err: HttpClientPoolError): void {
+    if (this.settledFlag) return;
+    this.decorate(err);
+    const slot = this.slot;
+    this.settle();
+    if (slot !== null && !(err instanceof AbortError || err instanceof RequestTimeoutError)) slot.errors++;
+    this.reject(err);
+  }
+
+  private cancel(err: HttpClientPoolError): void {
+    if (this.settledFlag) return;
+    if (this.slot === null) {
+      err.phase = 'queue';
+      this.owner.unqueue(this);
+      this.fail(err);
+    } else {
+      err.phase = this.phase();
+      this.abortRequest(err);
+    }
+  }
+
+  private onResponse(req: http.ClientRequest, res: http.IncomingMessage): void {
+    this.gotResponse = true;
+    disarm(this.headTimer);
+    if (this.settledFlag) return void res.resume();
+    const info = this.socket === null ? undefined : this.slot?.info(this.socket);
+    if (info !== undefined) {
+      const ka = res.headers['keep-alive'];
+      info.hint = typeof ka === 'string' ? keepAliveTimeout(ka) : -1;
+    }
+    const max = this.owner.maxResponseSize;
+    const declared = Number(res.headers['content-length']);
+    if (declared > max) return this.abortRequest(new ResponseTooLargeError(max, {}));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) this.abortRequest(new ResponseTooLargeError(max, {}));
+      else chunks.push(chunk);
+    });
+    res.on('end', () => {
+      if (!res.complete) return; // 'aborted' / 'error' reports it
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      const response = new Response(res.statusCode!, res.statusMessage ?? '', res.httpVersion, res.rawHeaders, res.rawTrailers, body);
+      const slot = this.slot;
+      if (!this.settle()) return;
+      if (slot !== null) slot.requests++;
+      this.resolve(response);
+    });
+    res.on('error', (err: Error) => this.onError(req, err));
+    res.on('aborted', () => this.fail(new SocketError('the connection closed before the response was complete', { phase: 'body' })));
+  }
+
+  private onError(req: http.ClientRequest, err: Error): void {
+    if (this.settledFlag || req !== this.req) return;
+    disarm(this.headTimer);
+    if (err instanceof HttpClientPoolError) return this.fail(err);
+    const info = this.socket === null ? undefined : this.slot?.info(this.socket);
+    const ctx = { cause: err };
+    if (info !== undefined && info.phase === 'dial') {
+      return this.moveOrFail(new ConnectError(`connect failed: ${err.message}`, ctx));
+    }
+    if (info !== undefined && info.phase === 'tls') {
+      return this.moveOrFail(new TLSError(`TLS handshake failed: ${err.message}`, ctx));
+    }
+    const code = (err as { code?: string }).code ?? '';
+    if (code.startsWith('HPE_')) {
+      return this.fail(new ParseError(code, (err as { reason?: string }).reason ?? err.message, { ...ctx, phase: this.gotResponse ? 'body' : 'headers' }));
+    }
+    // Reset or EOF before any response byte on a reused socket: resend once if safe.
+    const reused = info === undefined ? req.reusedSocket : info.uses > 1;
+    if (!this.gotResponse && !this.retried && reused && (this.retryable || !this.written)) {
+      this.retried = true;
+      const slot = this.slot!;
+      this.dispatch(slot);
+      return;
+    }
+    this.fail(new SocketError(`the connection failed before the response was complete: ${err.message}`, { ...ctx, phase: this.gotResponse ? 'body' : 'headers' }));
+  }
+
+  /** A dial failure: nothing was sent, so the origin may move the exchange to another slot. */
+  private moveOrFail(err: HttpClientPoolError): void {
+    const slot = this.slot!;
+    this.decorate(err);
+    this.slot = null;
+    this.req = null;
+    this.owner.dialFailed(this, err);
+    this.owner.released(slot);
+  }
+
+  private phase(): Phase {
+    const info = this.socket === null ? undefined : this.slot?.info(this.socket);
+    if (info === undefined) return this.socket === null ? 'dial' : this.gotResponse ? 'body' : 'headers';
+    if (info.phase !== 'open') return info.phase;
+    return !this.written ? 'write' : this.gotResponse ? 'body' : 'headers';
+  }
+
+  private decorate(err: HttpClientPoolError): HttpClientPoolError {
+    err.origin ??= this.owner.origin;
+    if (this.slot !== null) err.socketId ??= this.slot.id;
+    return err;
+  }
+
+  private settle(): boolean {
+    if (this.settledFlag) return false;
+    this.settledFlag = true;
+    disarm(this);
+    disarm(this.headTimer);
+    this.signal?.removeEventListener('abort', this);
+    const slot = this.slot;
+    this.slot = null;
+    this.req = null;
+    this.owner.settled(this);
+    if (slot !== null) this.owner.released(slot);
+    return true;
+  }
+}

@@ -1,0 +1,19 @@
+// NodePool: the same Client as Pool, on node:http / node:https. `size` agents per
+// origin, each with keep-alive and `maxConnsPerHost` sockets, chosen round-robin.
+// The reference backend: users can fall back to it, and the tests use it as the
+// oracle for the raw parser path.
+import type { PoolOptions } from '../options.js';
+import { ClientBase, type Origin } from '../pool/client.js';
+import type { Target } from '../pool/target.js';
+import { NodeOrigin } from './origin.js';
+
+export class NodePool extends ClientBase {
+  constructor(options?: PoolOptions) {
+    super(options);
+    this.start();
+  }
+
+  protected createOrigin(target: Target): Origin {
+    return new NodeOrigin(target, this.config);
+  }
+}

@@ -1,0 +1,136 @@
+// What both backends share: the public call surface, call checking, one backend
+// origin per distinct origin, and close/destroy over all of them. A backend only
+// says how one origin sends a request.
+import { AbortError, HttpClientPoolError, PoolClosedError, PoolDestroyedError } from '../errors.js';
+import { resolveOptions, type Body, type Config, type PoolOptions, type RequestInit, type RequestOptions } from '../options.js';
+import { InvalidArgumentError } from '../errors.js';
+import { RequestEncoder } from '../parser/request.js';
+import type { Response } from '../response.js';
+import { checkCall, type Call } from './call.js';
+import { poolStats, type OriginStats, type PoolStats } from './stats.js';
+import { parseURL, type Target } from './target.js';
+
+/** The interface every backend of this library implements. */
+export interface Client {
+  /** Resolves when every socket of every origin known so far is connected; rejects with the first dial error. */
+  ready(): Promise<void>;
+  get(path: string, options?: RequestOptions): Promise<Response>;
+  /** Plain objects and arrays are sent as JSON (with `content-type: application/json` unless set). */
+  post(path: string, body?: Body | null, options?: RequestOptions): Promise<Response>;
+  request(init: RequestInit): Promise<Response>;
+  /** Per-socket counters and totals of every origin; cheap enough to call every second. */
+  stats(): PoolStats;
+  /** Graceful: new requests are refused with `PoolClosedError`; queued and in-flight ones finish; then every socket closes. Idempotent. */
+  close(): Promise<void>;
+  /** Immediate: queued and in-flight requests reject with `err` (default `PoolDestroyedError`); sockets are destroyed. Idempotent. */
+  destroy(err?: Error): void;
+}
+
+/** One origin's sockets in a backend. */
+export interface Origin {
+  readonly origin: string;
+  /** Sends a checked call. Throws `InvalidArgumentError` for a bad header or body, before anything is sent. */
+  send(method: string, call: Call, body: Body | null | undefined): Promise<Response>;
+  ready(): Promise<void>;
+  close(): Promise<void>;
+  destroy(err: HttpClientPoolError): void;
+  stats(now: number): OriginStats;
+}
+
+export abstract class ClientBase implements Client {
+  protected readonly config: Config;
+  private readonly base: Target | null;
+  private readonly origins = new Map<string, Origin>();
+  private closed: Promise<void> | null = null;
+  private destroyed = false;
+
+  constructor(options: PoolOptions | undefined) {
+    this.config = resolveOptions(options);
+    this.base = this.config.baseURL === '' ? null : parseURL(this.config.baseURL, true).target;
+    // Default headers are checked now, not at the first request of the first origin.
+    new RequestEncoder('', this.config.headers);
+  }
+
+  /** Creates the backend's sockets for one origin. */
+  protected abstract createOrigin(target: Target): Origin;
+
+  /** Subclasses call this at the end of their constructor: the base URL's sockets start dialing. */
+  protected start(): void {
+    if (this.base !== null) this.originFor(this.base);
+  }
+
+  ready(): Promise<void> {
+    if (this.closed !== null) return Promise.reject(this.closedError());
+    return Promise.all(Array.from(this.origins.values(), (o) => o.ready())).then(noop);
+  }
+
+  get(path: string, options?: RequestOptions): Promise<Response> {
+    return this.send('GET', path, options, undefined);
+  }
+
+  post(path: string, body?: Body | null, options?: RequestOptions): Promise<Response> {
+    return this.send('POST', path, options, body);
+  }
+
+  request(init: RequestInit): Promise<Response> {
+    if (init === null || typeof init !== 'object') {
+      return Promise.reject(new InvalidArgumentError('request() takes an object with method and path'));
+    }
+    return this.send(init.method, init.path, init, init.body);
+  }
+
+  stats(): PoolStats {
+    const now = Date.now();
+    return poolStats(Array.from(this.origins.values(), (o) => o.stats(now)));
+  }
+
+  close(): Promise<void> {
+    this.closed ??= Promise.all(Array.from(this.origins.values(), (o) => o.close())).then(noop);
+    return this.closed;
+  }
+
+  destroy(err?: Error): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.closed ??= Promise.resolve();
+    const reason = err === undefined ? new PoolDestroyedError() : asPoolError(err);
+    for (const o of this.origins.values()) o.destroy(reason);
+  }
+
+  private send(method: string, path: string, options: RequestOptions | undefined, body: Body | null | undefined): Promise<Response> {
+    try {
+      if (this.closed !== null) throw this.closedError();
+      const call = checkCall(this.config, this.base, method, path, options);
+      const origin = this.originFor(call.target);
+      return origin.send(method, call, body);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private originFor(target: Target): Origin {
+    let o = this.origins.get(target.origin);
+    if (o === undefined) {
+      o = this.createOrigin(target);
+      this.origins.set(target.origin, o);
+    }
+    return o;
+  }
+
+  private closedError(): HttpClientPoolError {
+    return this.destroyed ? new PoolDestroyedError() : new PoolClosedError();
+  }
+}
+
+/** The rejection of a call whose signal had already fired: nothing was sent. */
+export function abortedAtCall(origin: string, signal: AbortSignal): AbortError {
+  return new AbortError({ cause: signal.reason, origin, phase: 'call' });
+}
+
+/** `destroy(err)` rejects with the caller's own error; it must still be a pool error to carry context. */
+function asPoolError(err: Error): HttpClientPoolError {
+  if (err instanceof HttpClientPoolError) return err;
+  return new HttpClientPoolError(err.message, 'HCP_POOL_DESTROYED', { cause: err });
+}
+
+function noop(): void {}
