@@ -1,0 +1,175 @@
+// The command-line tool: argument parsing, the histogram, and whole runs in a
+// child process against loopback servers (and the embedded one).
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { parse, UsageError } from '../dist/cli/args.js';
+import { Histogram } from '../dist/cli/histogram.js';
+import { cleanup, httpServer } from './helpers.js';
+
+const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('cli: arguments', () => {
+  it('has defaults: 16 in flight, 8 sockets, GET for 10 s, raw backend', () => {
+    expect(parse([])).to.deep.include({ url: null, concurrency: 16, size: 8, method: 'GET', durationMs: 10_000, requests: null, backend: 'raw', json: false, timeout: 0 });
+  });
+
+  it('reads every flag', () => {
+    const a = parse(['http://127.0.0.1:1/x', '-c', '4', '-n', '100', '--size', '2', '-m', 'put', '-H', 'a: 1', '-H', 'a: 2', '-H', 'b:3', '--body', 'hi', '--timeout', '50', '--insecure', '--backend', 'node', '--json']);
+    expect(a).to.deep.include({ url: 'http://127.0.0.1:1/x', concurrency: 4, requests: 100, durationMs: null, size: 2, method: 'PUT', timeout: 50, insecure: true, backend: 'node', json: true });
+    expect(a.headers).to.deep.equal({ a: ['1', '2'], b: ['3'] });
+    expect(a.body!.toString()).to.equal('hi');
+  });
+
+  it('parses durations and makes --body a POST', () => {
+    expect(parse(['-d', '500ms']).durationMs).to.equal(500);
+    expect(parse(['-d', '2m']).durationMs).to.equal(120_000);
+    expect(parse(['-d', '3']).durationMs).to.equal(3000);
+    expect(parse(['--body', 'x']).method).to.equal('POST');
+  });
+
+  const bad: string[][] = [
+    ['-c', '0'],
+    ['-c', 'x'],
+    ['-n', '-1'],
+    ['-n', '1', '-d', '1s'],
+    ['-d', 'soon'],
+    ['--size', '1.5'],
+    ['--backend', 'curl'],
+    ['-H', 'no-colon'],
+    ['ftp://127.0.0.1/'],
+    ['http://127.0.0.1/', 'http://127.0.0.2/'],
+    ['--nope'],
+    ['--body', '@/nonexistent/file'],
+    ['-m', 'G T'],
+  ];
+  for (const args of bad) {
+    it(`refuses ${args.join(' ')}`, () => expect(() => parse(args)).to.throw(UsageError));
+  }
+});
+
+describe('cli: histogram', () => {
+  it('gives exact small values and quantiles within 1.6% for large ones', () => {
+    const h = new Histogram();
+    for (let v = 1; v <= 100_000; v++) h.record(v);
+    expect(h.count).to.equal(100_000);
+    expect(h.min).to.equal(1);
+    expect(h.max).to.equal(100_000);
+    for (const q of [0.5, 0.9, 0.99, 0.999]) {
+      const want = q * 100_000;
+      expect(Math.abs(h.quantile(q) - want) / want).to.be.below(0.016);
+    }
+    const small = new Histogram();
+    for (const v of [3, 3, 7, 100]) small.record(v);
+    expect([small.quantile(0.5), small.quantile(0.75), small.quantile(1)]).to.deep.equal([3, 7, 100]);
+  });
+
+  it('clamps values beyond its range instead of failing', () => {
+    const h = new Histogram();
+    h.record(1e15);
+    h.record(-5);
+    expect(h.count).to.equal(2);
+    expect(h.quantile(1)).to.equal(h.max);
+  });
+});
+
+describe('cli: runs', function () {
+  this.timeout(30_000);
+  afterEach(cleanup);
+
+  it('reports a run as JSON whose counts add up, with every socket used', async () => {
+    const { url } = await httpServer((req, res) => {
+      res.statusCode = req.url === '/x' ? 200 : 404;
+      res.end('body');
+    });
+    const r = await run([url + '/x', '-n', '400', '-c', '1', '--size', '4', '--json']);
+    expect(r.code).to.equal(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).to.include({ requests: 400, succeeded: 400, failed: 0, size: 4, concurrency: 1, backend: 'raw' });
+    expect(report.statuses).to.deep.equal({ '200': 400 });
+    expect(report.errors).to.deep.equal({});
+    for (const k of ['min', 'mean', 'p50', 'p90', 'p99', 'p99_9', 'max']) expect(report.latency[k]).to.be.a('number');
+    expect(report.latency.p50).to.be.at.most(report.latency.p99);
+    expect(report.sockets).to.have.length(4);
+    expect(report.sockets.reduce((n: number, s: { requests: number }) => n + s.requests, 0)).to.equal(400);
+    for (const s of report.sockets) expect(s.requests).to.equal(100); // one at a time, round-robin: exactly even
+    expect(report.bytesIn).to.be.greaterThan(0);
+  });
+
+  it('exits 0 with HTTP error statuses, which it reports', async () => {
+    const { url } = await httpServer((_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    const r = await run([url + '/', '-n', '20', '--json', '--backend', 'node']);
+    expect(r.code).to.equal(0);
+    expect(JSON.parse(r.stdout).statuses).to.deep.equal({ '503': 20 });
+  });
+
+  it('exits 1 when requests fail at transport level, counting errors by code', async () => {
+    // A port that was just free: nothing listens there.
+    const { url, server } = await httpServer(() => {});
+    await new Promise((resolve) => server.close(resolve));
+    const r = await run([url + '/', '-n', '10', '--json']);
+    expect(r.code).to.equal(1);
+    expect(JSON.parse(r.stdout).errors).to.deep.equal({ HCP_CONNECT: 10 });
+  });
+
+  it('exits 2 with a one-line message and the usage for bad arguments', async () => {
+    const r = await run(['-c', 'lots']);
+    expect(r.code).to.equal(2);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr.split('\n')[0]).to.match(/^http-client-pool: -c must be/);
+    expect(r.stderr).to.include('usage: http-client-pool');
+  });
+
+  it('exits 2 for a header the pool refuses', async () => {
+    const r = await run(['-n', '1', '-H', 'transfer-encoding: chunked']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/transfer-encoding/);
+  });
+
+  it('runs against the embedded server when no URL is given, printing the text report', async () => {
+    const r = await run(['-n', '200', '--size', '2', '-c', '1']);
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.match(/^target +http:\/\/127\.0\.0\.1:\d+\/ \(raw backend, 2 sockets, concurrency 1\)/);
+    expect(r.stdout).to.match(/requests +200 in/);
+    expect(r.stdout).to.match(/status +200: 200/);
+    expect(r.stdout).to.match(/errors +none/);
+    expect(r.stdout.match(/^ +\d +127\.0\.0\.1:\d+ +100 +50\.0%$/gm)).to.have.length(2);
+    expect(r.stderr).to.equal(''); // not a terminal: no progress line
+  });
+
+  it('stops at Ctrl-C and still prints the report', async () => {
+    let served = 0;
+    let flowing!: () => void;
+    const started = new Promise<void>((resolve) => (flowing = resolve));
+    const { url } = await httpServer((_req, res) => {
+      if (++served === 100) flowing();
+      res.end('ok');
+    });
+    const child = spawn(process.execPath, [main, url + '/', '-d', '60s', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    await started;
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).to.equal(0);
+    const report = JSON.parse(stdout);
+    expect(report.stoppedEarly).to.equal(true);
+    expect(report.requests).to.equal(report.succeeded);
+    expect(report.requests).to.be.at.least(100);
+  });
+});
