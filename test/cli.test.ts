@@ -152,6 +152,20 @@ describe('cli: runs', function () {
     expect(r.stderr).to.equal(''); // not a terminal: no progress line
   });
 
+  it('shows a progress line on a terminal and clears it before the report', async function () {
+    // util-linux `script` gives the child a pseudo-terminal.
+    const { spawnSync } = await import('node:child_process');
+    if (spawnSync('script', ['--version']).error !== undefined) this.skip();
+    const out = await new Promise<string>((resolve) => {
+      const child = spawn('script', ['-qec', `${process.execPath} ${main} -d 1200ms`, '/dev/null'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d));
+      child.on('close', () => resolve(text));
+    });
+    expect(out).to.match(/\r\x1b\[K\d+\.\d s {2}\d+ requests {2}\d+ req\/s {2}0 errors/);
+    expect(out).to.include('\r\x1b[Ktarget ');
+  });
+
   it('stops at Ctrl-C and still prints the report', async () => {
     let served = 0;
     let flowing!: () => void;
