@@ -1,0 +1,135 @@
+// The clients the benchmarks compare, each as { name, get(path) -> Promise<body length>, close() },
+// all with `sockets` connections to one origin.
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { Pool as UndiciPool, RoundRobinPool } from 'undici';
+import { NodePool, Pool } from '../dist/index.js';
+
+export const CLIENTS = ['Pool', 'NodePool', 'undici.Pool', 'undici.RoundRobinPool', 'node:http', 'raw-limit'];
+
+export async function makeClient(name, origin, sockets, pipelining = 1) {
+  switch (name) {
+    case 'Pool': {
+      const p = new Pool({ baseURL: origin, size: sockets, ...(pipelining > 1 ? { pipelining } : {}) });
+      await p.ready();
+      return { name, get: (path) => p.get(path).then((r) => r.body.length), close: () => p.close() };
+    }
+    case 'NodePool': {
+      const p = new NodePool({ baseURL: origin, size: sockets });
+      return { name, get: (path) => p.get(path).then((r) => r.body.length), close: () => p.close() };
+    }
+    case 'undici.Pool':
+    case 'undici.RoundRobinPool': {
+      const C = name === 'undici.Pool' ? UndiciPool : RoundRobinPool;
+      const p = new C(origin, { connections: sockets, pipelining });
+      const get = async (path) => {
+        const { body } = await p.request({ path, method: 'GET' });
+        // Read the whole body as one buffer, as our pools do.
+        const buf = Buffer.from(await body.arrayBuffer());
+        return buf.length;
+      };
+      return { name, get, close: () => p.close() };
+    }
+    case 'node:http': {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+      const url = new URL(origin);
+      const get = (path) =>
+        new Promise((resolve, reject) => {
+          http
+            .get({ host: url.hostname, port: url.port, path, agent }, (res) => {
+              const chunks = [];
+              res.on('data', (c) => chunks.push(c));
+              res.on('end', () => resolve(Buffer.concat(chunks).length));
+              res.on('error', reject);
+            })
+            .on('error', reject);
+        });
+      return { name, get, close: async () => agent.destroy() };
+    }
+    case 'raw-limit':
+      return rawLimit(origin, sockets, pipelining);
+    default:
+      throw new Error(`unknown client ${name}`);
+  }
+}
+
+/**
+ * The raw-socket limit: `sockets` plain net sockets, each writing a fixed request and
+ * counting fixed-length responses without parsing. No HTTP client can beat it.
+ */
+async function rawLimit(origin, sockets, pipelining) {
+  const url = new URL(origin);
+  const conns = await Promise.all(
+    Array.from({ length: sockets }, () => new Promise((resolve) => {
+      const s = net.connect({ host: url.hostname, port: Number(url.port), noDelay: true }, () => resolve(s));
+    })),
+  );
+  let lengths = null; // response length per path, learned from the first response
+  const state = conns.map((socket) => {
+    const st = { socket, waiting: [], buffered: 0, inFlight: 0 };
+    socket.on('data', (chunk) => {
+      st.buffered += chunk.length;
+      while (st.waiting.length > 0 && st.buffered >= st.waiting[0].len) {
+        const w = st.waiting.shift();
+        st.buffered -= w.len;
+        st.inFlight--;
+        w.resolve(w.len);
+        if (queue.length > 0) {
+          const q = queue.shift();
+          send(st, q.r, q.resolve);
+        }
+      }
+    });
+    return st;
+  });
+  const requests = new Map();
+  const queue = [];
+  let next = 0;
+  const send = (st, r, resolve) => {
+    st.inFlight++;
+    st.waiting.push({ len: r.len, resolve });
+    st.socket.write(r.bytes);
+  };
+  const responseLength = async (path) => {
+    // Learn each path's full response size once, with a throwaway socket.
+    lengths ??= new Map();
+    if (!lengths.has(path)) {
+      lengths.set(path, await new Promise((resolve) => {
+        const s = net.connect({ host: url.hostname, port: Number(url.port) }, () => s.write(`GET ${path} HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`));
+        let data = Buffer.alloc(0);
+        s.on('data', (c) => {
+          data = Buffer.concat([data, c]);
+          const headEnd = data.indexOf('\r\n\r\n');
+          if (headEnd < 0) return;
+          const len = Number(/content-length: (\d+)/i.exec(data.subarray(0, headEnd).toString())[1]);
+          if (data.length >= headEnd + 4 + len) {
+            s.destroy();
+            resolve(headEnd + 4 + len);
+          }
+        });
+      }));
+    }
+    return lengths.get(path);
+  };
+  return {
+    name: 'raw-limit',
+    async prepare(path) {
+      requests.set(path, { bytes: Buffer.from(`GET ${path} HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`), len: await responseLength(path) });
+    },
+    get(path) {
+      const r = requests.get(path);
+      return new Promise((resolve) => {
+        // Round-robin over sockets with room in their pipeline; otherwise wait in FIFO order.
+        for (let i = 0; i < state.length; i++) {
+          const st = state[(next + i) % state.length];
+          if (st.inFlight < pipelining) {
+            next = (next + i + 1) % state.length;
+            return send(st, r, resolve);
+          }
+        }
+        queue.push({ r, resolve });
+      });
+    },
+    close: async () => conns.forEach((s) => s.destroy()),
+  };
+}
