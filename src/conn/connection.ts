@@ -216,11 +216,11 @@ export class Connection implements Timed {
     // TLS as its own step, so that its timer covers the handshake alone.
     const tcp = this.socket!;
     this.setTimer(Timer.TLS, config.tlsTimeout);
+    this.secure = true; // from here on a failure is the TLS phase's, even while waiting for the first ticket
     this.owner.sessions.acquire(() => {
       if (this.socket !== tcp) return; // given up on while waiting for the first ticket
       this.unlisten(tcp);
       tcp.on('error', noop);
-      this.secure = true;
       this.listen(startTLS(tcp, endpoint, this.owner.sessions));
     });
   }
@@ -260,11 +260,17 @@ export class Connection implements Timed {
     if (ex !== null && this.state === State.Busy) {
       // A close-delimited body ends here; anything else cut short is an error.
       if (this.parser.eof()) return this.finish(ex, this.parser.response!, true);
+      const cause = this.socketError;
       return this.failExchange(
-        this.parser.error ?? new SocketError('the server closed the connection before the response was complete', {}),
+        this.parser.error ??
+          (cause === null
+            ? new SocketError('the server closed the connection before the response was complete', {})
+            : new SocketError(`the connection failed before the response was complete: ${cause.message}`, { cause })),
         true,
       );
     }
+    // While connecting, 'error' (with the reason) and 'close' follow; report there.
+    if (this.state === State.Connecting) return;
     this.socketClosed();
   }
 
