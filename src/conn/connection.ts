@@ -319,8 +319,9 @@ export class Connection implements Timed {
 
   private onWritten(err?: Error | null): void {
     this.writesPending--;
-    // The response-head timer starts once the request is fully written.
-    if (err == null && this.writesPending === 0 && this.state === State.Busy && this.timer === Timer.None && this.parser.response === null) {
+    // The response-head timer starts once the request is fully written, unless the
+    // head already came (a server may answer before reading a large upload).
+    if (err == null && this.writesPending === 0 && this.state === State.Busy && this.timer === Timer.None && !this.parser.headComplete) {
       this.setTimer(Timer.Headers, this.owner.config.responseHeaderTimeout);
     }
   }

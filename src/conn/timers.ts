@@ -46,8 +46,14 @@ export function arm(t: Timed, ms: number): void {
 }
 
 export function disarm(t: Timed): void {
+  // Zeroed even when not in the list: a deadline taken out by fire() and disarmed by
+  // an earlier callback of the same wake-up must not expire.
+  t.deadline = 0;
+  if (t.clockIndex >= 0) unlist(t);
+}
+
+function unlist(t: Timed): void {
   const i = t.clockIndex;
-  if (i < 0) return;
   // Swap-remove keeps the list dense without shifting.
   const last = armed.pop()!;
   if (last !== t) {
@@ -55,7 +61,6 @@ export function disarm(t: Timed): void {
     last.clockIndex = i;
   }
   t.clockIndex = -1;
-  t.deadline = 0;
 }
 
 /** Number of armed deadlines (for tests and stats). */
@@ -80,14 +85,24 @@ function fire(): void {
     if (d <= t) due.push(armed[i]!);
     else if (d < next) next = d;
   }
-  // Disarm everything due before running any callback: a callback may arm or
-  // disarm other deadlines, and each due one must expire exactly once.
-  for (let i = 0; i < due.length; i++) disarm(due[i]!);
+  // Take every due deadline out of the list before running any callback, keeping
+  // its deadline value. A callback may disarm or re-arm others that are due in this
+  // same wake-up: a disarmed one (deadline 0) or a re-armed one (back in the list)
+  // is skipped, so each fires at most once and never after being cancelled.
+  for (let i = 0; i < due.length; i++) unlist(due[i]!);
+  // After a stalled event loop several may be due: the earliest goes first.
+  if (due.length > 1) due.sort(byDeadline);
   if (next !== Infinity) schedule(next);
   for (let i = 0; i < due.length; i++) {
     const d = due[i]!;
     due[i] = undefined as unknown as Timed;
+    if (d.clockIndex >= 0 || d.deadline === 0) continue;
+    d.deadline = 0;
     d.expire();
   }
   due.length = 0;
+}
+
+function byDeadline(a: Timed, b: Timed): number {
+  return a.deadline - b.deadline;
 }

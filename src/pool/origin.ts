@@ -102,7 +102,13 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
 
   released(conn: Connection): void {
     if (!conn.free) return;
-    const next = this.queue.shift();
+    let next = this.queue.shift();
+    // A queued request whose signal already fired (one signal shared with the request
+    // that just left) settles as aborted in the queue rather than taking the slot.
+    while (next !== null && next.aborted) {
+      next.handleEvent();
+      next = this.queue.shift();
+    }
     if (next !== null) conn.dispatch(next);
   }
 

@@ -65,6 +65,10 @@ export class PendingRequest implements Exchange, Queued<PendingRequest>, Timed {
     this.signal?.addEventListener('abort', this);
   }
 
+  get aborted(): boolean {
+    return this.signal?.aborted === true;
+  }
+
   get settled(): boolean {
     return this.settledFlag;
   }
