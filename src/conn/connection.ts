@@ -17,6 +17,7 @@ import {
   ConnectTimeoutError,
   HeadersTimeoutError,
   type HttpClientPoolError,
+  ParseError,
   type Phase,
   SocketError,
   TLSError,
@@ -261,11 +262,13 @@ export class Connection implements Timed {
       // A close-delimited body ends here; anything else cut short is an error.
       if (this.parser.eof()) return this.finish(ex, this.parser.response!, true);
       const cause = this.socketError;
+      const perr = this.parser.error;
       return this.failExchange(
-        this.parser.error ??
-          (cause === null
-            ? new SocketError('the server closed the connection before the response was complete', {})
-            : new SocketError(`the connection failed before the response was complete: ${cause.message}`, { cause })),
+        perr !== null && !(perr instanceof ParseError && perr.parserCode === 'HPE_INVALID_EOF_STATE')
+          ? perr
+          : cause === null
+            ? new SocketError('the server closed the connection before the response was complete', { cause: perr ?? undefined })
+            : new SocketError(`the connection failed before the response was complete: ${cause.message}`, { cause }),
         true,
       );
     }
@@ -373,7 +376,7 @@ export class Connection implements Timed {
       this.dispatch(ex);
       return;
     }
-    ex.fail(this.decorate(err, started ? 'body' : 'headers'));
+    ex.fail(this.decorate(err, this.parser.headComplete ? 'body' : 'headers'));
     this.owner.released(this);
   }
 

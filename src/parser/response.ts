@@ -155,10 +155,13 @@ export class ResponseParser {
     this.statusMessage = statusMessage;
     this.httpVersion = versionMajor === 1 && versionMinor === 1 ? '1.1' : `${versionMajor}.${versionMinor}`;
     this.rawHeaders = raw;
-    this.keepAlive = shouldKeepAlive;
     this.scanHeaders(raw);
+    // llhttp decides keep-alive before it learns a HEAD response has no body, so a HEAD
+    // answered without a length looks close-delimited to it; it ends at its blank line.
+    this.keepAlive = shouldKeepAlive || (this.bodiless && headerAllowsReuse(versionMajor, versionMinor, raw));
     this.onHead();
-    if (this.contentLength > this.maxResponseSize) {
+    const hasBody = !this.bodiless && statusCode !== 204 && statusCode !== 304;
+    if (hasBody && this.contentLength > this.maxResponseSize) {
       this.error = new ResponseTooLargeError(this.maxResponseSize, {});
       return NO_BODY;
     }
@@ -219,6 +222,15 @@ export class ResponseParser {
     this.body = null;
     this.chunks = null;
   }
+}
+
+/** Connection reuse by the `Connection` header alone: HTTP/1.1 unless `close`, HTTP/1.0 only with `keep-alive`. */
+function headerAllowsReuse(major: number, minor: number, raw: string[]): boolean {
+  let tokens = '';
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'connection') tokens += ',' + raw[i + 1]!.toLowerCase();
+  const has = (t: string): boolean => tokens.split(',').some((x) => x.trim() === t);
+  if (major === 1 && minor === 1) return !has('close');
+  return major === 1 && minor === 0 && has('keep-alive');
 }
 
 /** The `timeout=N` of a `Keep-Alive` header value, in ms; -1 when absent. */
