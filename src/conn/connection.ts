@@ -160,6 +160,7 @@ export class Connection implements Timed {
   destroy(err: HttpClientPoolError | null): void {
     if (this.state === State.Closed) return;
     const ex = this.current;
+    const phase = this.phase;
     this.current = null;
     this.teardown();
     this.state = State.Closed;
@@ -167,7 +168,7 @@ export class Connection implements Timed {
     else this.parser.close();
     if (ex !== null) {
       ex.conn = null;
-      if (err !== null) ex.fail(this.decorate(err));
+      if (err !== null) ex.fail(this.decorate(err, phase));
     }
   }
 

@@ -150,12 +150,20 @@ export class NodeOrigin implements Origin, ExchangeOwner {
     });
   }
 
-  destroy(err: HttpClientPoolError): void {
+  open(): void {
+    // node:http dials on demand.
+  }
+
+  destroy(reason: () => HttpClientPoolError): void {
     this.closing = true;
-    for (let ex = this.queue.shift(); ex !== null; ex = this.queue.shift()) ex.fail(err);
+    for (let ex = this.queue.shift(); ex !== null; ex = this.queue.shift()) {
+      const err = reason();
+      err.phase ??= 'queue';
+      ex.fail(err);
+    }
     for (const slot of this.slots) slot.closed = true;
     // Failing in-flight exchanges destroys their requests' sockets.
-    for (const ex of [...this.inFlight]) ex.abortRequest(err);
+    for (const ex of [...this.inFlight]) ex.abortRequest(reason());
     this.closeSlots();
     this.maybeDrained();
   }

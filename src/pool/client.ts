@@ -31,9 +31,12 @@ export interface Origin {
   readonly origin: string;
   /** Sends a checked call. Throws `InvalidArgumentError` for a bad header or body, before anything is sent. */
   send(method: string, call: Call, body: Body | null | undefined): Promise<Response>;
+  /** Starts dialing (once); called after the first call to the origin passed its checks. */
+  open(): void;
   ready(): Promise<void>;
   close(): Promise<void>;
-  destroy(err: HttpClientPoolError): void;
+  /** Fails every queued and in-flight request, each with its own error from `reason()`. */
+  destroy(reason: () => HttpClientPoolError): void;
   stats(now: number): OriginStats;
 }
 
@@ -56,7 +59,7 @@ export abstract class ClientBase implements Client {
 
   /** Subclasses call this at the end of their constructor: the base URL's sockets start dialing. */
   protected start(): void {
-    if (this.base !== null) this.originFor(this.base);
+    if (this.base !== null) this.originFor(this.base).open();
   }
 
   ready(): Promise<void> {
@@ -93,7 +96,8 @@ export abstract class ClientBase implements Client {
     if (this.destroyed) return;
     this.destroyed = true;
     this.closed ??= Promise.resolve();
-    const reason = err === undefined ? new PoolDestroyedError() : asPoolError(err);
+    // One error per request, so that each carries its own origin, socket and phase.
+    const reason = (): HttpClientPoolError => (err === undefined ? new PoolDestroyedError() : asPoolError(err));
     for (const o of this.origins.values()) o.destroy(reason);
   }
 

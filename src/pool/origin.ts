@@ -43,14 +43,22 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
     };
     this.encoder = new RequestEncoder(target.hostHeader, config.headers);
     for (let i = 0; i < config.size; i++) this.conns.push(new Connection(i, this));
-    // Dial every slot up front, so traffic spreads from the first request on.
+  }
+
+  /** Dials every slot up front, so traffic spreads from the first request on. */
+  open(): void {
+    if (this.opened) return;
+    this.opened = true;
     for (const c of this.conns) c.connect();
   }
+
+  private opened = false;
 
   send(method: string, call: Call, body: Body | null | undefined): Promise<Response> {
     const req = new PendingRequest(method === 'HEAD', isIdempotent(method), call.signal, call.timeoutMs);
     this.encoder.encode(req, method, call.path, call.headers, body);
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
+    this.open();
     this.active++;
     req.start(this);
     if (!req.settled) this.route(req);
@@ -75,11 +83,16 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
   }
 
   /** Fails every queued and in-flight request with `err` and closes the sockets at once. */
-  destroy(err: HttpClientPoolError): void {
+  destroy(reason: () => HttpClientPoolError): void {
     this.closing = true;
-    for (let req = this.queue.shift(); req !== null; req = this.queue.shift()) req.fail(err);
-    for (const c of this.conns) c.destroy(err);
-    this.rejectReady(err);
+    for (let req = this.queue.shift(); req !== null; req = this.queue.shift()) {
+      const err = reason();
+      err.origin ??= this.origin;
+      err.phase ??= 'queue';
+      req.fail(err);
+    }
+    for (const c of this.conns) c.destroy(c.current === null ? null : reason());
+    this.rejectReady(reason());
     this.maybeDrained();
   }
 
