@@ -21,6 +21,7 @@ import {
 import type { Queued } from '../pool/queue.js';
 import { Response } from '../response.js';
 import { keepAliveTimeout } from '../parser/response.js';
+import { idleTime } from '../conn/connection.js';
 import type { SocketInfo } from './agent.js';
 
 /** What an exchange needs of its slot. */
@@ -38,6 +39,7 @@ export interface ExchangeOwner {
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
   readonly responseHeaderTimeout: number;
+  readonly idleConnTimeout: number;
   readonly maxResponseSize: number;
   unqueue(ex: NodeExchange): void;
   /** The exchange left its slot (done, failed, or to be moved). */
@@ -76,6 +78,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
   private socket: net.Socket | null = null;
   private written = false;
   private gotResponse = false;
+  private response: http.IncomingMessage | null = null;
   private readonly headTimer = new HeadTimer(this);
 
   constructor(
@@ -85,6 +88,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     private readonly headers: Record<string, string | string[]>,
     private readonly body: Buffer | string | null,
     private readonly retryable: boolean,
+    private readonly closeAfter: boolean,
     private readonly signal: AbortSignal | null,
     private readonly timeoutMs: number,
   ) {
@@ -109,9 +113,13 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     this.slot = slot;
     this.written = false;
     this.gotResponse = false;
+    this.response = null;
     const options: http.RequestOptions = { ...this.owner.requestOptions, agent: slot.agent, method: this.method, path: this.path, headers: this.headers };
     const req = (this.owner.secure ? https.request : http.request)(options);
     this.req = req;
+    // A caller's `connection: close` must close the socket after the response; node
+    // would otherwise keep it in the agent.
+    if (this.closeAfter) req.shouldKeepAlive = false;
     req.on('socket', (socket: net.Socket) => {
       this.socket = socket;
       const info = slot.info(socket);
@@ -175,10 +183,14 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     this.gotResponse = true;
     disarm(this.headTimer);
     if (this.settledFlag) return void res.resume();
+    this.response = res;
+    if (res.statusCode! < 100) return this.abortRequest(new ParseError('HPE_INVALID_STATUS', `invalid status code ${res.statusCode}`, { phase: 'headers' }));
     const info = this.socket === null ? undefined : this.slot?.info(this.socket);
     if (info !== undefined) {
       const ka = res.headers['keep-alive'];
       info.hint = typeof ka === 'string' ? keepAliveTimeout(ka) : -1;
+      // A hint too short to reuse the socket safely: node must close it, not park it.
+      if (idleTime(this.owner.idleConnTimeout, info.hint) < 0) req.shouldKeepAlive = false;
     }
     const max = this.owner.maxResponseSize;
     const declared = Number(res.headers['content-length']);
@@ -205,6 +217,9 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
 
   private onError(req: http.ClientRequest, err: Error): void {
     if (this.settledFlag || req !== this.req) return;
+    // Bytes after a complete response: node reports them on the request before the
+    // response's 'end'. The response stands (it is whole); the socket is dropped.
+    if (this.response?.complete === true && ((err as { code?: string }).code ?? '').startsWith('HPE_')) return;
     disarm(this.headTimer);
     if (err instanceof HttpClientPoolError) return this.fail(err);
     const info = this.socket === null ? undefined : this.slot?.info(this.socket);

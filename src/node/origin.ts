@@ -38,7 +38,7 @@ class Slot implements NodeSlot, SlotSockets {
     // A socket the agent keeps for reuse gets the same idle rule as the raw pool's.
     this.agent.on('free', (socket: net.Socket) => {
       const info = this.sockets.get(socket);
-      if (info === undefined || socket.destroyed) return;
+      if (info === undefined || socket.destroyed || !parked(this.agent, socket)) return; // handed straight to a waiting request
       const ms = idleTime(config.idleConnTimeout, info.hint);
       if (ms < 0) socket.destroy();
       else info.set('idle', ms);
@@ -82,11 +82,17 @@ class Slot implements NodeSlot, SlotSockets {
   }
 }
 
+function parked(agent: http.Agent, socket: net.Socket): boolean {
+  for (const list of Object.values(agent.freeSockets)) if (list?.includes(socket)) return true;
+  return false;
+}
+
 export class NodeOrigin implements Origin, ExchangeOwner {
   readonly origin: string;
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
   readonly responseHeaderTimeout: number;
+  readonly idleConnTimeout: number;
   readonly maxResponseSize: number;
   private readonly config: Config;
   private readonly encoder: RequestEncoder;
@@ -103,6 +109,7 @@ export class NodeOrigin implements Origin, ExchangeOwner {
     this.origin = target.origin;
     this.secure = target.secure;
     this.responseHeaderTimeout = config.responseHeaderTimeout;
+    this.idleConnTimeout = config.idleConnTimeout;
     this.maxResponseSize = config.maxResponseSize;
     this.requestOptions = {
       host: target.hostname,
@@ -130,7 +137,7 @@ export class NodeOrigin implements Origin, ExchangeOwner {
     this.encoder.encode(this.scratch, method, call.path, call.headers, body);
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
     const { headers, payload } = this.requestParts(method, call.headers, body);
-    const ex = new NodeExchange(this, method, call.path, headers, payload, isIdempotent(method), call.signal, call.timeoutMs);
+    const ex = new NodeExchange(this, method, call.path, headers, payload, isIdempotent(method), this.scratch.closeAfter, call.signal, call.timeoutMs);
     this.active++;
     ex.start();
     this.route(ex, false);

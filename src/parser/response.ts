@@ -146,6 +146,11 @@ export class ResponseParser {
       this.error = new UpgradeError({ phase: 'headers' });
       return NO_BODY;
     }
+    if (statusCode < 100) {
+      // llhttp accepts any three digits; below 100 there is no HTTP status to act on.
+      this.error = new ParseError('HPE_INVALID_STATUS', `invalid status code ${statusCode}`, { phase: 'headers' });
+      return NO_BODY;
+    }
     if (statusCode < 200) {
       // 100 Continue, 103 Early Hints, ...: skip; the final response follows.
       this.interim = true;
