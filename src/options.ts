@@ -52,6 +52,11 @@ export interface PoolOptions {
    * `Pool`: 1 by construction (each slot is one socket); other values are refused.
    */
   maxConnsPerHost?: number;
+  /**
+   * Requests in flight per socket (HTTP/1.1 pipelining). Default 1. Only idempotent
+   * requests are pipelined; others wait for the socket's pipeline to drain. `Pool` only.
+   */
+  pipelining?: number;
 }
 
 /** Options of one call. */
@@ -84,6 +89,7 @@ export const defaults = {
   maxHeaderSize: 16_384,
   maxResponseSize: Infinity,
   maxConnsPerHost: 1,
+  pipelining: 1,
 } as const;
 
 /** Options after defaults and validation. */
@@ -102,6 +108,7 @@ export interface Config {
   readonly headers: Headers;
   readonly socketPath: string | undefined;
   readonly maxConnsPerHost: number;
+  readonly pipelining: number;
 }
 
 export function resolveOptions(options: PoolOptions | undefined): Config {
@@ -142,6 +149,7 @@ export function resolveOptions(options: PoolOptions | undefined): Config {
     headers: o.headers ?? {},
     socketPath: o.socketPath,
     maxConnsPerHost: integer('maxConnsPerHost', o.maxConnsPerHost, defaults.maxConnsPerHost, 1),
+    pipelining: integer('pipelining', o.pipelining, defaults.pipelining, 1),
   });
 }
 

@@ -28,8 +28,10 @@ import {
 export interface Exchange extends Encoded {
   /** HEAD: the response has no body whatever its headers say. */
   readonly bodiless: boolean;
-  /** May be sent again when a reused socket fails before any response byte (idempotent method). */
+  /** May be sent again when its socket fails before any byte of its response (idempotent method). */
   readonly retryable: boolean;
+  /** May share a socket's pipeline with other requests (idempotent, not closing the socket). */
+  readonly pipelinable: boolean;
   /** The slot carrying it, set and cleared by the slot. */
   conn: Connection | null;
   /** Some of it was handed to a socket. */
@@ -38,6 +40,8 @@ export interface Exchange extends Encoded {
   reused: boolean;
   /** It was already resent once. */
   retried: boolean;
+  /** Position in its socket's write order (for matching write callbacks). */
+  seq: number;
   succeed(res: Response): void;
   fail(err: HttpClientPoolError): void;
 }
@@ -53,6 +57,8 @@ export interface SlotOwner {
   connected(conn: Connection): void;
   /** Dialing failed; `ex` is the request that was waiting for this slot, if any. */
   dialFailed(conn: Connection, ex: Exchange | null, err: HttpClientPoolError): void;
+  /** Requests that were sent but never answered, to be sent again ahead of the queue, in order. */
+  resend(exs: Exchange[]): void;
 }
 
 export const enum State {
@@ -76,8 +82,11 @@ const enum Timer {
 export class Connection implements Timed {
   readonly id: number;
   state = State.Dead;
-  /** The request on this slot (waiting for the dial, or in flight). */
-  current: Exchange | null = null;
+  /**
+   * Requests on this slot, oldest first: the one waiting for the dial, or those
+   * written and not yet answered (more than one only with pipelining).
+   */
+  readonly inflight: Exchange[] = [];
   /** Responses completed on the current socket. */
   served = 0;
   // Counters over the slot's life, for stats(): cheap field increments only.
@@ -97,16 +106,20 @@ export class Connection implements Timed {
 
   private readonly owner: SlotOwner;
   private readonly parser: ResponseParser;
+  private readonly depth: number;
   private socket: net.Socket | null = null;
   private timer = Timer.None;
   private secure = false;
-  private writesPending = 0;
+  /** Requests written / whose writes completed on the current socket. */
+  private sent = 0;
+  private flushed = 0;
   private socketError: Error | null = null;
   private feeding = false;
 
   constructor(id: number, owner: SlotOwner) {
     this.id = id;
     this.owner = owner;
+    this.depth = owner.config.pipelining;
     this.parser = new ResponseParser(owner.config.maxHeaderSize, owner.config.maxResponseSize);
     this.parser.onHead = this.headReceived.bind(this);
     this.onConnect = this.onConnect.bind(this);
@@ -118,9 +131,24 @@ export class Connection implements Timed {
     this.onWritten = this.onWritten.bind(this);
   }
 
-  /** Free to take a request: no request on it and not closed. */
+  /** Free to take a request: nothing on it, and not closed. */
   get free(): boolean {
-    return this.current === null && this.state !== State.Closed;
+    return this.inflight.length === 0 && this.state !== State.Closed;
+  }
+
+  /**
+   * Can take `ex` now: when empty; with pipelining, also behind other pipelinable
+   * requests on a connected socket, up to the pipeline depth.
+   */
+  canTake(ex: Exchange): boolean {
+    const n = this.inflight.length;
+    if (n === 0) return this.state !== State.Closed;
+    return (
+      n < this.depth &&
+      ex.pipelinable &&
+      (this.state === State.Idle || this.state === State.Busy) &&
+      this.inflight[n - 1]!.pipelinable
+    );
   }
 
   /** Starts a dial if the slot has no socket. */
@@ -135,41 +163,44 @@ export class Connection implements Timed {
     this.setTimer(Timer.Dial, this.owner.config.dialTimeout);
   }
 
-  /** Takes a request. The slot must be free. */
+  /** Takes a request; `canTake(ex)` must be true. */
   dispatch(ex: Exchange): void {
-    this.current = ex;
+    this.inflight.push(ex);
     ex.conn = this;
-    if (this.state === State.Idle) this.send(ex);
+    if (this.state === State.Idle || this.state === State.Busy) this.send(ex);
     else if (this.state === State.Dead) this.connect();
     // Connecting: sent once connected.
   }
 
   /**
    * Takes back a request that was aborted or timed out. If it was already on the
-   * wire, the socket is destroyed: the rest of its response would be unreadable.
+   * wire, the socket is destroyed: the rest of its response would be unreadable;
+   * requests pipelined behind it go back to the pool.
    */
   withdraw(ex: Exchange): void {
-    if (this.current !== ex) return;
-    this.current = null;
-    ex.conn = null;
-    if (this.state === State.Busy) this.teardown();
+    const i = this.inflight.indexOf(ex);
+    if (i < 0) return;
+    if (this.state === State.Busy) {
+      this.inflight.splice(i, 1);
+      ex.conn = null;
+      this.dropSocket(null);
+    } else {
+      this.inflight.splice(i, 1);
+      ex.conn = null;
+    }
     this.owner.released(this);
   }
 
-  /** Closes the slot for good; a request still on it fails with `err`. */
+  /** Closes the slot for good; requests still on it fail with `err`. */
   destroy(err: HttpClientPoolError | null): void {
     if (this.state === State.Closed) return;
-    const ex = this.current;
     const phase = this.phase;
-    this.current = null;
+    const lost = this.takeAll();
     this.teardown();
     this.state = State.Closed;
     if (this.feeding) setImmediate(() => this.parser.close());
     else this.parser.close();
-    if (ex !== null) {
-      ex.conn = null;
-      if (err !== null) ex.fail(this.decorate(err, phase));
-    }
+    if (err !== null) for (const ex of lost) ex.fail(this.decorate(lost.length === 1 ? err : cloneError(err), phase));
   }
 
   /** Closes an idle socket; the slot stays usable and re-dials on demand. */
@@ -191,7 +222,7 @@ export class Connection implements Timed {
         this.failDial(new TLSTimeoutError(config.tlsTimeout, {}));
         break;
       case Timer.Headers:
-        this.failExchange(new HeadersTimeoutError(config.responseHeaderTimeout, {}), false);
+        this.failHead(new HeadersTimeoutError(config.responseHeaderTimeout, {}), false);
         break;
       case Timer.Idle:
         this.teardown();
@@ -234,17 +265,21 @@ export class Connection implements Timed {
   private established(): void {
     this.state = State.Idle;
     this.served = 0;
+    this.sent = 0;
+    this.flushed = 0;
     this.connectedAt = Date.now();
     this.clearTimer();
+    this.parser.reset();
     this.owner.connected(this);
-    const ex = this.current;
+    const ex = this.inflight.length === 0 ? null : this.inflight[0]!;
     if (ex !== null) this.send(ex);
     else this.startIdle(this.owner.config.idleConnTimeout);
+    // With pipelining, requests that queued while this socket was connecting can join it now.
+    if (this.depth > 1) this.owner.released(this);
   }
 
   private onData(chunk: Buffer): void {
-    const ex = this.current;
-    if (ex === null || this.state !== State.Busy) {
+    if (this.inflight.length === 0 || this.state !== State.Busy) {
       // Bytes nobody asked for: they must never be read as the next request's response.
       this.teardown();
       return;
@@ -253,18 +288,21 @@ export class Connection implements Timed {
     this.feeding = true;
     p.feed(chunk);
     this.feeding = false;
-    if (p.error !== null) this.failExchange(p.error, false);
-    else if (p.response !== null) this.finish(ex, p.response, false);
+    this.settleCompleted(false);
+    if (this.state !== State.Busy) return;
+    if (p.error !== null) this.failHead(p.error, false);
+    else if (p.trailing) this.dropSocket(null);
   }
 
   private onEnd(): void {
-    const ex = this.current;
-    if (ex !== null && this.state === State.Busy) {
+    if (this.inflight.length !== 0 && this.state === State.Busy) {
       // A close-delimited body ends here; anything else cut short is an error.
-      if (this.parser.eof()) return this.finish(ex, this.parser.response!, true);
+      this.parser.eof();
+      this.settleCompleted(true);
+      if (this.state !== State.Busy) return;
       const cause = this.socketError;
       const perr = this.parser.error;
-      return this.failExchange(
+      return this.failHead(
         perr !== null && !(perr instanceof ParseError && perr.parserCode === 'HPE_INVALID_EOF_STATE')
           ? perr
           : cause === null
@@ -294,22 +332,22 @@ export class Connection implements Timed {
       this.failDial(this.secure ? new TLSError(`TLS handshake failed: ${detail}`, ctx) : new ConnectError(`connect failed: ${detail}`, ctx));
     } else if (this.state === State.Busy) {
       const reason = err === null ? 'the connection closed' : `the connection failed: ${err.message}`;
-      this.failExchange(new SocketError(`${reason} before the response was complete`, { cause: err ?? undefined }), true);
+      this.failHead(new SocketError(`${reason} before the response was complete`, { cause: err ?? undefined }), true);
     } else {
       this.teardown(); // an idle socket closed by the server: nothing to report
     }
   }
 
-  // ---- the exchange
+  // ---- the exchanges
 
   private send(ex: Exchange): void {
+    if (this.state === State.Idle) this.clearTimer();
     this.state = State.Busy;
-    this.clearTimer();
-    ex.reused = this.served > 0;
+    ex.reused = this.served > 0 || this.sent > 0;
     ex.written = true;
-    this.parser.start(ex.bodiless);
+    ex.seq = this.sent++;
+    this.parser.expect(ex.bodiless);
     const socket = this.socket!;
-    this.writesPending++;
     if (ex.body === null) {
       socket.write(ex.head, this.onWritten);
     } else {
@@ -322,72 +360,118 @@ export class Connection implements Timed {
   }
 
   private onWritten(err?: Error | null): void {
-    this.writesPending--;
-    // The response-head timer starts once the request is fully written, unless the
-    // head already came (a server may answer before reading a large upload).
-    if (err == null && this.writesPending === 0 && this.state === State.Busy && this.timer === Timer.None && !this.parser.headComplete) {
-      this.setTimer(Timer.Headers, this.owner.config.responseHeaderTimeout);
-    }
+    this.flushed++;
+    if (err == null) this.maybeStartHeadTimer();
+  }
+
+  /**
+   * The response-head timer covers the oldest unanswered request, from when it is
+   * fully written (or, pipelined, from when the response before it completed) to the
+   * end of its response head.
+   */
+  private maybeStartHeadTimer(): void {
+    if (this.state !== State.Busy || this.timer !== Timer.None || this.inflight.length === 0) return;
+    const head = this.inflight[0]!;
+    if (head.seq < this.flushed && !this.parser.headComplete) this.setTimer(Timer.Headers, this.owner.config.responseHeaderTimeout);
   }
 
   private headReceived(): void {
     if (this.timer === Timer.Headers) this.clearTimer();
   }
 
-  /** Settles a completed response; the socket is kept only if both sides allow it. */
-  private finish(ex: Exchange, res: Response, socketEnded: boolean): void {
-    this.current = null;
-    ex.conn = null;
-    this.served++;
-    this.requests++;
-    const idleMs = this.keepAliveFor(ex, socketEnded);
-    if (idleMs >= 0) {
+  /** Settles the responses the parser completed, oldest first; keeps or drops the socket after them. */
+  private settleCompleted(socketEnded: boolean): void {
+    const p = this.parser;
+    const done = p.done;
+    if (done.length === 0) return;
+    let idleMs = 0;
+    for (let i = 0; i < done.length; i++) {
+      const ex = this.inflight.shift()!;
+      ex.conn = null;
+      this.served++;
+      this.requests++;
+      // A response that came before its request was fully written ends the socket's use.
+      if (ex.seq >= this.flushed) socketEnded = true;
+      if (ex.closeAfter) socketEnded = true;
+      ex.succeed(done[i]!);
+    }
+    done.length = 0;
+    idleMs = socketEnded || !p.keepAlive || p.trailing ? -1 : idleTime(this.owner.config.idleConnTimeout, p.keepAliveHint);
+    if (this.state !== State.Busy) return; // settled callbacks may have destroyed the slot
+    if (idleMs < 0) {
+      // The requests behind were never answered: they go back to the pool.
+      this.dropSocket(null);
+    } else if (this.inflight.length === 0) {
       this.state = State.Idle;
       this.startIdle(idleMs);
     } else {
-      this.teardown();
+      this.clearTimer();
+      this.maybeStartHeadTimer();
     }
-    ex.succeed(res);
     this.owner.released(this);
-  }
-
-  /** How long the socket may idle before reuse (0: no idle timer), or -1 when it must be closed. */
-  private keepAliveFor(ex: Exchange, socketEnded: boolean): number {
-    const p = this.parser;
-    if (socketEnded || !p.keepAlive || p.trailing || ex.closeAfter || this.writesPending !== 0) return -1;
-    return idleTime(this.owner.config.idleConnTimeout, p.keepAliveHint);
   }
 
   /**
-   * Fails the request on this slot and drops the socket. `maybeRetry`: the socket
-   * broke (reset, EOF) rather than timing out or sending garbage; a request that saw
-   * no response byte on a reused socket is then resent once on a fresh one, if its
-   * method is idempotent or none of it had been written.
+   * Fails the oldest request on this socket and drops the socket. `maybeRetry`: the
+   * socket broke (reset, EOF) rather than timing out or sending garbage; a request
+   * that saw no response byte on a reused socket is then resent once on a fresh one,
+   * if its method is idempotent or none of it had been written. Requests pipelined
+   * behind it are resent (if safe) or failed by dropSocket().
    */
-  private failExchange(err: HttpClientPoolError, maybeRetry: boolean): void {
-    const ex = this.current;
-    const started = this.parser.started;
-    this.current = null;
-    this.teardown();
-    if (ex === null) return;
-    this.errors++;
+  private failHead(err: HttpClientPoolError, maybeRetry: boolean): void {
+    const ex = this.inflight.shift();
+    if (ex === undefined) return this.teardown();
     ex.conn = null;
-    if (maybeRetry && !started && !ex.retried && ex.reused && (ex.retryable || !ex.written)) {
-      ex.retried = true;
-      this.dispatch(ex);
-      return;
+    const started = this.parser.started;
+    const phase: Phase = this.parser.headComplete ? 'body' : 'headers';
+    const retry = maybeRetry && !started && !ex.retried && ex.reused && (ex.retryable || !ex.written);
+    this.dropSocket(retry ? ex : null);
+    if (!retry) {
+      this.errors++;
+      ex.fail(this.decorate(err, phase));
     }
-    ex.fail(this.decorate(err, this.parser.headComplete ? 'body' : 'headers'));
     this.owner.released(this);
+  }
+
+  /**
+   * Drops the socket with requests still on it that got no byte of response: those
+   * safe to resend (idempotent, not resent before) go back to the pool ahead of the
+   * queue, in order (`first` leading); the others fail.
+   */
+  private dropSocket(first: Exchange | null): void {
+    const rest = this.takeAll();
+    this.teardown();
+    const again: Exchange[] = [];
+    if (first !== null) {
+      first.retried = true;
+      again.push(first);
+    }
+    for (const ex of rest) {
+      if (ex.retryable && !ex.retried) {
+        ex.retried = true;
+        again.push(ex);
+      } else {
+        this.errors++;
+        ex.fail(this.decorate(new SocketError('the connection was closed before this pipelined request was answered', {}), 'headers'));
+      }
+    }
+    if (again.length !== 0) this.owner.resend(again);
+  }
+
+  private takeAll(): Exchange[] {
+    const all = this.inflight.splice(0, this.inflight.length);
+    for (const ex of all) ex.conn = null;
+    return all;
   }
 
   private failDial(err: HttpClientPoolError): void {
     this.errors++;
-    const ex = this.current;
-    this.current = null;
+    const ex = this.inflight.length === 0 ? null : this.inflight.shift()!;
+    const rest = this.takeAll();
     this.teardown();
     if (ex !== null) ex.conn = null;
     this.owner.dialFailed(this, ex, this.decorate(err));
+    if (rest.length !== 0) this.owner.resend(rest);
   }
 
   private startIdle(ms: number): void {
@@ -409,7 +493,6 @@ export class Connection implements Timed {
     if (this.state !== State.Closed) this.state = State.Dead;
     this.served = 0;
     this.connectedAt = 0;
-    this.writesPending = 0;
   }
 
   private listen(s: net.Socket): void {
@@ -438,22 +521,34 @@ export class Connection implements Timed {
     return err;
   }
 
-  /** The phase of the slot's request, for errors raised from outside (abort, whole-request timeout). */
+  /** The phase of the slot's oldest request, for errors raised from outside (abort, whole-request timeout). */
   get phase(): Phase {
     switch (this.state) {
       case State.Connecting:
         return this.secure || this.timer === Timer.TLS ? 'tls' : 'dial';
       case State.Busy:
-        return this.writesPending > 0 ? 'write' : this.parser.headComplete ? 'body' : 'headers';
+        return this.inflight.length !== 0 && this.inflight[0]!.seq >= this.flushed ? 'write' : this.parser.headComplete ? 'body' : 'headers';
       default:
         return 'queue';
     }
+  }
+
+  /** Phase of a particular request on this slot (a pipelined one behind the head waits for its head). */
+  phaseOf(ex: Exchange): Phase {
+    if (this.inflight[0] === ex || this.state !== State.Busy) return this.phase;
+    return ex.seq >= this.flushed ? 'write' : 'headers';
   }
 
   /** The live socket, for stats; never to be written to or listened on from outside. */
   get liveSocket(): net.Socket | null {
     return this.socket;
   }
+}
+
+/** A copy of `err` for another request (each rejection carries its own context). */
+function cloneError(err: HttpClientPoolError): HttpClientPoolError {
+  const copy = Object.create(Object.getPrototypeOf(err) as object) as HttpClientPoolError;
+  return Object.assign(copy, err, { message: err.message, stack: err.stack });
 }
 
 /**

@@ -45,7 +45,7 @@ class Slot implements NodeSlot, SlotSockets {
     });
   }
 
-  get free(): boolean {
+  canTake(): boolean {
     return !this.closed && this.inFlight < this.config.maxConnsPerHost;
   }
 
@@ -190,7 +190,7 @@ export class NodeOrigin implements Origin, ExchangeOwner {
   released(slot: NodeSlot): void {
     const s = slot as Slot;
     s.inFlight--;
-    if (!s.free) return;
+    if (!s.canTake()) return;
     const next = this.queue.shift();
     if (next !== null) this.dispatch(s, next);
   }
@@ -212,7 +212,7 @@ export class NodeOrigin implements Origin, ExchangeOwner {
   // ----
 
   private route(ex: NodeExchange, first: boolean): void {
-    const i = this.rr.pick(this.slots);
+    const i = this.rr.pick(this.slots, ex);
     if (i >= 0) this.dispatch(this.slots[i]!, ex);
     else if (first) this.queue.unshift(ex);
     else this.queue.push(ex);

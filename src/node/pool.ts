@@ -2,6 +2,7 @@
 // origin, each with keep-alive and `maxConnsPerHost` sockets, chosen round-robin.
 // The reference backend: users can fall back to it, and the tests use it as the
 // oracle for the raw parser path.
+import { InvalidArgumentError } from '../errors.js';
 import type { PoolOptions } from '../options.js';
 import { ClientBase, type Origin } from '../pool/client.js';
 import type { Target } from '../pool/target.js';
@@ -10,6 +11,9 @@ import { NodeOrigin } from './origin.js';
 export class NodePool extends ClientBase {
   constructor(options?: PoolOptions) {
     super(options);
+    if (this.config.pipelining !== 1) {
+      throw new InvalidArgumentError('NodePool does not pipeline: node:http sends one request per socket at a time (use Pool)');
+    }
     this.start();
   }
 

@@ -1,8 +1,10 @@
-// Bytes in, one HTTP/1.1 response out. Wraps one llhttp instance for the life of a
-// connection and knows nothing of sockets: `feed()` takes chunks as they arrive,
-// `eof()` reports the end of the stream, and after each call the result is read from
-// `response` / `error` / `trailing`. Nothing is settled from inside llhttp callbacks,
-// so the caller may re-initialise or close the parser as soon as a call returns.
+// Bytes in, HTTP/1.1 responses out, in order. Wraps one llhttp instance for the life
+// of a connection and knows nothing of sockets: `reset()` starts a stream, `expect()`
+// announces each request written (so HEAD responses are read as bodiless), `feed()`
+// takes chunks as they arrive, `eof()` reports the end of the stream. After each call
+// the results are read from `done` (completed responses, oldest first) / `error` /
+// `trailing`. Nothing is settled from inside llhttp callbacks, so the caller may
+// re-initialise or close the parser as soon as a call returns.
 import { HTTPParser, type NativeParser, type NativeParseError } from './binding.js';
 import { ParseError, ResponseTooLargeError, UpgradeError, type HttpClientPoolError } from '../errors.js';
 import { Response } from '../response.js';
@@ -17,17 +19,17 @@ const WITH_BODY = 0;
 const NO_BODY = 1;
 
 export class ResponseParser {
-  /** The completed response of the current exchange, once there is one. */
-  response: Response | null = null;
-  /** Why the current exchange failed, once it has. */
+  /** Completed responses not yet taken by the caller, oldest first. */
+  readonly done: Response[] = [];
+  /** Why the oldest unanswered exchange failed, once it has. */
   error: HttpClientPoolError | null = null;
-  /** Bytes followed the completed response: the stream can no longer be trusted. */
+  /** Bytes came that no expected response accounts for: the stream can no longer be trusted. */
   trailing = false;
-  /** The server allows the socket to be reused after this response. */
+  /** The server allows the socket to be reused after the last completed response. */
   keepAlive = false;
   /** The server's `Keep-Alive: timeout=N` hint in ms, or -1. */
   keepAliveHint = -1;
-  /** Any byte of the current exchange's response was seen. */
+  /** Any byte of the oldest unanswered response was seen. */
   started = false;
   /** Called once when the final (non-1xx) response head is complete. */
   onHead: () => void = noop;
@@ -36,7 +38,8 @@ export class ResponseParser {
   private readonly resource = {};
   private readonly maxHeaderSize: number;
   private readonly maxResponseSize: number;
-  private bodiless = false;
+  /** One entry per expected response, oldest first: true when it has no body (HEAD). */
+  private readonly expected: boolean[] = [];
 
   // State of the message being parsed.
   private fields: string[] = [];
@@ -45,6 +48,8 @@ export class ResponseParser {
   private httpVersion = '1.1';
   private rawHeaders: string[] | null = null;
   private interim = false;
+  private messageKeepAlive = false;
+  private messageHint = -1;
   private contentLength = -1;
   private received = 0;
   private body: Buffer | null = null;
@@ -67,11 +72,11 @@ export class ResponseParser {
     return this.rawHeaders !== null;
   }
 
-  /** Prepares for the response to one request. `bodiless`: the request was HEAD. */
-  start(bodiless: boolean): void {
+  /** Starts a new stream (a new socket). */
+  reset(): void {
     this.native.initialize(HTTPParser.RESPONSE, this.resource, this.maxHeaderSize, HTTPParser.kLenientNone);
-    this.bodiless = bodiless;
-    this.response = null;
+    this.done.length = 0;
+    this.expected.length = 0;
     this.error = null;
     this.trailing = false;
     this.keepAlive = false;
@@ -80,27 +85,48 @@ export class ResponseParser {
     this.resetMessage();
   }
 
+  /** One more response is expected on this stream. `bodiless`: the request was HEAD. */
+  expect(bodiless: boolean): void {
+    this.expected.push(bodiless);
+  }
+
+  /** A stream carrying exactly one exchange: `reset()` then `expect()`. */
+  start(bodiless: boolean): void {
+    this.reset();
+    this.expect(bodiless);
+  }
+
+  /** The oldest completed response not yet taken, or null. */
+  get response(): Response | null {
+    return this.done.length === 0 ? null : this.done[0]!;
+  }
+
+  /** Number of responses expected and not yet completed. */
+  get outstanding(): number {
+    return this.expected.length;
+  }
+
   feed(chunk: Buffer): void {
-    this.started = true;
     const r = this.native.execute(chunk);
-    if (typeof r !== 'number') {
-      if (this.response !== null) this.trailing = true;
-      else if (this.error === null) this.error = parseError(r);
-    } else if (this.response !== null && r < chunk.length) {
-      this.trailing = true;
-    }
+    if (typeof r === 'number') return;
+    // An error after the last expected response completed is about bytes nobody asked for.
+    // So is anything after a response that closed the connection (HPE_CLOSED_CONNECTION):
+    // the requests behind it were never answered.
+    if ((this.expected.length === 0 && this.done.length !== 0) || ((r as NativeParseError).code === 'HPE_CLOSED_CONNECTION' && !this.keepAlive)) this.trailing = true;
+    else if (this.error === null) this.error = parseError(r);
   }
 
   /**
-   * The stream ended. Completes a close-delimited body; returns true when a whole
-   * response is now available. Otherwise the response was cut short.
+   * The stream ended. Completes a close-delimited body; returns true when the oldest
+   * expected response is now complete. Otherwise it was cut short (or never began).
    */
   eof(): boolean {
-    if (this.response === null && this.error === null) {
+    if (this.expected.length !== 0 && this.error === null) {
+      const before = this.done.length;
       const r = this.native.finish();
-      if (r !== undefined && this.started && this.response === null) this.error = parseError(r);
+      if (r !== undefined && this.started && this.done.length === before) this.error = parseError(r);
     }
-    return this.response !== null;
+    return this.done.length !== 0;
   }
 
   /** Frees the native parser. Never call from inside `feed()`. */
@@ -110,6 +136,7 @@ export class ResponseParser {
 
   private resetMessage(): void {
     if (this.fields.length !== 0) this.fields = [];
+    this.messageHint = -1;
     this.rawHeaders = null;
     this.interim = false;
     this.contentLength = -1;
@@ -119,8 +146,9 @@ export class ResponseParser {
   }
 
   private messageBegin(): void {
-    // A second message after the one we asked for: not ours to read.
-    if (this.response !== null || this.error !== null) this.trailing = true;
+    // A message nobody asked for (or after an error): not ours to read.
+    if (this.expected.length === 0 || this.error !== null) this.trailing = true;
+    else this.started = true;
   }
 
   private headerBatch(fields: string[]): void {
@@ -139,7 +167,7 @@ export class ResponseParser {
     upgrade: boolean,
     shouldKeepAlive: boolean,
   ): number {
-    if (this.response !== null || this.error !== null) return NO_BODY;
+    if (this.trailing || this.error !== null) return NO_BODY;
     const raw = headers ?? this.fields;
     if (headers === undefined) this.fields = [];
     if (upgrade || statusCode === 101) {
@@ -161,16 +189,17 @@ export class ResponseParser {
     this.httpVersion = versionMajor === 1 && versionMinor === 1 ? '1.1' : `${versionMajor}.${versionMinor}`;
     this.rawHeaders = raw;
     this.scanHeaders(raw);
+    const bodiless = this.expected[0]!;
     // llhttp decides keep-alive before it learns a HEAD response has no body, so a HEAD
     // answered without a length looks close-delimited to it; it ends at its blank line.
-    this.keepAlive = shouldKeepAlive || (this.bodiless && headerAllowsReuse(versionMajor, versionMinor, raw));
+    this.messageKeepAlive = shouldKeepAlive || (bodiless && headerAllowsReuse(versionMajor, versionMinor, raw));
     this.onHead();
-    const hasBody = !this.bodiless && statusCode !== 204 && statusCode !== 304;
+    const hasBody = !bodiless && statusCode !== 204 && statusCode !== 304;
     if (hasBody && this.contentLength > this.maxResponseSize) {
       this.error = new ResponseTooLargeError(this.maxResponseSize, {});
       return NO_BODY;
     }
-    return this.bodiless ? NO_BODY : WITH_BODY;
+    return bodiless ? NO_BODY : WITH_BODY;
   }
 
   /** Picks out the two fields the client itself acts on. llhttp has already validated them. */
@@ -180,13 +209,13 @@ export class ResponseParser {
       if (name.length === 14 && name.toLowerCase() === 'content-length') {
         this.contentLength = Number(raw[i + 1]);
       } else if (name.length === 10 && name.toLowerCase() === 'keep-alive') {
-        this.keepAliveHint = keepAliveTimeout(raw[i + 1]!);
+        this.messageHint = keepAliveTimeout(raw[i + 1]!);
       }
     }
   }
 
   private bodyChunk(chunk: Buffer): void {
-    if (this.error !== null || this.response !== null) return;
+    if (this.error !== null || this.trailing) return;
     const offset = this.received;
     this.received += chunk.length;
     if (this.received > this.maxResponseSize) {
@@ -210,7 +239,7 @@ export class ResponseParser {
   }
 
   private messageComplete(): void {
-    if (this.response !== null || this.error !== null) return;
+    if (this.trailing || this.error !== null) return;
     if (this.interim) {
       this.resetMessage();
       return;
@@ -222,10 +251,13 @@ export class ResponseParser {
     else if (this.chunks.length === 1) body = this.chunks[0]!;
     else body = Buffer.concat(this.chunks, this.received);
     const trailers = this.fields.length !== 0 ? this.fields : null;
-    this.response = new Response(this.statusCode, this.statusMessage, this.httpVersion, this.rawHeaders, trailers, body);
+    this.done.push(new Response(this.statusCode, this.statusMessage, this.httpVersion, this.rawHeaders, trailers, body));
+    this.expected.shift();
+    this.keepAlive = this.messageKeepAlive;
+    this.keepAliveHint = this.messageHint;
+    this.started = false;
     this.fields = [];
-    this.body = null;
-    this.chunks = null;
+    this.resetMessage();
   }
 }
 

@@ -57,6 +57,7 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
   send(method: string, call: Call, body: Body | null | undefined): Promise<Response> {
     const req = new PendingRequest(method === 'HEAD', isIdempotent(method), call.signal, call.timeoutMs);
     this.encoder.encode(req, method, call.path, call.headers, body);
+    req.pipelinable = req.retryable && !req.closeAfter;
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
     this.open();
     this.active++;
@@ -91,7 +92,7 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
       err.phase ??= 'queue';
       req.fail(err);
     }
-    for (const c of this.conns) c.destroy(c.current === null ? null : reason());
+    for (const c of this.conns) c.destroy(c.inflight.length === 0 ? null : reason());
     this.rejectReady(reason());
     this.maybeDrained();
   }
@@ -114,15 +115,29 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
   // ---- SlotOwner
 
   released(conn: Connection): void {
-    if (!conn.free) return;
-    let next = this.queue.shift();
-    // A queued request whose signal already fired (one signal shared with the request
-    // that just left) settles as aborted in the queue rather than taking the slot.
-    while (next !== null && next.aborted) {
-      next.handleEvent();
-      next = this.queue.shift();
+    // Fill the slot from the head of the queue: one request, or with pipelining as
+    // many as its pipeline takes. FIFO: a head that cannot go here stops the filling.
+    for (let next = this.queue.peek(); next !== null; next = this.queue.peek()) {
+      if (next.aborted) {
+        // Its signal already fired (one signal shared with the request that just left):
+        // it settles as aborted in the queue rather than taking the slot.
+        this.queue.shift();
+        next.handleEvent();
+        continue;
+      }
+      if (!conn.canTake(next)) return;
+      this.queue.shift();
+      conn.dispatch(next);
     }
-    if (next !== null) conn.dispatch(next);
+  }
+
+  resend(exs: Exchange[]): void {
+    // Ahead of the queue, in their original order; then onto slots that can take them.
+    for (let i = exs.length - 1; i >= 0; i--) this.queue.unshift(exs[i] as PendingRequest);
+    for (const c of this.conns) {
+      if (this.queue.length === 0) break;
+      this.released(c);
+    }
   }
 
   connected(_conn: Connection): void {
@@ -147,7 +162,9 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
   // ----
 
   private route(req: PendingRequest, first = false): void {
-    const i = this.rr.pick(this.conns);
+    // Strict FIFO: nothing overtakes a request already waiting.
+    if (this.queue.length !== 0 && !first) return this.queue.push(req);
+    const i = this.rr.pick(this.conns, req);
     if (i >= 0) this.conns[i]!.dispatch(req);
     else if (first) this.queue.unshift(req);
     else this.queue.push(req);

@@ -34,6 +34,10 @@ export class Queue<T extends Queued<T>> {
     this.length++;
   }
 
+  peek(): T | null {
+    return this.head;
+  }
+
   shift(): T | null {
     const item = this.head;
     if (item !== null) this.remove(item);

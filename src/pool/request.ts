@@ -25,6 +25,8 @@ export class PendingRequest implements Exchange, Queued<PendingRequest>, Timed {
 
   readonly bodiless: boolean;
   readonly retryable: boolean;
+  pipelinable = false;
+  seq = 0;
   conn: Connection | null = null;
   written = false;
   reused = false;
@@ -98,7 +100,7 @@ export class PendingRequest implements Exchange, Queued<PendingRequest>, Timed {
     const conn = this.conn;
     if (conn !== null) {
       err.socketId = conn.id;
-      err.phase = conn.phase;
+      err.phase = conn.phaseOf(this);
       conn.withdraw(this);
     } else {
       err.phase = 'queue';

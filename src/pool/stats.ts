@@ -14,7 +14,7 @@ export interface SocketStats {
   remotePort: number | null;
   /** Responses completed over the slot's life (all its sockets). */
   requests: number;
-  /** 1 while a request is on the slot (dialing for it, or in flight). */
+  /** Requests on the slot: dialing for one, or in flight (more than one with pipelining). */
   inFlight: number;
   /** Bytes read and written, as Node counts them on the slot's sockets. */
   bytesIn: number;
@@ -67,7 +67,7 @@ export function socketStats(c: Connection, now: number): SocketStats {
     remoteAddress: s?.remoteAddress ?? null,
     remotePort: s?.remotePort ?? null,
     requests: c.requests,
-    inFlight: c.current === null ? 0 : 1,
+    inFlight: c.inflight.length,
     bytesIn: c.bytesInClosed + (s?.bytesRead ?? 0),
     bytesOut: c.bytesOutClosed + (s?.bytesWritten ?? 0),
     reconnects: Math.max(0, c.dials - 1),

@@ -20,21 +20,29 @@ function drain(q: Queue<Item>): number[] {
   return out;
 }
 
+const slot = (free: boolean) => ({ canTake: () => free });
+
 describe('RoundRobin', () => {
   it('with every slot free, pick k returns k mod N', () => {
     const rr = new RoundRobin();
-    const slots = Array.from({ length: 4 }, () => ({ free: true }));
-    expect(Array.from({ length: 9 }, () => rr.pick(slots))).to.deep.equal([0, 1, 2, 3, 0, 1, 2, 3, 0]);
+    const slots = Array.from({ length: 4 }, () => slot(true));
+    expect(Array.from({ length: 9 }, () => rr.pick(slots, null))).to.deep.equal([0, 1, 2, 3, 0, 1, 2, 3, 0]);
   });
 
   it('skips busy slots and continues after the one chosen', () => {
     const rr = new RoundRobin();
-    const slots = [{ free: true }, { free: false }, { free: true }];
-    expect([rr.pick(slots), rr.pick(slots), rr.pick(slots)]).to.deep.equal([0, 2, 0]);
+    const slots = [slot(true), slot(false), slot(true)];
+    expect([rr.pick(slots, null), rr.pick(slots, null), rr.pick(slots, null)]).to.deep.equal([0, 2, 0]);
   });
 
   it('returns -1 when no slot is free', () => {
-    expect(new RoundRobin().pick([{ free: false }, { free: false }])).to.equal(-1);
+    expect(new RoundRobin().pick([slot(false), slot(false)], null)).to.equal(-1);
+  });
+
+  it('asks each slot about the item itself', () => {
+    const rr = new RoundRobin();
+    const slots = [{ canTake: (x: string) => x === 'a' }, { canTake: (x: string) => x === 'b' }];
+    expect([rr.pick(slots, 'b'), rr.pick(slots, 'a'), rr.pick(slots, 'c')]).to.deep.equal([1, 0, -1]);
   });
 });
 

@@ -1,0 +1,174 @@
+// HTTP/1.1 pipelining in Pool: several idempotent requests in flight on one socket,
+// answered in order; unanswered ones go back to the pool when the socket fails.
+import type * as net from 'node:net';
+import { expect } from 'chai';
+import { AbortError, InvalidArgumentError, NodePool, Pool, SocketError } from '../dist/index.js';
+import { cleanup, pool, rawServer, rejects } from './helpers.js';
+
+/** A response whose body is the request path, so each answer shows whose it is. */
+function echo(head: string, extra = ''): string {
+  const path = head.split(' ')[1]!;
+  return `HTTP/1.1 200 OK\r\ncontent-length: ${path.length}\r\n${extra}\r\n${path}`;
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Resolves once `cond()` holds, checking after each turn of the event loop (gives up with the test). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let turns = 0; !cond(); turns++) {
+    if (turns > 1_000_000) throw new Error('condition never held');
+    await tick();
+  }
+}
+
+describe('pipelining', () => {
+  afterEach(cleanup);
+
+  it('sends several GETs on one socket before any answer, and matches answers in order', async () => {
+    const heads: string[] = [];
+    let conn: net.Socket | null = null;
+    const { url } = await rawServer((socket, head) => {
+      conn = socket;
+      heads.push(head);
+      // Answer only once all four are in: that proves they were pipelined.
+      if (heads.length === 4) socket.write(heads.map((h) => echo(h)).join(''));
+    });
+    const p = pool({ baseURL: url, size: 1, pipelining: 4 });
+    const bodies = await Promise.all(['/a', '/b', '/c', '/d'].map((path) => p.get(path).then((r) => r.text())));
+    expect(bodies).to.deep.equal(['/a', '/b', '/c', '/d']);
+    expect(conn).to.not.equal(null);
+    expect(p.stats().totals).to.include({ requests: 4, reconnects: 0 });
+  });
+
+  it('never has more than `pipelining` requests unanswered on a socket', async () => {
+    const pending: [net.Socket, string][] = [];
+    let most = 0;
+    const { url } = await rawServer((socket, head) => {
+      pending.push([socket, head]);
+      most = Math.max(most, pending.length);
+    });
+    const p = pool({ baseURL: url, size: 1, pipelining: 2 });
+    const all = Promise.all(['/1', '/2', '/3', '/4', '/5'].map((path) => p.get(path).then((r) => r.text())));
+    for (let answered = 0; answered < 5; answered++) {
+      await until(() => pending.length > 0 && (pending.length === 2 || answered >= 4));
+      const [socket, head] = pending.shift()!;
+      socket.write(echo(head));
+    }
+    expect(await all).to.deep.equal(['/1', '/2', '/3', '/4', '/5']);
+    expect(most).to.equal(2);
+  });
+
+  it('does not pipeline a POST, nor anything behind it, until its answer', async () => {
+    const seen: string[] = [];
+    const held: (() => void)[] = [];
+    const { url } = await rawServer((socket, head) => {
+      seen.push(head.split(' ').slice(0, 2).join(' '));
+      held.push(() => socket.write(echo(head)));
+    });
+    const p = pool({ baseURL: url, size: 1, pipelining: 4 });
+    const a = p.get('/a');
+    await until(() => seen.length === 1);
+    const b = p.post('/b', 'x');
+    const c = p.get('/c');
+    await tick();
+    await tick();
+    expect(seen, 'the POST waits for the GET in flight').to.deep.equal(['GET /a']);
+    held.shift()!();
+    await a;
+    await until(() => seen.length === 2);
+    await tick();
+    expect(seen, 'the GET waits behind the POST').to.deep.equal(['GET /a', 'POST /b']);
+    held.shift()!();
+    await b;
+    await until(() => seen.length === 3);
+    held.shift()!();
+    expect((await c).text()).to.equal('/c');
+  });
+
+  it('reads HEAD responses in the pipeline as bodiless', async () => {
+    const heads: string[] = [];
+    const { url } = await rawServer((socket, head) => {
+      heads.push(head);
+      if (heads.length < 3) return;
+      socket.write(
+        heads
+          .map((h) => (h.startsWith('HEAD') ? 'HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n' : echo(h)))
+          .join(''),
+      );
+    });
+    const p = pool({ baseURL: url, size: 1, pipelining: 3 });
+    const [a, h, b] = await Promise.all([p.get('/a'), p.request({ method: 'HEAD', path: '/h' }), p.get('/b')]);
+    expect([a.text(), h.body.length, h.headers['content-length'], b.text()]).to.deep.equal(['/a', 0, '1000', '/b']);
+  });
+
+  it('resends the unanswered requests on a new socket when the socket dies after the first answer', async () => {
+    const received: string[] = [];
+    let connections = 0;
+    const { server, url } = await rawServer((socket, head, index) => {
+      received.push(head.split(' ')[1]!);
+      // First connection: answer one, then die with two unanswered.
+      if (connections > 1 || index === 0) socket.write(echo(head));
+      else if (index === 2) socket.destroy();
+    });
+    server.on('connection', () => connections++);
+    const p = pool({ baseURL: url, size: 1, pipelining: 3 });
+    const bodies = await Promise.all(['/1', '/2', '/3'].map((path) => p.get(path).then((r) => r.text())));
+    expect(bodies).to.deep.equal(['/1', '/2', '/3']);
+    expect(received).to.deep.equal(['/1', '/2', '/3', '/2', '/3']);
+    expect(connections).to.equal(2);
+  });
+
+  it('resends the requests behind a response that closes the connection', async () => {
+    let connections = 0;
+    const { server, url } = await rawServer((socket, head, index) => {
+      if (connections === 1 && index === 0) socket.write(echo(head, 'connection: close\r\n'));
+      else if (connections > 1) socket.write(echo(head));
+    });
+    server.on('connection', () => connections++);
+    const p = pool({ baseURL: url, size: 1, pipelining: 2 });
+    const bodies = await Promise.all(['/1', '/2'].map((path) => p.get(path).then((r) => r.text())));
+    expect(bodies).to.deep.equal(['/1', '/2']);
+    expect(connections).to.equal(2);
+  });
+
+  it('resends a request at most once: a second failure rejects it', async () => {
+    const received: string[] = [];
+    const { url } = await rawServer((socket, head) => {
+      received.push(head.split(' ')[1]!);
+      if (head.startsWith('GET /1 ')) socket.write(echo(head));
+      else socket.destroy(); // /2 kills its connection, every time
+    });
+    const p = pool({ baseURL: url, size: 1, pipelining: 2 });
+    const [a, b] = await Promise.allSettled([p.get('/1'), p.get('/2')]);
+    expect(a.status).to.equal('fulfilled');
+    expect(b.status).to.equal('rejected');
+    expect((b as PromiseRejectedResult).reason).to.be.instanceOf(SocketError);
+    expect(received.filter((r) => r === '/2')).to.have.length(2);
+  });
+
+  it('aborting a pipelined request drops the socket and resends the others', async () => {
+    const held: [net.Socket, string][] = [];
+    let connections = 0;
+    const { server, url } = await rawServer((socket, head) => {
+      if (connections === 1) held.push([socket, head]);
+      else socket.write(echo(head));
+    });
+    server.on('connection', () => connections++);
+    const p = pool({ baseURL: url, size: 1, pipelining: 3 });
+    const ac = new AbortController();
+    const first = p.get('/1');
+    const second = p.get('/2', { signal: ac.signal });
+    const third = p.get('/3');
+    await until(() => held.length === 3);
+    ac.abort();
+    const err = await rejects(second, AbortError, 'ABORT_ERR');
+    expect(err.phase).to.equal('headers');
+    expect([(await first).text(), (await third).text()]).to.deep.equal(['/1', '/3']);
+    expect(connections).to.equal(2);
+  });
+
+  it('refuses pipelining below 1, and NodePool refuses pipelining', () => {
+    expect(() => new Pool({ pipelining: 0 })).to.throw(InvalidArgumentError, 'pipelining');
+    expect(() => new NodePool({ pipelining: 2 })).to.throw(InvalidArgumentError, 'pipeline');
+  });
+});
