@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse, UsageError } from '../dist/cli/args.js';
 import { Histogram } from '../dist/cli/histogram.js';
-import { cleanup, httpServer } from './helpers.js';
+import { cleanup, httpServer, rawServer } from './helpers.js';
 
 const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 
@@ -27,8 +27,8 @@ describe('cli: arguments', () => {
   });
 
   it('reads every flag', () => {
-    const a = parse(['http://127.0.0.1:1/x', '-c', '4', '-n', '100', '--size', '2', '-m', 'put', '-H', 'a: 1', '-H', 'a: 2', '-H', 'b:3', '--body', 'hi', '--timeout', '50', '--insecure', '--backend', 'node', '--json']);
-    expect(a).to.deep.include({ url: 'http://127.0.0.1:1/x', concurrency: 4, requests: 100, durationMs: null, size: 2, method: 'PUT', timeout: 50, insecure: true, backend: 'node', json: true });
+    const a = parse(['http://127.0.0.1:1/x', '-c', '4', '-n', '100', '--size', '2', '--pipelining', '3', '-m', 'put', '-H', 'a: 1', '-H', 'a: 2', '-H', 'b:3', '--body', 'hi', '--timeout', '50', '--insecure', '--backend', 'raw', '--json']);
+    expect(a).to.deep.include({ url: 'http://127.0.0.1:1/x', concurrency: 4, requests: 100, durationMs: null, size: 2, pipelining: 3, method: 'PUT', timeout: 50, insecure: true, backend: 'raw', json: true });
     expect(a.headers).to.deep.equal({ a: ['1', '2'], b: ['3'] });
     expect(a.body!.toString()).to.equal('hi');
   });
@@ -54,6 +54,8 @@ describe('cli: arguments', () => {
     ['--nope'],
     ['--body', '@/nonexistent/file'],
     ['-m', 'G T'],
+    ['--pipelining', '0'],
+    ['--backend', 'node', '--pipelining', '2'],
   ];
   for (const args of bad) {
     it(`refuses ${args.join(' ')}`, () => expect(() => parse(args)).to.throw(UsageError));
@@ -106,6 +108,19 @@ describe('cli: runs', function () {
     expect(report.sockets.reduce((n: number, s: { requests: number }) => n + s.requests, 0)).to.equal(400);
     for (const s of report.sockets) expect(s.requests).to.equal(100); // one at a time, round-robin: exactly even
     expect(report.bytesIn).to.be.greaterThan(0);
+  });
+
+  it('pipelines with --pipelining: a server that answers only full pipelines still completes the run', async () => {
+    // The server holds its answers until 4 requests wait on the connection: only a pipelining client gets any.
+    let held = 0;
+    const { url } = await rawServer((socket) => {
+      if (++held < 4) return;
+      held = 0;
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'.repeat(4));
+    });
+    const r = await run([url + '/', '-n', '400', '-c', '4', '--size', '1', '--pipelining', '4', '--json']);
+    expect(r.code).to.equal(0);
+    expect(JSON.parse(r.stdout)).to.include({ requests: 400, succeeded: 400, pipelining: 4 });
   });
 
   it('exits 0 with HTTP error statuses, which it reports', async () => {

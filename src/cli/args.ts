@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n requests | -d duration] [--size N]
-                        [-m method] [-H 'name: value']... [--body text|@file] [--timeout ms]
+                        [--pipelining N] [-m method] [-H 'name: value']... [--body text|@file] [--timeout ms]
                         [--insecure] [--backend raw|node] [--json]
 
   url            target; without it an embedded server on a free loopback port is started
@@ -12,6 +12,7 @@ export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n request
   -n N           stop after N requests
   -d DURATION    stop after this long: 10s, 500ms, 2m (default 10s unless -n is given)
   --size N       sockets per origin (default 8)
+  --pipelining N requests in flight per socket, idempotent methods only (default 1; raw backend)
   -m METHOD      request method (default GET, or POST with --body)
   -H 'k: v'      request header, repeatable
   --body X       request body: text, or @path to read a file
@@ -26,6 +27,7 @@ export interface Args {
   requests: number | null;
   durationMs: number | null;
   size: number;
+  pipelining: number;
   method: string;
   headers: Record<string, string[]>;
   body: Buffer | null;
@@ -51,6 +53,7 @@ export function parse(argv: string[]): Args {
         n: { type: 'string', short: 'n' },
         d: { type: 'string', short: 'd' },
         size: { type: 'string' },
+        pipelining: { type: 'string' },
         m: { type: 'string', short: 'm' },
         H: { type: 'string', short: 'H', multiple: true },
         body: { type: 'string' },
@@ -76,12 +79,14 @@ export function parse(argv: string[]): Args {
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`invalid method: ${v.m}`);
   const backend = v.backend ?? 'raw';
   if (backend !== 'raw' && backend !== 'node') throw new UsageError(`--backend must be raw or node, got ${backend}`);
+  if (backend === 'node' && v.pipelining !== undefined && v.pipelining !== '1') throw new UsageError('--pipelining needs the raw backend: node:http does not pipeline');
   return {
     url,
     concurrency: v.c === undefined ? 16 : int('-c', v.c, 1),
     requests,
     durationMs,
     size: v.size === undefined ? 8 : int('--size', v.size, 1),
+    pipelining: v.pipelining === undefined ? 1 : int('--pipelining', v.pipelining, 1),
     method,
     headers: headers(v.H ?? []),
     body,

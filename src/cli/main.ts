@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
 
   // Headers go in as pool defaults: checked at construction, serialised once.
   const url = new URL(args.url ?? 'http://127.0.0.1/');
-  const options = { baseURL: url.origin, size: args.size, insecureSkipVerify: args.insecure, headers: toHeaders(args.headers) };
+  const options = { baseURL: url.origin, size: args.size, pipelining: args.pipelining, insecureSkipVerify: args.insecure, headers: toHeaders(args.headers) };
   let client: Client;
   let server: EmbeddedServer | null = null;
   try {
@@ -72,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     url: options.baseURL + url.pathname + url.search,
     backend: args.backend,
     size: args.size,
+    pipelining: args.pipelining,
     concurrency: args.concurrency,
   });
   await client.close();

@@ -6,6 +6,7 @@ export interface Report {
   url: string;
   backend: string;
   size: number;
+  pipelining: number;
   concurrency: number;
   requests: number;
   succeeded: number;
@@ -23,7 +24,7 @@ export interface Report {
   stoppedEarly: boolean;
 }
 
-export function makeReport(load: Load, stats: PoolStats, info: { url: string; backend: string; size: number; concurrency: number }): Report {
+export function makeReport(load: Load, stats: PoolStats, info: { url: string; backend: string; size: number; pipelining: number; concurrency: number }): Report {
   const h = load.latency;
   const ms = (us: number): number => Math.round(us) / 1000;
   const seconds = load.elapsedMs / 1000;
@@ -66,7 +67,7 @@ export function makeReport(load: Load, stats: PoolStats, info: { url: string; ba
 export function formatReport(r: Report): string {
   const l = r.latency;
   const lines = [
-    `target     ${r.url} (${r.backend} backend, ${r.size} sockets, concurrency ${r.concurrency})${r.stoppedEarly ? ', stopped early' : ''}`,
+    `target     ${r.url} (${r.backend} backend, ${r.size} sockets${r.pipelining > 1 ? `, pipelining ${r.pipelining}` : ''}, concurrency ${r.concurrency})${r.stoppedEarly ? ', stopped early' : ''}`,
     `requests   ${r.requests} in ${(r.durationMs / 1000).toFixed(2)} s: ${r.requestsPerSec} req/s, ${bytes(r.bytesInPerSec)}/s in`,
     `latency    p50 ${l.p50} ms  p90 ${l.p90} ms  p99 ${l.p99} ms  p99.9 ${l.p99_9} ms  max ${l.max} ms`,
     `status     ${entries(r.statuses) || 'none'}`,
