@@ -115,6 +115,7 @@ export class Connection implements Timed {
   private flushed = 0;
   private socketError: Error | null = null;
   private feeding = false;
+  private corked = false;
 
   constructor(id: number, owner: SlotOwner) {
     this.id = id;
@@ -129,6 +130,7 @@ export class Connection implements Timed {
     this.onError = this.onError.bind(this);
     this.onClose = this.onClose.bind(this);
     this.onWritten = this.onWritten.bind(this);
+    this.flush = this.flush.bind(this);
   }
 
   /** Free to take a request: nothing on it, and not closed. */
@@ -348,6 +350,13 @@ export class Connection implements Timed {
     ex.seq = this.sent++;
     this.parser.expect(ex.bodiless);
     const socket = this.socket!;
+    if (this.depth > 1 && !this.corked) {
+      // Pipelined requests made in the same turn (callers answering the responses just
+      // settled) leave together in one writev, after the current microtasks.
+      this.corked = true;
+      socket.cork();
+      queueMicrotask(this.flush);
+    }
     if (ex.body === null) {
       socket.write(ex.head, this.onWritten);
     } else {
@@ -357,6 +366,11 @@ export class Connection implements Timed {
       socket.write(ex.body, this.onWritten);
       socket.uncork();
     }
+  }
+
+  private flush(): void {
+    this.corked = false;
+    this.socket?.uncork();
   }
 
   private onWritten(err?: Error | null): void {
