@@ -1,5 +1,6 @@
 // Pool options: types, defaults and validation. Every timer is documented by
 // the phase it covers; 0 turns a timer off.
+import type { LookupFunction } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { InvalidArgumentError } from './errors.js';
 
@@ -57,6 +58,24 @@ export interface PoolOptions {
    * requests are pipelined; others wait for the socket's pipeline to drain. `Pool` only.
    */
   pipelining?: number;
+  /**
+   * Resolve the host to all its addresses with this function (same shape as
+   * `net.connect`'s `lookup`, called with `{ all: true }`) instead of `dns.lookup`.
+   */
+  lookup?: LookupFunction;
+  /**
+   * How often the host's addresses are looked up again (also on every re-dial); when
+   * the set changes the sockets are recycled to follow it. Default 30 000 ms; 0: only
+   * on re-dials.
+   */
+  dnsRefreshInterval?: number;
+  /**
+   * A socket older than this (±10% jitter) sends `connection: close` on its next
+   * request, lets that response finish and re-dials. Default 0 (off).
+   */
+  maxConnAge?: number;
+  /** A socket's request number N (this value) goes out with `connection: close`, then the slot re-dials. Default 0 (off). */
+  maxRequestsPerConn?: number;
 }
 
 /** Options of one call. */
@@ -90,6 +109,9 @@ export const defaults = {
   maxResponseSize: Infinity,
   maxConnsPerHost: 1,
   pipelining: 1,
+  dnsRefreshInterval: 30_000,
+  maxConnAge: 0,
+  maxRequestsPerConn: 0,
 } as const;
 
 /** Options after defaults and validation. */
@@ -109,6 +131,10 @@ export interface Config {
   readonly socketPath: string | undefined;
   readonly maxConnsPerHost: number;
   readonly pipelining: number;
+  readonly lookup: LookupFunction | undefined;
+  readonly dnsRefreshInterval: number;
+  readonly maxConnAge: number;
+  readonly maxRequestsPerConn: number;
 }
 
 export function resolveOptions(options: PoolOptions | undefined): Config {
@@ -127,6 +153,9 @@ export function resolveOptions(options: PoolOptions | undefined): Config {
   }
   if (o.headers !== undefined && (o.headers === null || typeof o.headers !== 'object')) {
     throw new InvalidArgumentError('headers must be an object');
+  }
+  if (o.lookup !== undefined && typeof o.lookup !== 'function') {
+    throw new InvalidArgumentError('lookup must be a function');
   }
   if (o.socketPath !== undefined && (typeof o.socketPath !== 'string' || o.socketPath === '')) {
     throw new InvalidArgumentError('socketPath must be a non-empty string');
@@ -150,6 +179,10 @@ export function resolveOptions(options: PoolOptions | undefined): Config {
     socketPath: o.socketPath,
     maxConnsPerHost: integer('maxConnsPerHost', o.maxConnsPerHost, defaults.maxConnsPerHost, 1),
     pipelining: integer('pipelining', o.pipelining, defaults.pipelining, 1),
+    lookup: o.lookup,
+    dnsRefreshInterval: timeout('dnsRefreshInterval', o.dnsRefreshInterval, defaults.dnsRefreshInterval),
+    maxConnAge: timeout('maxConnAge', o.maxConnAge, defaults.maxConnAge),
+    maxRequestsPerConn: integer('maxRequestsPerConn', o.maxRequestsPerConn, defaults.maxRequestsPerConn, 0),
   });
 }
 

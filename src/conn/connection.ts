@@ -6,11 +6,14 @@
 // can be running at a time), armed on the shared clock. The whole-request timer
 // belongs to the request, not to the slot.
 import type * as net from 'node:net';
+import type { LookupFunction } from 'node:net';
+import type { AddressBook } from './addresses.js';
 import type { Config } from '../options.js';
 import { arm, disarm, type Timed } from './timers.js';
 import { connectTCP, startTLS, type Endpoint, type SessionCache } from './dial.js';
 import { ResponseParser } from '../parser/response.js';
-import type { Encoded } from '../parser/request.js';
+import { requestStartChannel, responseHeadersChannel, type RequestInfo } from '../diagnostics.js';
+import { withConnectionClose, type Encoded } from '../parser/request.js';
 import type { Response } from '../response.js';
 import {
   ConnectError,
@@ -26,6 +29,8 @@ import {
 
 /** What a connection needs of a request; the pool's request object provides it. */
 export interface Exchange extends Encoded {
+  /** For diagnostics events; built only when someone subscribes. */
+  readonly info: RequestInfo;
   /** HEAD: the response has no body whatever its headers say. */
   readonly bodiless: boolean;
   /** May be sent again when its socket fails before any byte of its response (idempotent method). */
@@ -50,6 +55,8 @@ export interface Exchange extends Encoded {
 export interface SlotOwner {
   readonly config: Config;
   readonly endpoint: Endpoint;
+  /** The host's addresses, when the slots spread over them; null for IP literals and unix sockets. */
+  readonly addresses: AddressBook | null;
   readonly sessions: SessionCache;
   /** The slot can take a request: it finished one, or lost its socket. */
   released(conn: Connection): void;
@@ -107,6 +114,8 @@ export class Connection implements Timed {
   private readonly owner: SlotOwner;
   private readonly parser: ResponseParser;
   private readonly depth: number;
+  /** Picks this slot's address among the host's (multi-address dialing); undefined: Node's own lookup. */
+  private readonly lookup: LookupFunction | undefined;
   private socket: net.Socket | null = null;
   private timer = Timer.None;
   private secure = false;
@@ -116,6 +125,10 @@ export class Connection implements Timed {
   private socketError: Error | null = null;
   private feeding = false;
   private corked = false;
+  /** The socket takes no more requests and closes after those on it (recycling). */
+  private retiring = false;
+  /** `maxConnAge` of the current socket, jittered; 0 = no limit. */
+  private ageLimit = 0;
 
   constructor(id: number, owner: SlotOwner) {
     this.id = id;
@@ -130,6 +143,7 @@ export class Connection implements Timed {
     this.onError = this.onError.bind(this);
     this.onClose = this.onClose.bind(this);
     this.onWritten = this.onWritten.bind(this);
+    this.lookup = owner.addresses === null ? undefined : owner.addresses.lookupFor(id);
     this.flush = this.flush.bind(this);
   }
 
@@ -146,6 +160,7 @@ export class Connection implements Timed {
     const n = this.inflight.length;
     if (n === 0) return this.state !== State.Closed;
     return (
+      !this.retiring &&
       n < this.depth &&
       ex.pipelinable &&
       (this.state === State.Idle || this.state === State.Busy) &&
@@ -156,7 +171,7 @@ export class Connection implements Timed {
   /** Starts a dial if the slot has no socket. */
   connect(): void {
     if (this.state !== State.Dead) return;
-    const socket = connectTCP(this.owner.endpoint);
+    const socket = connectTCP(this.owner.endpoint, this.lookup);
     this.state = State.Connecting;
     this.dials++;
     this.secure = false;
@@ -270,6 +285,9 @@ export class Connection implements Timed {
     this.sent = 0;
     this.flushed = 0;
     this.connectedAt = Date.now();
+    const age = this.owner.config.maxConnAge;
+    // ±10% jitter, so sockets dialed together do not all recycle together.
+    this.ageLimit = age > 0 ? age * (0.9 + Math.random() * 0.2) : 0;
     this.clearTimer();
     this.parser.reset();
     this.owner.connected(this);
@@ -347,8 +365,15 @@ export class Connection implements Timed {
     this.state = State.Busy;
     ex.reused = this.served > 0 || this.sent > 0;
     ex.written = true;
+    if (!this.retiring && this.pastLimits()) {
+      // Recycling: this is the socket's last request; it tells the server so, and the
+      // socket closes after its response. Nothing fails or is resent because of it.
+      this.retiring = true;
+      if (!ex.closeAfter) ex.head = withConnectionClose(ex.head);
+    }
     ex.seq = this.sent++;
     this.parser.expect(ex.bodiless);
+    if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: ex.info, socketId: this.id });
     const socket = this.socket!;
     if (this.depth > 1 && !this.corked) {
       // Pipelined requests made in the same turn (callers answering the responses just
@@ -389,8 +414,11 @@ export class Connection implements Timed {
     if (head.seq < this.flushed && !this.parser.headComplete) this.setTimer(Timer.Headers, this.owner.config.responseHeaderTimeout);
   }
 
-  private headReceived(): void {
+  private headReceived(statusCode: number, rawHeaders: string[]): void {
     if (this.timer === Timer.Headers) this.clearTimer();
+    if (responseHeadersChannel.hasSubscribers && this.inflight.length !== 0) {
+      responseHeadersChannel.publish({ request: this.inflight[0]!.info, socketId: this.id, statusCode, rawHeaders });
+    }
   }
 
   /** Settles the responses the parser completed, oldest first; keeps or drops the socket after them. */
@@ -398,7 +426,6 @@ export class Connection implements Timed {
     const p = this.parser;
     const done = p.done;
     if (done.length === 0) return;
-    let idleMs = 0;
     for (let i = 0; i < done.length; i++) {
       const ex = this.inflight.shift()!;
       ex.conn = null;
@@ -410,14 +437,19 @@ export class Connection implements Timed {
       ex.succeed(done[i]!);
     }
     done.length = 0;
-    idleMs = socketEnded || !p.keepAlive || p.trailing ? -1 : idleTime(this.owner.config.idleConnTimeout, p.keepAliveHint);
     if (this.state !== State.Busy) return; // settled callbacks may have destroyed the slot
-    if (idleMs < 0) {
-      // The requests behind were never answered: they go back to the pool.
+    if (socketEnded || !p.keepAlive || p.trailing || (this.retiring && this.inflight.length === 0)) {
+      // The socket carries nothing more (or was recycled after its last answer); requests
+      // pipelined behind that were never answered go back to the pool.
       this.dropSocket(null);
     } else if (this.inflight.length === 0) {
-      this.state = State.Idle;
-      this.startIdle(idleMs);
+      const idleMs = idleTime(this.owner.config.idleConnTimeout, p.keepAliveHint);
+      if (idleMs < 0) {
+        this.teardown();
+      } else {
+        this.state = State.Idle;
+        this.startIdle(idleMs);
+      }
     } else {
       this.clearTimer();
       this.maybeStartHeadTimer();
@@ -507,6 +539,33 @@ export class Connection implements Timed {
     if (this.state !== State.Closed) this.state = State.Dead;
     this.served = 0;
     this.connectedAt = 0;
+    this.retiring = false;
+  }
+
+  /** Past `maxRequestsPerConn` (counting this request) or `maxConnAge`: time to recycle the socket. */
+  private pastLimits(): boolean {
+    const { maxRequestsPerConn } = this.owner.config;
+    if (maxRequestsPerConn > 0 && this.sent + 1 >= maxRequestsPerConn) return true;
+    return this.ageLimit > 0 && Date.now() - this.connectedAt >= this.ageLimit;
+  }
+
+  /**
+   * Recycles the socket without failing anything: an idle one closes now and the slot
+   * re-dials; a busy one takes no more requests and closes after its last response.
+   */
+  recycle(): void {
+    if (this.state === State.Idle) {
+      this.teardown();
+      this.connect();
+    } else if (this.state === State.Busy) {
+      this.retiring = true;
+    } else if (this.state === State.Connecting) {
+      // Dialed before the change: dial again so it follows the new addresses.
+      const waiting = this.takeAll();
+      this.teardown();
+      for (const ex of waiting) this.dispatch(ex);
+      if (waiting.length === 0) this.connect();
+    }
   }
 
   private listen(s: net.Socket): void {

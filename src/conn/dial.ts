@@ -27,13 +27,21 @@ export function makeTLSOptions(hostname: string, user: TLSOptions, insecureSkipV
   return options;
 }
 
-/** Starts a TCP (or unix socket) connect. The caller listens for `connect`, `error`, `close`. */
-export function connectTCP(ep: Endpoint): net.Socket {
-  const socket =
-    ep.socketPath !== undefined
-      ? net.connect({ path: ep.socketPath })
-      : net.connect({ host: ep.hostname, port: ep.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
-  return socket;
+/**
+ * Starts a TCP (or unix socket) connect. The caller listens for `connect`, `error`,
+ * `close`. `lookup` picks the address (multi-address dialing); one address is tried,
+ * so a slot stays on the backend it was given.
+ */
+export function connectTCP(ep: Endpoint, lookup?: net.LookupFunction): net.Socket {
+  if (ep.socketPath !== undefined) return net.connect({ path: ep.socketPath });
+  return net.connect({
+    host: ep.hostname,
+    port: ep.port,
+    noDelay: true,
+    keepAlive: true,
+    keepAliveInitialDelay: 60_000,
+    ...(lookup === undefined ? {} : { lookup, autoSelectFamily: false }),
+  });
 }
 
 /** Starts a TLS handshake over a connected socket. The caller listens for `secureConnect`. */

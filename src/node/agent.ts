@@ -5,10 +5,12 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
+import type { LookupFunction } from 'node:net';
 import { connectTCP, startTLSNow, type Endpoint, type SessionCache } from '../conn/dial.js';
 import { arm, disarm, type Timed } from '../conn/timers.js';
 import { ConnectTimeoutError, TLSTimeoutError } from '../errors.js';
 import type { Config } from '../options.js';
+import { connectChannel, publishConnect } from '../diagnostics.js';
 
 export type SocketPhase = 'dial' | 'tls' | 'open';
 
@@ -45,6 +47,9 @@ export class SocketInfo implements Timed {
 }
 
 export interface SlotSockets {
+  readonly id: number;
+  /** Picks the slot's address among the host's; undefined: Node's own lookup. */
+  readonly lookup: LookupFunction | undefined;
   readonly endpoint: Endpoint;
   readonly config: Config;
   readonly sessions: SessionCache;
@@ -59,7 +64,7 @@ export interface SlotSockets {
 function open(slot: SlotSockets): net.Socket {
   const { endpoint, config } = slot;
   slot.dials++;
-  const tcp = connectTCP(endpoint);
+  const tcp = connectTCP(endpoint, slot.lookup);
   const socket = endpoint.tls === null ? tcp : startTLSNow(tcp, endpoint, slot.sessions);
   const info = new SocketInfo(socket, config);
   slot.sockets.set(socket, info);
@@ -68,6 +73,7 @@ function open(slot: SlotSockets): net.Socket {
     if (endpoint.tls === null) {
       info.phase = 'open';
       info.set(null, 0);
+      if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, socket, false);
     } else {
       info.phase = 'tls';
       info.set('tls', config.tlsTimeout);
@@ -77,6 +83,7 @@ function open(slot: SlotSockets): net.Socket {
     socket.once('secureConnect', () => {
       info.phase = 'open';
       info.set(null, 0);
+      if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, socket, true);
     });
   }
   socket.once('close', () => {

@@ -22,6 +22,15 @@ import type { Queued } from '../pool/queue.js';
 import { Response } from '../response.js';
 import { keepAliveTimeout } from '../parser/response.js';
 import { idleTime } from '../conn/connection.js';
+import {
+  connectErrorChannel,
+  nextRequestId,
+  requestEndChannel,
+  requestErrorChannel,
+  requestStartChannel,
+  responseHeadersChannel,
+  type RequestInfo,
+} from '../diagnostics.js';
 import type { SocketInfo } from './agent.js';
 
 /** What an exchange needs of its slot. */
@@ -68,6 +77,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
 
   slot: NodeSlot | null = null;
   dialFailures = 0;
+  readonly id = nextRequestId();
   readonly promise: Promise<Response>;
 
   private resolve!: (res: Response) => void;
@@ -96,6 +106,10 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       this.resolve = resolve;
       this.reject = reject;
     });
+  }
+
+  get info(): RequestInfo {
+    return { id: this.id, origin: this.owner.origin, method: this.method, path: this.path };
   }
 
   get settled(): boolean {
@@ -127,6 +141,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
         info.uses++;
         info.set(null, 0); // no longer idle
       }
+      if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: this.info, socketId: slot.id });
     });
     req.on('finish', () => {
       this.written = true;
@@ -164,6 +179,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     const slot = this.slot;
     this.settle();
     if (slot !== null && !(err instanceof AbortError || err instanceof RequestTimeoutError)) slot.errors++;
+    if (requestErrorChannel.hasSubscribers) requestErrorChannel.publish({ request: this.info, error: err });
     this.reject(err);
   }
 
@@ -184,6 +200,9 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     disarm(this.headTimer);
     if (this.settledFlag) return void res.resume();
     this.response = res;
+    if (responseHeadersChannel.hasSubscribers) {
+      responseHeadersChannel.publish({ request: this.info, socketId: this.slot?.id, statusCode: res.statusCode, rawHeaders: res.rawHeaders });
+    }
     if (res.statusCode! < 100) return this.abortRequest(new ParseError('HPE_INVALID_STATUS', `invalid status code ${res.statusCode}`, { phase: 'headers' }));
     const info = this.socket === null ? undefined : this.slot?.info(this.socket);
     if (info !== undefined) {
@@ -209,6 +228,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       const slot = this.slot;
       if (!this.settle()) return;
       if (slot !== null) slot.requests++;
+      if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: response.statusCode, bodyLength: response.body.length });
       this.resolve(response);
     });
     res.on('error', (err: Error) => this.onError(req, err));
@@ -249,6 +269,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
   private moveOrFail(err: HttpClientPoolError): void {
     const slot = this.slot!;
     this.decorate(err);
+    if (connectErrorChannel.hasSubscribers) connectErrorChannel.publish({ origin: this.owner.origin, socketId: slot.id, error: err });
     this.slot = null;
     this.req = null;
     this.owner.dialFailed(this, err);

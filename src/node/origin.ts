@@ -2,6 +2,8 @@
 // round-robin like the raw pool's sockets, with the same FIFO wait queue.
 import type * as http from 'node:http';
 import type * as net from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import { AddressBook } from '../conn/addresses.js';
 import { idleTime } from '../conn/connection.js';
 import { makeTLSOptions, SessionCache, type Endpoint } from '../conn/dial.js';
 import type { HttpClientPoolError } from '../errors.js';
@@ -33,6 +35,7 @@ class Slot implements NodeSlot, SlotSockets {
     readonly endpoint: Endpoint,
     readonly config: Config,
     readonly sessions: SessionCache,
+    readonly lookup: LookupFunction | undefined,
   ) {
     this.agent = createAgent(this, config.maxConnsPerHost);
     // A socket the agent keeps for reuse gets the same idle rule as the raw pool's.
@@ -126,11 +129,15 @@ export class NodeOrigin implements Origin, ExchangeOwner {
       tls: target.secure ? makeTLSOptions(target.hostname, config.tls, config.insecureSkipVerify) : null,
     };
     const sessions = new SessionCache();
-    for (let i = 0; i < config.size; i++) this.slots.push(new Slot(i, endpoint, config, sessions));
+    // Slot i dials address i mod k of the host, like the raw pool. Sockets are not
+    // recycled when the set changes: node:http agents keep their sockets.
+    this.addresses = config.socketPath === undefined && isIP(target.hostname) === 0 ? new AddressBook(target.hostname, config.lookup, 0, noop) : null;
+    for (let i = 0; i < config.size; i++) this.slots.push(new Slot(i, endpoint, config, sessions, this.addresses?.lookupFor(i)));
     this.hostHeader = target.hostHeader;
   }
 
   private readonly hostHeader: string;
+  private readonly addresses: AddressBook | null;
 
   send(method: string, call: Call, body: Body | null | undefined): Promise<Response> {
     // The raw pool's encoder is the one place that checks headers and bodies: both backends refuse the same calls.
@@ -199,6 +206,7 @@ export class NodeOrigin implements Origin, ExchangeOwner {
     this.inFlight.delete(ex);
     const slot = this.slots[err.socketId ?? 0];
     if (slot !== undefined) slot.errors++;
+    if (slot !== undefined) this.addresses?.failed(slot.id);
     if (++ex.dialFailures >= this.slots.length || this.closing) ex.fail(err);
     else this.route(ex, true);
   }
@@ -273,3 +281,5 @@ export class NodeOrigin implements Origin, ExchangeOwner {
     done();
   }
 }
+
+function noop(): void {}

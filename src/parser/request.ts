@@ -166,6 +166,14 @@ export class RequestEncoder {
   }
 }
 
+/** The same request with `connection: close` added at the end of its header section. */
+export function withConnectionClose(head: Buffer): Buffer {
+  const end = head.indexOf('\r\n\r\n');
+  return Buffer.concat([head.subarray(0, end + 2), CONNECTION_CLOSE, head.subarray(end + 2)]);
+}
+
+const CONNECTION_CLOSE = Buffer.from('connection: close\r\n', 'latin1');
+
 /** True for the methods that may be resent when a reused socket fails before any response (RFC 9110 9.2.2). */
 export function isIdempotent(method: string): boolean {
   switch (method) {

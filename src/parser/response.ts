@@ -32,7 +32,7 @@ export class ResponseParser {
   /** Any byte of the oldest unanswered response was seen. */
   started = false;
   /** Called once when the final (non-1xx) response head is complete. */
-  onHead: () => void = noop;
+  onHead: (statusCode: number, rawHeaders: string[]) => void = noop;
 
   private readonly native: NativeParser;
   private readonly resource = {};
@@ -193,7 +193,7 @@ export class ResponseParser {
     // llhttp decides keep-alive before it learns a HEAD response has no body, so a HEAD
     // answered without a length looks close-delimited to it; it ends at its blank line.
     this.messageKeepAlive = shouldKeepAlive || (bodiless && headerAllowsReuse(versionMajor, versionMinor, raw));
-    this.onHead();
+    this.onHead(statusCode, raw);
     const hasBody = !bodiless && statusCode !== 204 && statusCode !== 304;
     if (hasBody && this.contentLength > this.maxResponseSize) {
       this.error = new ResponseTooLargeError(this.maxResponseSize, {});

@@ -10,15 +10,19 @@ import type { Response } from '../response.js';
 import type { Call } from './call.js';
 import { abortedAtCall, type Origin } from './client.js';
 import { RoundRobin } from './choose.js';
+import { isIP } from 'node:net';
+import { AddressBook } from '../conn/addresses.js';
 import { Queue } from './queue.js';
 import { PendingRequest, type RequestOwner } from './request.js';
 import { socketStats, type OriginStats } from './stats.js';
 import type { Target } from './target.js';
+import { connectChannel, connectErrorChannel, publishConnect } from '../diagnostics.js';
 
 export class OriginPool implements Origin, SlotOwner, RequestOwner {
   readonly config: Config;
   readonly endpoint: Endpoint;
   readonly sessions = new SessionCache();
+  readonly addresses: AddressBook | null;
   readonly encoder: RequestEncoder;
   readonly origin: string;
   readonly conns: Connection[] = [];
@@ -42,6 +46,11 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
       tls: target.secure ? makeTLSOptions(target.hostname, config.tls, config.insecureSkipVerify) : null,
     };
     this.encoder = new RequestEncoder(target.hostHeader, config.headers);
+    // A host name may stand for several backends: spread the slots over its addresses.
+    this.addresses =
+      config.socketPath === undefined && isIP(target.hostname) === 0
+        ? new AddressBook(target.hostname, config.lookup, config.dnsRefreshInterval, () => this.recycleAll())
+        : null;
     for (let i = 0; i < config.size; i++) this.conns.push(new Connection(i, this));
   }
 
@@ -49,13 +58,14 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
   open(): void {
     if (this.opened) return;
     this.opened = true;
+    this.addresses?.start();
     for (const c of this.conns) c.connect();
   }
 
   private opened = false;
 
   send(method: string, call: Call, body: Body | null | undefined): Promise<Response> {
-    const req = new PendingRequest(method === 'HEAD', isIdempotent(method), call.signal, call.timeoutMs);
+    const req = new PendingRequest(method, call.path, method === 'HEAD', isIdempotent(method), call.signal, call.timeoutMs);
     this.encoder.encode(req, method, call.path, call.headers, body);
     req.pipelinable = req.retryable && !req.closeAfter;
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
@@ -86,6 +96,7 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
   /** Fails every queued and in-flight request with `err` and closes the sockets at once. */
   destroy(reason: () => HttpClientPoolError): void {
     this.closing = true;
+    this.addresses?.stop();
     for (let req = this.queue.shift(); req !== null; req = this.queue.shift()) {
       const err = reason();
       err.origin ??= this.origin;
@@ -140,7 +151,8 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
     }
   }
 
-  connected(_conn: Connection): void {
+  connected(conn: Connection): void {
+    if (connectChannel.hasSubscribers) publishConnect(this.origin, conn.id, conn.liveSocket, this.endpoint.tls !== null);
     if (this.readyWaiters.length !== 0 && this.allConnected()) {
       const waiters = this.readyWaiters;
       this.readyWaiters = [];
@@ -148,7 +160,15 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
     }
   }
 
+  /** Recycles every socket (the host's addresses changed): none fails, each re-dials after its current work. */
+  recycleAll(): void {
+    if (this.closing) return;
+    for (const c of this.conns) c.recycle();
+  }
+
   dialFailed(conn: Connection, ex: Exchange | null, err: HttpClientPoolError): void {
+    this.addresses?.failed(conn.id);
+    if (connectErrorChannel.hasSubscribers) connectErrorChannel.publish({ origin: this.origin, socketId: conn.id, error: err });
     this.rejectReady(err);
     if (ex !== null) {
       const req = ex as PendingRequest;
@@ -184,6 +204,7 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
 
   private maybeDrained(): void {
     if (this.active !== 0 || this.onDrained === null) return;
+    this.addresses?.stop();
     for (const c of this.conns) c.destroy(null);
     const done = this.onDrained;
     this.onDrained = null;

@@ -7,6 +7,7 @@ import { arm, disarm, type Timed } from '../conn/timers.js';
 import { AbortError, type HttpClientPoolError, RequestTimeoutError } from '../errors.js';
 import type { Response } from '../response.js';
 import type { Queued } from './queue.js';
+import { nextRequestId, requestEndChannel, requestErrorChannel, type RequestInfo } from '../diagnostics.js';
 
 /** What a request reports back to its origin pool. */
 export interface RequestOwner {
@@ -23,6 +24,7 @@ export class PendingRequest implements Exchange, Queued<PendingRequest>, Timed {
   body: Buffer | null = null;
   closeAfter = false;
 
+  readonly id = nextRequestId();
   readonly bodiless: boolean;
   readonly retryable: boolean;
   pipelinable = false;
@@ -49,7 +51,14 @@ export class PendingRequest implements Exchange, Queued<PendingRequest>, Timed {
   private readonly signal: AbortSignal | null;
   private readonly timeoutMs: number;
 
-  constructor(bodiless: boolean, retryable: boolean, signal: AbortSignal | null, timeoutMs: number) {
+  constructor(
+    private readonly method: string,
+    private readonly path: string,
+    bodiless: boolean,
+    retryable: boolean,
+    signal: AbortSignal | null,
+    timeoutMs: number,
+  ) {
     this.bodiless = bodiless;
     this.retryable = retryable;
     this.signal = signal;
@@ -67,6 +76,10 @@ export class PendingRequest implements Exchange, Queued<PendingRequest>, Timed {
     this.signal?.addEventListener('abort', this);
   }
 
+  get info(): RequestInfo {
+    return { id: this.id, origin: this.owner?.origin ?? '', method: this.method, path: this.path };
+  }
+
   get aborted(): boolean {
     return this.signal?.aborted === true;
   }
@@ -76,11 +89,15 @@ export class PendingRequest implements Exchange, Queued<PendingRequest>, Timed {
   }
 
   succeed(res: Response): void {
-    if (this.settle()) this.resolve(res);
+    if (!this.settle()) return;
+    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: res.statusCode, bodyLength: res.body.length });
+    this.resolve(res);
   }
 
   fail(err: HttpClientPoolError): void {
-    if (this.settle()) this.reject(err);
+    if (!this.settle()) return;
+    if (requestErrorChannel.hasSubscribers) requestErrorChannel.publish({ request: this.info, error: err });
+    this.reject(err);
   }
 
   /** The whole-request deadline passed. */

@@ -1,0 +1,103 @@
+// Multi-address dialing: a host name's addresses, shared by the slots of its origin.
+// Slot i dials address i mod k, so N sockets spread over every backend a name points
+// to. The addresses are looked up again when a slot re-dials (at most once a second,
+// shared by the slots dialing together) and every `dnsRefreshInterval`; when the set
+// changes, the owner recycles its sockets so they follow the new set.
+import * as dns from 'node:dns';
+import type { LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { arm, disarm, type Timed } from './timers.js';
+
+/** Addresses looked up within this long are reused by dials instead of looked up again. */
+const REUSE_MS = 1000;
+
+type Lookup = (hostname: string, options: dns.LookupAllOptions, cb: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
+export class AddressBook implements Timed {
+  deadline = 0;
+  clockIndex = -1;
+  private addrs: LookupAddress[] = [];
+  private key = '';
+  private resolvedAt = -Infinity;
+  private waiting: ((err: NodeJS.ErrnoException | null) => void)[] | null = null;
+  /** Per slot: how far to move along the list after dials that failed. */
+  private readonly shift: number[] = [];
+  private readonly lookup: Lookup;
+
+  constructor(
+    private readonly hostname: string,
+    lookup: LookupFunction | undefined,
+    private readonly refreshMs: number,
+    private readonly onChange: () => void,
+  ) {
+    this.lookup = (lookup ?? dns.lookup) as unknown as Lookup;
+  }
+
+  /** Starts the periodic refresh. */
+  start(): void {
+    arm(this, this.refreshMs);
+  }
+
+  stop(): void {
+    disarm(this);
+  }
+
+  /** The current address set, for stats and tests. */
+  get current(): readonly LookupAddress[] {
+    return this.addrs;
+  }
+
+  /** A `lookup` for `net.connect` that gives slot `slot` its address. */
+  lookupFor(slot: number): LookupFunction {
+    return (_hostname, _options, cb) => {
+      this.get((err) => {
+        if (err !== null) return cb(err, '', 0);
+        const a = this.addrs[(slot + (this.shift[slot] ?? 0)) % this.addrs.length]!;
+        cb(null, a.address, a.family);
+      });
+    };
+  }
+
+  /** Slot `slot` could not connect to its address: its next dial tries the next one. */
+  failed(slot: number): void {
+    if (this.addrs.length > 1) this.shift[slot] = (this.shift[slot] ?? 0) + 1;
+  }
+
+  expire(): void {
+    this.resolve(noop);
+    arm(this, this.refreshMs);
+  }
+
+  private get(done: (err: NodeJS.ErrnoException | null) => void): void {
+    if (performance.now() - this.resolvedAt < REUSE_MS && this.addrs.length !== 0) process.nextTick(done, null);
+    else this.resolve(done);
+  }
+
+  private resolve(done: (err: NodeJS.ErrnoException | null) => void): void {
+    if (this.waiting !== null) {
+      this.waiting.push(done);
+      return;
+    }
+    this.waiting = [done];
+    this.lookup(this.hostname, { all: true }, (err, addresses) => {
+      const waiting = this.waiting!;
+      this.waiting = null;
+      let failure = err;
+      if (failure === null && (!Array.isArray(addresses) || addresses.length === 0)) {
+        failure = Object.assign(new Error(`no addresses for ${this.hostname}`), { code: 'ENOTFOUND' });
+      }
+      let changed = false;
+      if (failure === null) {
+        const key = addresses.map((a) => `${a.family}/${a.address}`).sort().join(',');
+        changed = this.key !== '' && key !== this.key;
+        this.key = key;
+        this.addrs = addresses;
+        this.resolvedAt = performance.now();
+      }
+      for (const w of waiting) w(failure);
+      if (changed) this.onChange();
+    });
+  }
+}
+
+function noop(): void {}
