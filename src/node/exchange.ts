@@ -141,7 +141,12 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
         info.uses++;
         info.set(null, 0); // no longer idle
       }
-      if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: this.info, socketId: slot.id });
+      if (requestStartChannel.hasSubscribers) {
+        // As in Pool: published when the request meets a connected socket.
+        const publish = (): void => void requestStartChannel.publish({ request: this.info, socketId: slot.id });
+        if (info !== undefined && info.phase !== 'open') socket.once(this.owner.secure ? 'secureConnect' : 'connect', publish);
+        else publish();
+      }
     });
     req.on('finish', () => {
       this.written = true;
