@@ -58,6 +58,11 @@ export class AddressBook implements Timed {
     };
   }
 
+  /** Slot `slot` connected: its next dial starts from its own address again. */
+  succeeded(slot: number): void {
+    this.shift[slot] = 0;
+  }
+
   /** Slot `slot` could not connect to its address: its next dial tries the next one. */
   failed(slot: number): void {
     if (this.addrs.length > 1) this.shift[slot] = (this.shift[slot] ?? 0) + 1;
@@ -90,8 +95,11 @@ export class AddressBook implements Timed {
       if (failure === null) {
         const key = addresses.map((a) => `${a.family}/${a.address}`).sort().join(',');
         changed = this.key !== '' && key !== this.key;
+        // The same set in another order (DNS round-robin rotates answers) keeps the old
+        // order: slots dialing at different times must still get different addresses.
+        if (key !== this.key) this.addrs = addresses;
+        if (changed) this.shift.length = 0;
         this.key = key;
-        this.addrs = addresses;
         this.resolvedAt = performance.now();
       }
       for (const w of waiting) w(failure);

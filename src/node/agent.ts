@@ -50,6 +50,8 @@ export interface SlotSockets {
   readonly id: number;
   /** Picks the slot's address among the host's; undefined: Node's own lookup. */
   readonly lookup: LookupFunction | undefined;
+  /** A socket of the slot connected (and secured). */
+  connectedOk(): void;
   readonly endpoint: Endpoint;
   readonly config: Config;
   readonly sessions: SessionCache;
@@ -73,6 +75,7 @@ function open(slot: SlotSockets): net.Socket {
     if (endpoint.tls === null) {
       info.phase = 'open';
       info.set(null, 0);
+      slot.connectedOk();
       if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, socket, false);
     } else {
       info.phase = 'tls';
@@ -83,6 +86,7 @@ function open(slot: SlotSockets): net.Socket {
     socket.once('secureConnect', () => {
       info.phase = 'open';
       info.set(null, 0);
+      slot.connectedOk();
       if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, socket, true);
     });
   }

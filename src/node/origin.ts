@@ -21,6 +21,7 @@ import { NodeExchange, type ExchangeOwner, type NodeSlot } from './exchange.js';
 
 class Slot implements NodeSlot, SlotSockets {
   readonly agent: http.Agent;
+  readonly lookup: LookupFunction | undefined;
   readonly sockets = new Map<net.Socket, SocketInfo>();
   inFlight = 0;
   requests = 0;
@@ -35,8 +36,9 @@ class Slot implements NodeSlot, SlotSockets {
     readonly endpoint: Endpoint,
     readonly config: Config,
     readonly sessions: SessionCache,
-    readonly lookup: LookupFunction | undefined,
+    private readonly book: AddressBook | null,
   ) {
+    this.lookup = book?.lookupFor(id);
     this.agent = createAgent(this, config.maxConnsPerHost);
     // A socket the agent keeps for reuse gets the same idle rule as the raw pool's.
     this.agent.on('free', (socket: net.Socket) => {
@@ -50,6 +52,10 @@ class Slot implements NodeSlot, SlotSockets {
 
   canTake(): boolean {
     return !this.closed && this.inFlight < this.config.maxConnsPerHost;
+  }
+
+  connectedOk(): void {
+    this.book?.succeeded(this.id);
   }
 
   info(socket: net.Socket): SocketInfo | undefined {
@@ -132,7 +138,7 @@ export class NodeOrigin implements Origin, ExchangeOwner {
     // Slot i dials address i mod k of the host, like the raw pool. Sockets are not
     // recycled when the set changes: node:http agents keep their sockets.
     this.addresses = config.socketPath === undefined && isIP(target.hostname) === 0 ? new AddressBook(target.hostname, config.lookup, 0, noop) : null;
-    for (let i = 0; i < config.size; i++) this.slots.push(new Slot(i, endpoint, config, sessions, this.addresses?.lookupFor(i)));
+    for (let i = 0; i < config.size; i++) this.slots.push(new Slot(i, endpoint, config, sessions, this.addresses));
     this.hostHeader = target.hostHeader;
   }
 

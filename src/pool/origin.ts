@@ -152,6 +152,7 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
   }
 
   connected(conn: Connection): void {
+    this.addresses?.succeeded(conn.id);
     if (connectChannel.hasSubscribers) publishConnect(this.origin, conn.id, conn.liveSocket, this.endpoint.tls !== null);
     if (this.readyWaiters.length !== 0 && this.allConnected()) {
       const waiters = this.readyWaiters;
