@@ -40,7 +40,7 @@ export interface PoolOptions {
   insecureSkipVerify?: boolean;
   /** Extra options for `tls.connect`: `ca`, `cert`, `key`, `servername`, ... */
   tls?: TLSOptions;
-  /** Most bytes of response head (status line and header fields). Default 16 384. */
+  /** Most bytes of response header names and values, as llhttp counts them (not the status line or line ends). Default 16 384. */
   maxHeaderSize?: number;
   /** Most bytes of response body; beyond it the request fails and its socket is dropped. Default Infinity. */
   maxResponseSize?: number;

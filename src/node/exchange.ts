@@ -209,6 +209,8 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       responseHeadersChannel.publish({ request: this.info, socketId: this.slot?.id, statusCode: res.statusCode, rawHeaders: res.rawHeaders });
     }
     if (res.statusCode! < 100) return this.abortRequest(new ParseError('HPE_INVALID_STATUS', `invalid status code ${res.statusCode}`, { phase: 'headers' }));
+    // node:http passes a 101 without an Upgrade header on as a response; it is still a protocol switch.
+    if (res.statusCode === 101) return this.abortRequest(new UpgradeError({ phase: 'headers' }));
     const info = this.socket === null ? undefined : this.slot?.info(this.socket);
     if (info !== undefined) {
       const ka = res.headers['keep-alive'];
@@ -233,6 +235,8 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       const slot = this.slot;
       if (!this.settle()) return;
       if (slot !== null) slot.requests++;
+      // Answered before the body was all sent: the socket cannot carry another request.
+      if (!req.writableFinished) req.destroy();
       if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: response.statusCode, bodyLength: response.body.length });
       this.resolve(response);
     });

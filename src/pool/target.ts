@@ -23,6 +23,8 @@ export function isAbsoluteURL(s: string): boolean {
 
 /** Parses `baseURL` or an absolute call URL. `base`: a query or fragment is refused rather than dropped. */
 export function parseURL(input: string, base: boolean): { target: Target; path: string } {
+  // The URL parser silently drops tabs and newlines; a request must not quietly become another.
+  if (/[\x00-\x20\x7f]/.test(input)) throw new InvalidArgumentError(`invalid URL ${JSON.stringify(input)}: controls and spaces must be percent-encoded`);
   let url: URL;
   try {
     url = new URL(input);
