@@ -112,6 +112,10 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     return { id: this.id, origin: this.owner.origin, method: this.method, path: this.path };
   }
 
+  get aborted(): boolean {
+    return this.signal?.aborted === true;
+  }
+
   get settled(): boolean {
     return this.settledFlag;
   }
@@ -139,7 +143,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       const info = slot.info(socket);
       if (info !== undefined) {
         info.uses++;
-        info.set(null, 0); // no longer idle
+        if (info.phase === 'open') info.set(null, 0); // no longer idle (a connecting socket keeps its dial/TLS timer)
       }
       if (requestStartChannel.hasSubscribers) {
         // As in Pool: published when the request meets a connected socket.
@@ -217,10 +221,14 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       info.hint = typeof ka === 'string' ? keepAliveTimeout(ka) : -1;
       // A hint too short to reuse the socket safely: node must close it, not park it.
       if (idleTime(this.owner.idleConnTimeout, info.hint) < 0) req.shouldKeepAlive = false;
+      // node decides keep-alive before it knows a HEAD answer has no body; without a length
+      // such an answer looks close-delimited to it, but it ends at its blank line.
+      else if (this.method === 'HEAD' && !this.closeAfter && !req.shouldKeepAlive && persistent(res)) req.shouldKeepAlive = true;
     }
     const max = this.owner.maxResponseSize;
     const declared = Number(res.headers['content-length']);
-    if (declared > max) return this.abortRequest(new ResponseTooLargeError(max, {}));
+    const bodiless = this.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+    if (!bodiless && declared > max) return this.abortRequest(new ResponseTooLargeError(max, {}));
     const chunks: Buffer[] = [];
     let size = 0;
     res.on('data', (chunk: Buffer) => {
@@ -241,7 +249,11 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       this.resolve(response);
     });
     res.on('error', (err: Error) => this.onError(req, err));
-    res.on('aborted', () => this.fail(new SocketError('the connection closed before the response was complete', { phase: 'body' })));
+    res.on('aborted', () => {
+      // node drops llhttp's verdict on EOF; give the same cause as Pool when the server ended the stream.
+      const cause = this.socket?.readableEnded === true ? new ParseError('HPE_INVALID_EOF_STATE', 'Invalid EOF state', { phase: 'body' }) : undefined;
+      this.fail(new SocketError('the connection closed before the response was complete', { phase: 'body', cause }));
+    });
   }
 
   private onError(req: http.ClientRequest, err: Error): void {
@@ -250,15 +262,16 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     // response's 'end'. The response stands (it is whole); the socket is dropped.
     if (this.response?.complete === true && ((err as { code?: string }).code ?? '').startsWith('HPE_')) return;
     disarm(this.headTimer);
-    if (err instanceof HttpClientPoolError) return this.fail(err);
     const info = this.socket === null ? undefined : this.slot?.info(this.socket);
     const ctx = { cause: err };
+    // Dial and TLS failures (timeouts included) move the request to another slot, as in Pool.
     if (info !== undefined && info.phase === 'dial') {
-      return this.moveOrFail(new ConnectError(`connect failed: ${err.message}`, ctx));
+      return this.moveOrFail(err instanceof HttpClientPoolError ? err : new ConnectError(`connect failed: ${err.message}`, ctx));
     }
     if (info !== undefined && info.phase === 'tls') {
-      return this.moveOrFail(new TLSError(`TLS handshake failed: ${err.message}`, ctx));
+      return this.moveOrFail(err instanceof HttpClientPoolError ? err : new TLSError(`TLS handshake failed: ${err.message}`, ctx));
     }
+    if (err instanceof HttpClientPoolError) return this.fail(err);
     const code = (err as { code?: string }).code ?? '';
     if (code.startsWith('HPE_')) {
       return this.fail(new ParseError(code, (err as { reason?: string }).reason ?? err.message, { ...ctx, phase: this.gotResponse ? 'body' : 'headers' }));
@@ -311,4 +324,11 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     if (slot !== null) this.owner.released(slot);
     return true;
   }
+}
+
+/** The response allows the connection to be reused, by its version and `Connection` header. */
+function persistent(res: http.IncomingMessage): boolean {
+  const tokens = String(res.headers.connection ?? '').toLowerCase().split(',').map((t) => t.trim());
+  if (res.httpVersion === '1.1') return !tokens.includes('close');
+  return res.httpVersion === '1.0' && tokens.includes('keep-alive');
 }

@@ -68,7 +68,7 @@ class Slot implements NodeSlot, SlotSockets {
     let bytesIn = this.bytesInClosed;
     let bytesOut = this.bytesOutClosed;
     for (const info of this.sockets.values()) {
-      first ??= info;
+      if (!info.socket.destroyed && !info.socket.writableEnded) first ??= info; // a socket node is closing is gone
       bytesIn += info.socket.bytesRead;
       bytesOut += info.socket.bytesWritten;
     }
@@ -204,7 +204,12 @@ export class NodeOrigin implements Origin, ExchangeOwner {
     const s = slot as Slot;
     s.inFlight--;
     if (!s.canTake()) return;
-    const next = this.queue.shift();
+    let next = this.queue.shift();
+    // A queued request whose signal already fired settles as aborted in the queue, as in Pool.
+    while (next !== null && next.aborted) {
+      next.handleEvent();
+      next = this.queue.shift();
+    }
     if (next !== null) this.dispatch(s, next);
   }
 

@@ -1,0 +1,427 @@
+// ResponseParser on its own: bytes in, one response out, no sockets. Pool-only: it
+// tests the raw pool's parser directly (NodePool parses inside node:http). The same
+// behaviours over sockets, for both backends, are in test/contract/parsing.test.ts.
+import { expect } from 'chai';
+import { ParseError, ResponseTooLargeError, UpgradeError } from '../../dist/index.js';
+import { HTTPParser } from '../../dist/parser/binding.js';
+import { keepAliveTimeout, ResponseParser } from '../../dist/parser/response.js';
+import { cleanup, defer } from '../helpers.js';
+
+// ---- local helpers
+
+interface ParseOptions {
+  bodiless?: boolean;
+  maxHeaderSize?: number;
+  maxResponseSize?: number;
+  /** Call eof() after the last feed. */
+  eof?: boolean;
+}
+
+/** A fresh parser, closed after the test. */
+function parser(maxHeaderSize = 16_384, maxResponseSize = Infinity): ResponseParser {
+  const p = new ResponseParser(maxHeaderSize, maxResponseSize);
+  defer(() => p.close());
+  return p;
+}
+
+/** Feeds `parts` (latin1 strings or Buffers) to a fresh parser for one exchange. */
+function parse(parts: (string | Buffer)[], o: ParseOptions = {}): ResponseParser {
+  const p = parser(o.maxHeaderSize, o.maxResponseSize);
+  p.start(o.bodiless ?? false);
+  for (const part of parts) p.feed(typeof part === 'string' ? Buffer.from(part, 'latin1') : part);
+  if (o.eof === true) p.eof();
+  return p;
+}
+
+/** `n` header lines `<prefix><i>: v<i>`. */
+function headerLines(n: number, prefix = 'X-H'): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += `${prefix}${i}: v${i}\r\n`;
+  return s;
+}
+
+/** The flat [name, value, ...] form of headerLines(). */
+function headerPairs(n: number, prefix = 'X-H'): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(`${prefix}${i}`, `v${i}`);
+  return out;
+}
+
+/** `size` bytes of a pattern that a shifted or truncated copy would not match. */
+function pattern(size: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i++) b[i] = (i * 7 + (i >> 8)) % 251;
+  return b;
+}
+
+/** A chunked body: `body` in chunks of `chunkSize`, then the last chunk and optional trailer lines. */
+function chunked(body: Buffer, chunkSize: number, trailerLines = ''): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < body.length; i += chunkSize) {
+    const c = body.subarray(i, i + chunkSize);
+    parts.push(Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`0\r\n${trailerLines}\r\n`));
+  return Buffer.concat(parts);
+}
+
+// ---- ResponseParser, no sockets
+
+describe('parsing: ResponseParser', () => {
+  afterEach(cleanup);
+
+  describe('bodies', () => {
+    it('a Content-Length body handed over by llhttp in one piece is used as is, not copied again', () => {
+      const p = parser();
+      p.start(false);
+      // Watch what llhttp hands to the body callback (the binding copies out of the input).
+      const native = (p as unknown as { native: Record<number, (b: Buffer) => void> }).native;
+      const onBody = native[HTTPParser.kOnBody]!;
+      const handed: Buffer[] = [];
+      native[HTTPParser.kOnBody] = (b: Buffer) => {
+        handed.push(b);
+        onBody(b);
+      };
+      p.feed(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\nhello world'));
+      expect(handed).to.have.length(1);
+      expect(p.response!.body).to.equal(handed[0]); // the very same Buffer object
+      expect(p.response!.body.toString()).to.equal('hello world');
+    });
+
+    it('a Content-Length body split over feeds is assembled into one buffer of exactly that length', () => {
+      const body = pattern(3000);
+      const head = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+      const p = parse([Buffer.concat([head, body.subarray(0, 1)]), body.subarray(1, 1500), body.subarray(1500)]);
+      expect(p.error).to.equal(null);
+      const got = p.response!.body;
+      expect(got.length).to.equal(body.length);
+      expect(got.equals(body)).to.equal(true);
+    });
+
+    it('parses the same response at every split point of the input, body and headers alike', () => {
+      const whole =
+        'HTTP/1.1 200 OK\r\nX-A: 1\r\ntransfer-encoding: chunked\r\n\r\n' +
+        '3\r\nabc\r\n4\r\ndefg\r\n0\r\nX-T: t\r\n\r\n';
+      const cl = 'HTTP/1.1 201 Created\r\ncontent-length: 7\r\nX-B: 2\r\n\r\nabcdefg';
+      for (const input of [whole, cl]) {
+        const want = parse([input]).response!;
+        for (let i = 1; i < input.length; i++) {
+          const p = parse([input.slice(0, i), input.slice(i)]);
+          expect(p.error, `split at ${i}`).to.equal(null);
+          const r = p.response!;
+          expect(r, `split at ${i}`).to.not.equal(null);
+          expect([r.statusCode, r.statusMessage, r.rawHeaders, r.rawTrailers, r.text()], `split at ${i}`).to.deep.equal([
+            want.statusCode,
+            want.statusMessage,
+            want.rawHeaders,
+            want.rawTrailers,
+            want.text(),
+          ]);
+        }
+      }
+    });
+
+    it('a close-delimited body completes only at eof(), with every byte', () => {
+      const p = parse(['HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\nhello', ' world']);
+      expect(p.response).to.equal(null);
+      expect(p.error).to.equal(null);
+      expect(p.eof()).to.equal(true);
+      expect(p.response!.text()).to.equal('hello world');
+      expect(p.keepAlive).to.equal(false);
+    });
+
+    it('Content-Length: 0 gives an empty body at once', () => {
+      const p = parse(['HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n']);
+      expect(p.response!.body.length).to.equal(0);
+      expect(p.keepAlive).to.equal(true);
+    });
+  });
+
+  describe('headers', () => {
+    it('keeps all of more than 32 headers (llhttp flushes them in batches), with status line', () => {
+      const p = parse([`HTTP/1.1 200 Fine\r\n${headerLines(50)}content-length: 2\r\n\r\nok`]);
+      const r = p.response!;
+      expect(r.statusCode).to.equal(200);
+      expect(r.statusMessage).to.equal('Fine');
+      expect(r.rawHeaders).to.deep.equal([...headerPairs(50), 'content-length', '2']);
+      expect(Object.keys(r.headers)).to.have.length(51);
+      expect(r.headers['x-h49']).to.equal('v49');
+      expect(r.text()).to.equal('ok');
+    });
+
+    it('more than 32 headers over several feeds, and more than 32 trailers', () => {
+      const p = parse([
+        `HTTP/1.1 200 OK\r\n${headerLines(20)}`,
+        `${headerLines(30, 'Y-')}transfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n${headerLines(20, 'T')}`,
+        `${headerLines(20, 'U')}\r\n`,
+      ]);
+      const r = p.response!;
+      expect(r.rawHeaders).to.deep.equal([...headerPairs(20), ...headerPairs(30, 'Y-'), 'transfer-encoding', 'chunked']);
+      expect(r.rawTrailers).to.deep.equal([...headerPairs(20, 'T'), ...headerPairs(20, 'U')]);
+      expect(r.text()).to.equal('ok');
+    });
+
+    it('keeps names as received in rawHeaders, lower-cases them in headers, and gathers repeats into arrays', () => {
+      const p = parse([
+        'HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-Mixed-Case: M\r\nset-cookie: b=2\r\nSET-COOKIE: c=3\r\nVia: x\r\ncontent-length: 0\r\n\r\n',
+      ]);
+      const r = p.response!;
+      expect(r.rawHeaders).to.deep.equal([
+        'Set-Cookie', 'a=1', 'X-Mixed-Case', 'M', 'set-cookie', 'b=2', 'SET-COOKIE', 'c=3', 'Via', 'x', 'content-length', '0',
+      ]);
+      expect({ ...r.headers }).to.deep.equal({ 'set-cookie': ['a=1', 'b=2', 'c=3'], 'x-mixed-case': 'M', via: 'x', 'content-length': '0' });
+    });
+  });
+
+  describe('chunked bodies and trailers', () => {
+    it('gives trailers in rawTrailers (as received) and trailers (lower-case)', () => {
+      const p = parse([
+        'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntrailer: X-Sum\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 42\r\nx-sum: 43\r\nX-Other: o\r\n\r\n',
+      ]);
+      const r = p.response!;
+      expect(r.text()).to.equal('hello world');
+      expect(r.rawTrailers).to.deep.equal(['X-Sum', '42', 'x-sum', '43', 'X-Other', 'o']);
+      expect({ ...r.trailers }).to.deep.equal({ 'x-sum': ['42', '43'], 'x-other': 'o' });
+      expect(r.rawHeaders).to.deep.equal(['transfer-encoding', 'chunked', 'trailer', 'X-Sum']);
+    });
+
+    it('without trailers: empty rawTrailers and {} trailers', () => {
+      const p = parse(['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n']);
+      const r = p.response!;
+      expect(r.text()).to.equal('abc');
+      expect(r.rawTrailers).to.deep.equal([]);
+      expect({ ...r.trailers }).to.deep.equal({});
+      expect(p.keepAlive).to.equal(true);
+    });
+
+    it('assembles chunks fed byte by byte', () => {
+      const body = pattern(300);
+      const input = Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n'), chunked(body, 7, 'X-T: 1\r\n')]);
+      const p = parser();
+      p.start(false);
+      for (let i = 0; i < input.length; i++) p.feed(input.subarray(i, i + 1));
+      expect(p.error).to.equal(null);
+      expect(p.response!.body.equals(body)).to.equal(true);
+      expect(p.response!.rawTrailers).to.deep.equal(['X-T', '1']);
+    });
+  });
+
+  describe('1xx interim responses', () => {
+    it('skips 100 Continue and gives the final response, in one feed', () => {
+      const p = parse(['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Final: 1\r\ncontent-length: 2\r\n\r\nok']);
+      expect(p.trailing).to.equal(false);
+      const r = p.response!;
+      expect([r.statusCode, r.rawHeaders, r.text()]).to.deep.equal([200, ['X-Final', '1', 'content-length', '2'], 'ok']);
+    });
+
+    it('skips 103 Early Hints (its Link headers do not leak into the final response), in separate feeds', () => {
+      const p = parse([
+        'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\nLink: </b.js>; rel=preload\r\n\r\n',
+        'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok',
+      ]);
+      const r = p.response!;
+      expect(r.statusCode).to.equal(200);
+      expect(r.rawHeaders).to.deep.equal(['content-length', '2']);
+      expect(r.headers.link).to.equal(undefined);
+    });
+
+    it('skips several interim responses, one with more than 32 headers', () => {
+      const p = parse([
+        `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n${headerLines(40, 'Link')}\r\n`,
+        'HTTP/1.1 200 OK\r\nX-A: 1\r\ncontent-length: 2\r\n\r\nok',
+      ]);
+      expect(p.response!.rawHeaders).to.deep.equal(['X-A', '1', 'content-length', '2']);
+      expect(p.response!.text()).to.equal('ok');
+    });
+
+    it('gives no response for an interim response alone', () => {
+      const p = parse(['HTTP/1.1 100 Continue\r\n\r\n']);
+      expect(p.response).to.equal(null);
+      expect(p.error).to.equal(null);
+      expect(p.headComplete).to.equal(false);
+    });
+  });
+
+  describe('bodiless responses and keep-alive', () => {
+    it('HEAD: Content-Length: 10 and no body is a complete response with an empty body, kept alive', () => {
+      const p = parse(['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n'], { bodiless: true });
+      expect(p.response!.body.length).to.equal(0);
+      expect(p.response!.headers['content-length']).to.equal('10');
+      expect(p.keepAlive).to.equal(true);
+      // Without `bodiless` the same bytes wait for 10 body bytes.
+      expect(parse(['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n']).response).to.equal(null);
+    });
+
+    for (const status of ['204 No Content', '304 Not Modified']) {
+      it(`${status} has no body and is kept alive`, () => {
+        const p = parse([`HTTP/1.1 ${status}\r\nETag: "x"\r\n\r\n`]);
+        expect(p.response!.statusCode).to.equal(Number(status.slice(0, 3)));
+        expect(p.response!.body.length).to.equal(0);
+        expect(p.keepAlive).to.equal(true);
+      });
+    }
+
+    const keepAlive: [string, string, boolean, string][] = [
+      ['HTTP/1.1', '', true, '1.1'],
+      ['HTTP/1.1', 'Connection: close\r\n', false, '1.1'],
+      ['HTTP/1.0', '', false, '1.0'],
+      ['HTTP/1.0', 'Connection: keep-alive\r\n', true, '1.0'],
+    ];
+    for (const [version, extra, want, httpVersion] of keepAlive) {
+      it(`${version} ${JSON.stringify(extra)}: keepAlive ${want}`, () => {
+        const p = parse([`${version} 200 OK\r\n${extra}content-length: 2\r\n\r\nok`]);
+        expect(p.response!.httpVersion).to.equal(httpVersion);
+        expect(p.keepAlive).to.equal(want);
+      });
+    }
+
+    const hints: [string, number][] = [
+      ['', -1],
+      ['Keep-Alive: timeout=5\r\n', 5000],
+      ['Keep-Alive: timeout=5, max=100\r\n', 5000],
+      ['keep-alive: max=100, timeout=2\r\n', 2000],
+      ['Keep-Alive: max=100\r\n', -1],
+    ];
+    for (const [line, want] of hints) {
+      it(`keepAliveHint ${want} for ${JSON.stringify(line)}`, () => {
+        expect(parse([`HTTP/1.1 200 OK\r\n${line}content-length: 0\r\n\r\n`]).keepAliveHint).to.equal(want);
+      });
+    }
+
+    it('keepAliveTimeout() reads timeout=N in seconds as ms', () => {
+      expect(keepAliveTimeout('timeout=5')).to.equal(5000);
+      expect(keepAliveTimeout('Timeout = 3, max=9')).to.equal(3000);
+      expect(keepAliveTimeout('max=9;timeout=1')).to.equal(1000);
+      expect(keepAliveTimeout('xtimeout=5')).to.equal(-1);
+      expect(keepAliveTimeout('')).to.equal(-1);
+    });
+  });
+
+  describe('errors', () => {
+    const malformed: [string, string, string[]][] = [
+      ['a bad status line', 'HTTP/1.1 abc OK\r\n\r\n', ['HPE_INVALID_STATUS']],
+      ['a status below 100', 'HTTP/1.1 99 Odd\r\n\r\n', ['HPE_INVALID_STATUS']],
+      ['garbage instead of a status line', 'hello there\r\n\r\n', ['HPE_INVALID_CONSTANT']],
+      ['an invalid chunk size', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n', ['HPE_INVALID_CHUNK_SIZE']],
+      ['a chunk longer than its size', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhelloXX\r\n0\r\n\r\n', ['HPE_STRICT']],
+      ['conflicting Content-Lengths', 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello', ['HPE_UNEXPECTED_CONTENT_LENGTH']],
+      [
+        'Content-Length with Transfer-Encoding',
+        'HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+        ['HPE_INVALID_TRANSFER_ENCODING', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
+      ],
+      ['a non-numeric Content-Length', 'HTTP/1.1 200 OK\r\ncontent-length: abc\r\n\r\n', ['HPE_INVALID_CONTENT_LENGTH']],
+      ['a header name with a space', 'HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n', ['HPE_INVALID_HEADER_TOKEN']],
+      ['a bare CR in a header value', 'HTTP/1.1 200 OK\r\nx: a\rb\r\n\r\n', ['HPE_LF_EXPECTED', 'HPE_INVALID_HEADER_TOKEN', 'HPE_CR_EXPECTED']],
+    ];
+    for (const [what, input, codes] of malformed) {
+      it(`${what}: ParseError HCP_PARSE with ${codes[0]}`, () => {
+        const p = parse([input]);
+        expect(p.response).to.equal(null);
+        expect(p.error).to.be.instanceOf(ParseError);
+        const err = p.error as ParseError;
+        expect(err.code).to.equal('HCP_PARSE');
+        expect(err.parserCode).to.be.oneOf(codes);
+        expect(err.message).to.contain(err.parserCode);
+      });
+    }
+
+    it('101 Switching Protocols is an UpgradeError HCP_UPGRADE, with or without Upgrade headers', () => {
+      for (const input of [
+        'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x05hello',
+        'HTTP/1.1 101 Switching Protocols\r\n\r\n',
+      ]) {
+        const p = parse([input]);
+        expect(p.response).to.equal(null);
+        expect(p.error).to.be.instanceOf(UpgradeError);
+        expect(p.error!.code).to.equal('HCP_UPGRADE');
+      }
+    });
+
+    it('a Content-Length body cut short: eof() gives no response but ParseError HPE_INVALID_EOF_STATE', () => {
+      const p = parse(['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc']);
+      expect(p.eof()).to.equal(false);
+      expect(p.response).to.equal(null);
+      expect(p.error).to.be.instanceOf(ParseError);
+      expect((p.error as ParseError).parserCode).to.equal('HPE_INVALID_EOF_STATE');
+    });
+
+    it('a chunked body cut before the last chunk: the same', () => {
+      const p = parse(['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n']);
+      expect(p.eof()).to.equal(false);
+      expect(p.response).to.equal(null);
+      expect((p.error as ParseError).parserCode).to.equal('HPE_INVALID_EOF_STATE');
+    });
+
+    it('eof() before any byte: no response and no parse error (the connection reports a socket error)', () => {
+      const p = parser();
+      p.start(false);
+      expect(p.eof()).to.equal(false);
+      expect(p.error).to.equal(null);
+      expect(p.started).to.equal(false);
+    });
+
+    it('a head larger than maxHeaderSize: ParseError HPE_HEADER_OVERFLOW', () => {
+      const p = parse([`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(200)}\r\ncontent-length: 0\r\n\r\n`], { maxHeaderSize: 100 });
+      expect(p.error).to.be.instanceOf(ParseError);
+      expect((p.error as ParseError).parserCode).to.equal('HPE_HEADER_OVERFLOW');
+      // The same response fits a larger limit.
+      expect(parse([`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(200)}\r\ncontent-length: 0\r\n\r\n`], { maxHeaderSize: 1000 }).response).to.not.equal(null);
+    });
+
+    it('maxResponseSize: a declared Content-Length above it fails at the head; exactly at it passes', () => {
+      const over = parse(['HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\n'], { maxResponseSize: 10 });
+      expect(over.error).to.be.instanceOf(ResponseTooLargeError);
+      expect(over.error!.code).to.equal('HCP_RESPONSE_TOO_LARGE');
+      const at = parse(['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n0123456789'], { maxResponseSize: 10 });
+      expect(at.error).to.equal(null);
+      expect(at.response!.text()).to.equal('0123456789');
+    });
+
+    it('maxResponseSize: a chunked or close-delimited body that grows past it fails; exactly at it passes', () => {
+      const head = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n';
+      const over = parse([head, '5\r\nhello\r\n', '6\r\n world\r\n0\r\n\r\n'], { maxResponseSize: 10 });
+      expect(over.response).to.equal(null);
+      expect(over.error).to.be.instanceOf(ResponseTooLargeError);
+      const at = parse([head, '5\r\nhello\r\n', '5\r\nworld\r\n0\r\n\r\n'], { maxResponseSize: 10 });
+      expect(at.response!.text()).to.equal('helloworld');
+      const eofOver = parse(['HTTP/1.1 200 OK\r\n\r\nhello', 'world!'], { maxResponseSize: 10, eof: true });
+      expect(eofOver.response).to.equal(null);
+      expect(eofOver.error).to.be.instanceOf(ResponseTooLargeError);
+    });
+
+    it('bytes after the complete response set `trailing`', () => {
+      expect(parse(['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok']).trailing).to.equal(false);
+      const p = parse(['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n']);
+      expect(p.response!.text()).to.equal('ok');
+      expect(p.trailing).to.equal(true);
+      const q = parse(['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', 'junk']);
+      expect(q.trailing).to.equal(true);
+    });
+
+    it('start() resets everything: the parser serves a new exchange after an error', () => {
+      const p = parser();
+      p.start(false);
+      p.feed(Buffer.from('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=9\r\ncontent-length: 1\r\n\r\nxy'));
+      expect(p.trailing).to.equal(true);
+      p.start(false);
+      p.feed(Buffer.from('garbage\r\n\r\n'));
+      expect(p.error).to.be.instanceOf(ParseError);
+      p.start(false);
+      expect([p.response, p.error, p.trailing, p.keepAliveHint, p.started]).to.deep.equal([null, null, false, -1, false]);
+      p.feed(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+      expect(p.response!.text()).to.equal('ok');
+      expect(p.trailing).to.equal(false);
+    });
+
+    it('maxResponseSize does not apply to a HEAD response or a 304, which have no body', () => {
+      const head = parse(['HTTP/1.1 200 OK\r\ncontent-length: 5000\r\n\r\n'], { bodiless: true, maxResponseSize: 100 });
+      expect(head.error).to.equal(null);
+      expect(head.response!.body.length).to.equal(0);
+      const notModified = parse(['HTTP/1.1 304 Not Modified\r\ncontent-length: 5000\r\n\r\n'], { maxResponseSize: 100 });
+      expect(notModified.error).to.equal(null);
+      expect(notModified.response!.statusCode).to.equal(304);
+    });
+  });
+});
+
