@@ -83,7 +83,11 @@ function open(slot: SlotSockets): net.Socket {
     }
   });
   if (endpoint.tls !== null) {
+    // Hold node:http's request bytes until the handshake is done: written into an
+    // unfinished handshake they fail first (EPROTO) and hide the TLS alert.
+    socket.cork();
     socket.once('secureConnect', () => {
+      socket.uncork();
       info.phase = 'open';
       info.set(null, 0);
       slot.connectedOk();

@@ -1,10 +1,22 @@
-// Child process of lifecycle.test.ts: uses a Pool in one way (argv[2]) against the
-// parent's server (argv[3]), then must exit by itself. It never calls process.exit:
+// Child process of contract/lifecycle.test.ts: uses a client of one backend (argv[2]:
+// Pool or NodePool) in one way (argv[3]) against the parent's server (argv[4]), then
+// must exit by itself. It never calls process.exit:
 // if a socket or timer of the pool stayed referenced, the process would hang and the
 // parent would kill it. Prints "ok <mode>" when everything went as expected.
-import { AbortError, ConnectError, Pool, PoolDestroyedError } from '../../dist/index.js';
+import { AbortError, ConnectError, NodePool, Pool, PoolDestroyedError, type Client, type PoolOptions } from '../../../dist/index.js';
 
-const [mode, url] = process.argv.slice(2) as [string, string];
+const [backend, mode, url] = process.argv.slice(2) as [string, string, string];
+
+const backends: Record<string, (o: PoolOptions) => Client> = {
+  Pool: (o) => new Pool(o),
+  NodePool: (o) => new NodePool(o),
+};
+
+function client(options: PoolOptions): Client {
+  const make = backends[backend];
+  if (make === undefined) throw new Error(`unknown backend ${backend}`);
+  return make(options);
+}
 
 function check(cond: boolean, what: string): void {
   if (!cond) throw new Error(`check failed: ${what}`);
@@ -13,45 +25,57 @@ function check(cond: boolean, what: string): void {
 async function main(): Promise<void> {
   switch (mode) {
     case 'close-after-request': {
-      const p = new Pool({ baseURL: url, size: 4 });
+      const p = client({ baseURL: url, size: 4 });
       check((await p.get('/')).statusCode === 200, 'status');
       await p.close();
       break;
     }
     case 'destroy-after-request': {
-      const p = new Pool({ baseURL: url, size: 4 });
+      const p = client({ baseURL: url, size: 4 });
       check((await p.get('/')).statusCode === 200, 'status');
       p.destroy();
       break;
     }
     case 'idle-close': {
       // Every socket has served a request and sits idle (idle timers armed).
-      const p = new Pool({ baseURL: url, size: 4 });
+      const p = client({ baseURL: url, size: 4 });
       await Promise.all(Array.from({ length: 8 }, () => p.get('/')));
       check(p.stats().totals.connected === 4, 'all connected');
       await p.close();
       break;
     }
     case 'unused-close': {
-      // Never sent a request: only the eager dials.
-      const p = new Pool({ baseURL: url, size: 4 });
+      // Never sent a request: only the eager dials (a backend without them has no socket).
+      const p = client({ baseURL: url, size: 4 });
       await p.ready();
       await p.close();
       break;
     }
     case 'connecting-close': {
-      // Closed while the eager dials are still in progress.
-      const p = new Pool({ baseURL: url, size: 4 });
+      // Closed while the eager dials (if any) are still in progress.
+      const p = client({ baseURL: url, size: 4 });
       await p.close();
       break;
     }
     case 'connecting-destroy': {
-      const p = new Pool({ baseURL: url, size: 4 });
+      const p = client({ baseURL: url, size: 4 });
       p.destroy();
       break;
     }
+    case 'request-dialing-destroy': {
+      // Destroyed while a request's own socket is still connecting.
+      const p = client({ baseURL: url, size: 2 });
+      const r = p.get('/');
+      p.destroy();
+      const err = await r.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      check(err instanceof PoolDestroyedError, `dialing: ${String(err)}`);
+      break;
+    }
     case 'queued-aborted': {
-      const p = new Pool({ baseURL: url, size: 1 });
+      const p = client({ baseURL: url, size: 1 });
       const ac = new AbortController();
       const first = p.get('/');
       const queued = p.get('/', { signal: ac.signal });
@@ -67,7 +91,7 @@ async function main(): Promise<void> {
     }
     case 'inflight-destroy': {
       // The server never answers /hold.
-      const p = new Pool({ baseURL: url, size: 2, requestTimeout: 0, responseHeaderTimeout: 0 });
+      const p = client({ baseURL: url, size: 2, requestTimeout: 0, responseHeaderTimeout: 0 });
       const held = p.get('/hold');
       check((await p.get('/')).statusCode === 200, 'status');
       p.destroy();
@@ -80,7 +104,7 @@ async function main(): Promise<void> {
     }
     case 'dial-failed': {
       // url is a closed port; the pool is neither closed nor destroyed.
-      const p = new Pool({ baseURL: url, size: 3 });
+      const p = client({ baseURL: url, size: 3 });
       const err = await p.get('/').then(
         () => null,
         (e: unknown) => e,
