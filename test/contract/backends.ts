@@ -63,9 +63,20 @@ export const DIFFERENCES: readonly Difference[] = [
     has: ['Pool'],
     reason: 'node:http needs the socket synchronously from createConnection, so it cannot wait for a ticket',
   },
-  // -- entries added for the pool / lifecycle / TLS tests
-
-  // -- entries added for the timer / abort / parsing tests
+  {
+    feature: 'pipelining',
+    Pool: '`pipelining: N` keeps up to N idempotent requests in flight per socket (test/pool-only/pipelining.test.ts)',
+    NodePool: 'refuses `pipelining` other than 1',
+    has: ['Pool'],
+    reason: 'node:http sends one request per socket at a time',
+  },
+  {
+    feature: 'recycling',
+    Pool: '`maxConnAge`, `maxRequestsPerConn` and a changed address set recycle sockets with `connection: close` (test/recycle.test.ts)',
+    NodePool: 'no recycling; addresses are looked up again only when an agent re-dials',
+    has: ['Pool'],
+    reason: 'http.Agent keeps and reuses its sockets on its own terms; there is no hook to retire one after its next response',
+  },
 ];
 
 /** Whether `backend` has the behaviour `feature` names. Features not in the table are shared. */

@@ -2,8 +2,8 @@
 // answered in order; unanswered ones go back to the pool when the socket fails.
 import type * as net from 'node:net';
 import { expect } from 'chai';
-import { AbortError, InvalidArgumentError, NodePool, Pool, SocketError } from '../dist/index.js';
-import { cleanup, pool, rawServer, rejects } from './helpers.js';
+import { AbortError, InvalidArgumentError, NodePool, Pool, SocketError } from '../../dist/index.js';
+import { cleanup, pool, rawServer, rejects } from '../helpers.js';
 
 /** A response whose body is the request path, so each answer shows whose it is. */
 function echo(head: string, extra = ''): string {
