@@ -119,3 +119,77 @@ export function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string): 
 export function reply(body = 'ok', extra = '', status = '200 OK'): string {
   return `HTTP/1.1 ${status}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 }
+
+/** Counts a server's connections and their closes; lets a test await a count (an event, not a sleep). */
+export class Tracker {
+  readonly sockets: net.Socket[] = [];
+  /** Every chunk each connection received, in order. */
+  readonly chunks = new Map<net.Socket, Buffer[]>();
+  closed = 0;
+  private waiters: { ready: () => boolean; resolve: () => void }[] = [];
+
+  constructor(server: net.Server) {
+    server.on('connection', (s: net.Socket) => {
+      this.sockets.push(s);
+      const list: Buffer[] = [];
+      this.chunks.set(s, list);
+      s.on('data', (d: Buffer) => {
+        list.push(d);
+        this.check();
+      });
+      s.on('close', () => {
+        this.closed++;
+        this.check();
+      });
+      this.check();
+    });
+  }
+
+  get connections(): number {
+    return this.sockets.length;
+  }
+
+  /** All bytes received on all connections. */
+  get bytes(): number {
+    let n = 0;
+    for (const list of this.chunks.values()) for (const c of list) n += c.length;
+    return n;
+  }
+
+  until(cond: () => boolean): Promise<void> {
+    if (cond()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ ready: cond, resolve }));
+  }
+
+  private check(): void {
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (w.ready()) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+}
+
+export interface ServerConn {
+  socket: net.Socket;
+  /** Resolves when the server side of the connection has closed. */
+  closed: Promise<void>;
+  isClosed: boolean;
+}
+
+/** Records every connection the server accepts, with a promise of its close. */
+export function track(server: net.Server): ServerConn[] {
+  const conns: ServerConn[] = [];
+  server.on('connection', (socket: net.Socket) => {
+    const c: ServerConn = { socket, closed: null as unknown as Promise<void>, isClosed: false };
+    c.closed = new Promise<void>((resolve) =>
+      socket.once('close', () => {
+        c.isClosed = true;
+        resolve();
+      }),
+    );
+    conns.push(c);
+  });
+  return conns;
+}

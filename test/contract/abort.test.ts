@@ -4,30 +4,9 @@
 import * as net from 'node:net';
 import { expect } from 'chai';
 import { AbortError, InvalidArgumentError } from '../../dist/index.js';
-import { cleanup, defer, listen, rawServer, rejects, reply } from '../helpers.js';
+import { cleanup, defer, listen, rawServer, rejects, reply, track } from '../helpers.js';
 import { BACKENDS } from './backends.js';
 
-interface ServerConn {
-  socket: net.Socket;
-  closed: Promise<void>;
-  isClosed: boolean;
-}
-
-/** Records every connection the server accepts, with a promise of its close. */
-function track(server: net.Server): ServerConn[] {
-  const conns: ServerConn[] = [];
-  server.on('connection', (socket: net.Socket) => {
-    const c: ServerConn = { socket, closed: null as unknown as Promise<void>, isClosed: false };
-    c.closed = new Promise<void>((resolve) =>
-      socket.once('close', () => {
-        c.isClosed = true;
-        resolve();
-      }),
-    );
-    conns.push(c);
-  });
-  return conns;
-}
 
 interface Head {
   socket: net.Socket;

@@ -13,33 +13,11 @@ import {
   TLSTimeoutError,
 } from '../../dist/index.js';
 import { armedCount } from '../../dist/conn/timers.js';
-import { cleanup, defer, listen, once, rawServer, rejects, reply } from '../helpers.js';
+import { cleanup, defer, listen, once, rawServer, rejects, reply, track } from '../helpers.js';
 import { BACKENDS, supports } from './backends.js';
 
 // ---- helpers of this file
 
-interface ServerConn {
-  socket: net.Socket;
-  /** Resolves when the server side of the connection has closed. */
-  closed: Promise<void>;
-  isClosed: boolean;
-}
-
-/** Records every connection the server accepts, with a promise of its close. */
-function track(server: net.Server): ServerConn[] {
-  const conns: ServerConn[] = [];
-  server.on('connection', (socket: net.Socket) => {
-    const c: ServerConn = { socket, closed: null as unknown as Promise<void>, isClosed: false };
-    c.closed = new Promise<void>((resolve) =>
-      socket.once('close', () => {
-        c.isClosed = true;
-        resolve();
-      }),
-    );
-    conns.push(c);
-  });
-  return conns;
-}
 
 /** Writes `data` one byte every `everyMs` until done or the socket closes. */
 function trickle(socket: net.Socket, data: string, everyMs: number): void {

@@ -6,58 +6,8 @@ import type * as net from 'node:net';
 import { expect } from 'chai';
 import { InvalidArgumentError, type Pool } from '../../dist/index.js';
 import { RequestEncoder, type Encoded } from '../../dist/parser/request.js';
-import { cleanup, pool, rawServer, reply } from '../helpers.js';
+import { cleanup, pool, rawServer, reply, Tracker } from '../helpers.js';
 
-/** Counts a server's connections and their closes; lets a test await a count (an event, not a sleep). */
-class Tracker {
-  readonly sockets: net.Socket[] = [];
-  /** Every chunk each connection received, in order. */
-  readonly chunks = new Map<net.Socket, Buffer[]>();
-  closed = 0;
-  private waiters: { ready: () => boolean; resolve: () => void }[] = [];
-
-  constructor(server: net.Server) {
-    server.on('connection', (s: net.Socket) => {
-      this.sockets.push(s);
-      const list: Buffer[] = [];
-      this.chunks.set(s, list);
-      s.on('data', (d: Buffer) => {
-        list.push(d);
-        this.check();
-      });
-      s.on('close', () => {
-        this.closed++;
-        this.check();
-      });
-      this.check();
-    });
-  }
-
-  get connections(): number {
-    return this.sockets.length;
-  }
-
-  /** All bytes received on all connections. */
-  get bytes(): number {
-    let n = 0;
-    for (const list of this.chunks.values()) for (const c of list) n += c.length;
-    return n;
-  }
-
-  until(cond: () => boolean): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ ready: cond, resolve }));
-  }
-
-  private check(): void {
-    const still: typeof this.waiters = [];
-    for (const w of this.waiters) {
-      if (w.ready()) w.resolve();
-      else still.push(w);
-    }
-    this.waiters = still;
-  }
-}
 
 describe('Pool only: request bytes', () => {
   afterEach(cleanup);
