@@ -138,6 +138,9 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     // A caller's `connection: close` must close the socket after the response; node
     // would otherwise keep it in the agent.
     if (this.closeAfter) req.shouldKeepAlive = false;
+    // node:http caps the header count by default (and the cap differs between Node
+    // versions); Pool bounds headers by maxHeaderSize alone, and so does NodePool.
+    req.maxHeadersCount = 0;
     req.on('socket', (socket: net.Socket) => {
       this.socket = socket;
       const info = slot.info(socket);
