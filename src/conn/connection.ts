@@ -147,11 +147,6 @@ export class Connection implements Timed {
     this.flush = this.flush.bind(this);
   }
 
-  /** Free to take a request: nothing on it, and not closed. */
-  get free(): boolean {
-    return this.inflight.length === 0 && this.state !== State.Closed;
-  }
-
   /**
    * Can take `ex` now: when empty; with pipelining, also behind other pipelinable
    * requests on a connected socket, up to the pipeline depth.
@@ -218,11 +213,6 @@ export class Connection implements Timed {
     if (this.feeding) setImmediate(() => this.parser.close());
     else this.parser.close();
     if (err !== null) for (const ex of lost) ex.fail(this.decorate(lost.length === 1 ? err : cloneError(err), phase));
-  }
-
-  /** Closes an idle socket; the slot stays usable and re-dials on demand. */
-  closeIdle(): void {
-    if (this.state === State.Idle) this.teardown();
   }
 
   // ---- timers
