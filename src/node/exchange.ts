@@ -181,8 +181,12 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
   /** Fails the exchange with `err` and destroys its request (and so its socket). */
   abortRequest(err: HttpClientPoolError): void {
     const req = this.req;
+    const socket = this.socket;
     this.fail(this.decorate(err));
     req?.destroy();
+    // Newer Node may already have parked a socket whose response it finished reading;
+    // the socket of a request given up on is dropped, as in Pool.
+    socket?.destroy();
   }
 
   fail(err: HttpClientPoolError): void {
