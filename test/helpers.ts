@@ -193,3 +193,21 @@ export function track(server: net.Server): ServerConn[] {
   });
   return conns;
 }
+
+/** Collects uncaught exceptions and unhandled rejections until the end of the test. */
+export function watchUnhandled(): unknown[] {
+  const seen: unknown[] = [];
+  const onErr = (e: unknown): void => void seen.push(e);
+  process.on('uncaughtException', onErr);
+  process.on('unhandledRejection', onErr);
+  defer(() => {
+    process.removeListener('uncaughtException', onErr);
+    process.removeListener('unhandledRejection', onErr);
+  });
+  return seen;
+}
+
+/** Lets pending callbacks, microtasks and rejection reports run. */
+export function turn(): Promise<void> {
+  return new Promise((r) => setImmediate(() => setImmediate(r)));
+}

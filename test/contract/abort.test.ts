@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import { expect } from 'chai';
 import { AbortError, InvalidArgumentError } from '../../dist/index.js';
-import { cleanup, defer, listen, rawServer, rejects, reply, track } from '../helpers.js';
+import { cleanup, defer, listen, rawServer, rejects, reply, track, turn, watchUnhandled } from '../helpers.js';
 import { BACKENDS } from './backends.js';
 
 
@@ -40,22 +40,7 @@ async function recordingServer(answer: (h: Head) => boolean = (h) => !h.path.sta
   };
 }
 
-/** Collects uncaught exceptions and unhandled rejections until the end of the test. */
-function watchUnhandled(): unknown[] {
-  const seen: unknown[] = [];
-  const onErr = (e: unknown): void => void seen.push(e);
-  process.on('uncaughtException', onErr);
-  process.on('unhandledRejection', onErr);
-  defer(() => {
-    process.removeListener('uncaughtException', onErr);
-    process.removeListener('unhandledRejection', onErr);
-  });
-  return seen;
-}
 
-function turn(): Promise<void> {
-  return new Promise((r) => setImmediate(() => setImmediate(r)));
-}
 
 for (const backend of BACKENDS) {
   describe(`${backend.name}: abort`, function () {

@@ -13,7 +13,7 @@ import {
   TLSTimeoutError,
 } from '../../dist/index.js';
 import { armedCount } from '../../dist/conn/timers.js';
-import { cleanup, defer, listen, once, rawServer, rejects, reply, track } from '../helpers.js';
+import { cleanup, defer, listen, once, rawServer, rejects, reply, track, turn, watchUnhandled } from '../helpers.js';
 import { BACKENDS, supports } from './backends.js';
 
 // ---- helpers of this file
@@ -35,23 +35,7 @@ async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await new Promise((r) => setTimeout(r, 5));
 }
 
-/** Collects uncaught exceptions and unhandled rejections until the end of the test. */
-function watchUnhandled(): unknown[] {
-  const seen: unknown[] = [];
-  const onErr = (e: unknown): void => void seen.push(e);
-  process.on('uncaughtException', onErr);
-  process.on('unhandledRejection', onErr);
-  defer(() => {
-    process.removeListener('uncaughtException', onErr);
-    process.removeListener('unhandledRejection', onErr);
-  });
-  return seen;
-}
 
-/** Lets pending callbacks, microtasks and rejection reports run. */
-function turn(): Promise<void> {
-  return new Promise((r) => setImmediate(() => setImmediate(r)));
-}
 
 /** Spins the CPU for `ms`: makes every deadline below it due in one wake-up of the clock. */
 function block(ms: number): void {
