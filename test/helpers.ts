@@ -71,23 +71,31 @@ export async function httpsServer(
  */
 export async function rawServer(onRequest: (socket: net.Socket, head: string, index: number) => void): Promise<{ server: net.Server; url: string; port: number }> {
   const server = net.createServer((socket) => {
-    let buffered = '';
-    let index = 0;
     socket.on('error', () => {});
-    socket.on('data', (d) => {
-      buffered += d.toString('latin1');
-      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
-        const head = buffered.slice(0, end + 4);
-        const m = /\r\ncontent-length: *(\d+)/i.exec(head);
-        const len = m === null ? 0 : Number(m[1]);
-        if (buffered.length < end + 4 + len) break;
-        buffered = buffered.slice(end + 4 + len);
-        onRequest(socket, head, index++);
-      }
-    });
+    readRequests(socket, (head, index) => onRequest(socket, head, index));
   });
   const port = await listen(server);
   return { server, url: `http://127.0.0.1:${port}`, port };
+}
+
+/**
+ * Calls `onRequest(head, index)` for every complete request read on `socket`: the
+ * head (through its blank line) once the `content-length` body after it has arrived too.
+ */
+export function readRequests(socket: net.Socket, onRequest: (head: string, index: number) => void): void {
+  let buffered = '';
+  let index = 0;
+  socket.on('data', (d: Buffer) => {
+    buffered += d.toString('latin1');
+    for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+      const head = buffered.slice(0, end + 4);
+      const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+      const len = m === null ? 0 : Number(m[1]);
+      if (buffered.length < end + 4 + len) break;
+      buffered = buffered.slice(end + 4 + len);
+      onRequest(head, index++);
+    }
+  });
 }
 
 /** A pool that is destroyed after the test. */

@@ -7,7 +7,7 @@
 import * as net from 'node:net';
 import { expect } from 'chai';
 import { InvalidArgumentError, NodePool, Pool, type Client, type PoolOptions } from '../dist/index.js';
-import { cleanup, defer, listen, rejects } from './helpers.js';
+import { cleanup, defer, listen, readRequests, rejects } from './helpers.js';
 
 const BACKENDS: { name: 'Pool' | 'NodePool'; make(o?: PoolOptions): Client; cls: new (o?: PoolOptions) => Client }[] = [
   { name: 'Pool', make: (o) => track(new Pool(o)), cls: Pool },
@@ -26,18 +26,8 @@ async function recorder() {
   const server = net.createServer((socket) => {
     connections++;
     socket.on('error', () => {});
-    let buffered = '';
-    socket.on('data', (d: Buffer) => {
-      received.push(d);
-      buffered += d.toString('latin1');
-      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
-        const m = /\r\ncontent-length: *(\d+)/i.exec(buffered.slice(0, end));
-        const len = m === null ? 0 : Number(m[1]);
-        if (buffered.length < end + 4 + len) break;
-        buffered = buffered.slice(end + 4 + len);
-        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-      }
-    });
+    socket.on('data', (d: Buffer) => void received.push(d));
+    readRequests(socket, () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
   });
   const port = await listen(server);
   return {

@@ -17,7 +17,7 @@ import {
   type PoolOptions,
   type Response,
 } from '../../dist/index.js';
-import { cleanup, defer, listen, rejects } from '../helpers.js';
+import { cleanup, defer, listen, readRequests, rejects } from '../helpers.js';
 
 interface Backend {
   name: 'Pool' | 'NodePool';
@@ -67,22 +67,12 @@ async function faultServer(bad: Handler, onConnect?: (conn: Conn) => void, custo
     conns.push(conn);
     onConnect?.(conn);
     if (custom !== undefined) return custom(socket);
-    let buffered = '';
-    let index = 0;
-    socket.on('data', (d: Buffer) => {
-      buffered += d.toString('latin1');
-      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
-        const head = buffered.slice(0, end + 4);
-        const m = /\r\ncontent-length: *(\d+)/i.exec(head);
-        const len = m === null ? 0 : Number(m[1]);
-        if (buffered.length < end + 4 + len) break;
-        buffered = buffered.slice(end + 4 + len);
-        const path = head.split(' ')[1]!;
-        seen.push(`${path}@${conn.index}`);
-        const ctx = { socket, conn, head, path, index: index++ };
-        if (path === '/bad') bad(ctx);
-        else socket.write(ok(`fine ${path}`));
-      }
+    readRequests(socket, (head, index) => {
+      const path = head.split(' ')[1]!;
+      seen.push(`${path}@${conn.index}`);
+      const ctx = { socket, conn, head, path, index };
+      if (path === '/bad') bad(ctx);
+      else socket.write(ok(`fine ${path}`));
     });
   });
   const port = await listen(server);
