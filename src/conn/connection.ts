@@ -8,6 +8,7 @@
 import type * as net from 'node:net';
 import type { LookupFunction } from 'node:net';
 import type { AddressBook } from './addresses.js';
+import { SlotCounters } from './counters.js';
 import type { Config } from '../options.js';
 import { arm, disarm, type Timed } from './timers.js';
 import { connectTCP, startTLS, type Endpoint, type SessionCache } from './dial.js';
@@ -86,7 +87,7 @@ const enum Timer {
   Idle,
 }
 
-export class Connection implements Timed {
+export class Connection extends SlotCounters implements Timed {
   readonly id: number;
   state = State.Dead;
   /**
@@ -96,16 +97,6 @@ export class Connection implements Timed {
   readonly inflight: Exchange[] = [];
   /** Responses completed on the current socket. */
   served = 0;
-  // Counters over the slot's life, for stats(): cheap field increments only.
-  /** Responses completed on any of the slot's sockets. */
-  requests = 0;
-  /** Dials started. */
-  dials = 0;
-  /** Requests failed by this slot (dial, socket, parse and header-timeout errors). */
-  errors = 0;
-  /** Bytes read and written by sockets already closed; add the live socket's own counts. */
-  bytesInClosed = 0;
-  bytesOutClosed = 0;
   /** `Date.now()` when the current socket became usable; 0 without one. */
   connectedAt = 0;
   deadline = 0;
@@ -131,6 +122,7 @@ export class Connection implements Timed {
   private ageLimit = 0;
 
   constructor(id: number, owner: SlotOwner) {
+    super();
     this.id = id;
     this.owner = owner;
     this.depth = owner.config.pipelining;
@@ -520,8 +512,7 @@ export class Connection implements Timed {
     const s = this.socket;
     if (s !== null) {
       this.socket = null;
-      this.bytesInClosed += s.bytesRead;
-      this.bytesOutClosed += s.bytesWritten;
+      this.socketGone(s);
       this.unlisten(s);
       s.on('error', noop); // late errors of a socket we gave up on are not news
       s.destroy();

@@ -58,8 +58,7 @@ export interface SlotSockets {
   /** Every live socket of the slot, with its state. */
   readonly sockets: Map<net.Socket, SocketInfo>;
   dials: number;
-  bytesInClosed: number;
-  bytesOutClosed: number;
+  socketGone(s: net.Socket): void;
 }
 
 /** Opens a socket for `slot`'s agent: TCP, then TLS over it when the origin is https. */
@@ -97,8 +96,7 @@ function open(slot: SlotSockets): net.Socket {
   socket.once('close', () => {
     info.set(null, 0);
     slot.sockets.delete(socket);
-    slot.bytesInClosed += socket.bytesRead;
-    slot.bytesOutClosed += socket.bytesWritten;
+    slot.socketGone(socket);
   });
   return socket;
 }

@@ -14,21 +14,17 @@ import type { Call } from '../pool/call.js';
 import { RoundRobin } from '../pool/choose.js';
 import { abortedAtCall, type Origin } from '../pool/client.js';
 import { Queue } from '../pool/queue.js';
+import { SlotCounters } from '../conn/counters.js';
 import type { OriginStats, SocketStats } from '../pool/stats.js';
 import type { Target } from '../pool/target.js';
 import { createAgent, type SlotSockets, type SocketInfo } from './agent.js';
 import { NodeExchange, type ExchangeOwner, type NodeSlot } from './exchange.js';
 
-class Slot implements NodeSlot, SlotSockets {
+class Slot extends SlotCounters implements NodeSlot, SlotSockets {
   readonly agent: http.Agent;
   readonly lookup: LookupFunction | undefined;
   readonly sockets = new Map<net.Socket, SocketInfo>();
   inFlight = 0;
-  requests = 0;
-  errors = 0;
-  dials = 0;
-  bytesInClosed = 0;
-  bytesOutClosed = 0;
   closed = false;
 
   constructor(
@@ -38,6 +34,7 @@ class Slot implements NodeSlot, SlotSockets {
     readonly sessions: SessionCache,
     private readonly book: AddressBook | null,
   ) {
+    super();
     this.lookup = book?.lookupFor(id);
     this.agent = createAgent(this, config.maxConnsPerHost);
     // A socket the agent keeps for reuse gets the same idle rule as the raw pool's.
