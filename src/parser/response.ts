@@ -101,11 +101,6 @@ export class ResponseParser {
     return this.done.length === 0 ? null : this.done[0]!;
   }
 
-  /** Number of responses expected and not yet completed. */
-  get outstanding(): number {
-    return this.expected.length;
-  }
-
   feed(chunk: Buffer): void {
     const r = this.native.execute(chunk);
     if (typeof r === 'number') return;
