@@ -46,10 +46,9 @@ export function connectTCP(ep: Endpoint, lookup?: net.LookupFunction): net.Socke
 
 /** Starts a TLS handshake over a connected socket. The caller listens for `secureConnect`. */
 export function startTLS(socket: net.Socket, ep: Endpoint, cache: SessionCache): tls.TLSSocket {
-  const offered = cache.session;
-  const secure = tls.connect({ ...ep.tls, socket, session: offered ?? undefined });
-  secure.on('session', (s: Buffer) => cache.store(s));
-  if (offered === null) {
+  const leading = cache.session === null;
+  const secure = startTLSNow(socket, ep, cache);
+  if (leading) {
     // This is the handshake the other sockets wait for (see SessionCache.acquire).
     secure.once('secureConnect', () => setTimeout(() => cache.release(), TICKET_GRACE_MS).unref());
     secure.once('close', () => cache.release());
