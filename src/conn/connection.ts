@@ -450,9 +450,8 @@ export class Connection extends SlotCounters implements Timed {
     const ex = this.inflight.shift();
     if (ex === undefined) return this.teardown();
     ex.conn = null;
-    const started = this.parser.started;
     const phase: Phase = this.parser.headComplete ? 'body' : 'headers';
-    const retry = maybeRetry && !started && !ex.retried && ex.reused && (ex.retryable || !ex.written);
+    const retry = maybeRetry && !ex.retried && ex.reused && (ex.retryable || !ex.written) && !this.parser.responseBegun();
     this.dropSocket(retry ? ex : null);
     if (!retry) {
       this.errors++;

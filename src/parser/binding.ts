@@ -23,6 +23,8 @@ export interface NativeParserClass {
   readonly kOnMessageComplete: number;
   readonly kOnExecute: number;
   readonly kLenientNone: number;
+  /** llhttp 9 and later only. */
+  readonly kLenientOptionalCRBeforeLF?: number;
 }
 
 /** llhttp's own error: `code` is `HPE_*`. */

@@ -1,10 +1,17 @@
 // Bytes in, HTTP/1.1 responses out, in order. Wraps one llhttp instance for the life
 // of a connection and knows nothing of sockets: `reset()` starts a stream, `expect()`
 // announces each request written (so HEAD responses are read as bodiless), `feed()`
-// takes chunks as they arrive, `eof()` reports the end of the stream. After each call
+// takes bytes as they arrive, `eof()` reports the end of the stream. After each call
 // the results are read from `done` (completed responses, oldest first) / `error` /
 // `trailing`. Nothing is settled from inside llhttp callbacks, so the caller may
-// re-initialise or close the parser as soon as a call returns.
+// re-initialise or close the parser as soon as a call returns. No reference to a fed
+// chunk is kept past the call: the caller may reuse its read buffer.
+//
+// llhttp parses every head. A Content-Length body is framed here, beside it: llhttp is
+// fed a head only up to its blank line and told that the message has no body, and the
+// body's bytes are copied into one buffer of the declared size, or read into it by the
+// socket itself (`bodyTarget()`). That skips llhttp's body callback, which hands each
+// piece over as a fresh copy. Chunked and close-delimited bodies stay with llhttp.
 import { HTTPParser, type NativeParser, type NativeParseError } from './binding.js';
 import { ParseError, ResponseTooLargeError, UpgradeError, type HttpClientPoolError } from '../errors.js';
 import { Response } from '../response.js';
@@ -18,6 +25,22 @@ const PREALLOCATE_LIMIT = 64 * 1024 * 1024;
 const WITH_BODY = 0;
 const NO_BODY = 1;
 
+/**
+ * Framing bodies here relies on a head ending at its first CR LF CR LF, which holds
+ * where llhttp rejects bare LF line ends: llhttp 9 (Node >= 20.19.2), told apart by a
+ * lenient flag it added. Older ones leave every body to llhttp.
+ */
+const OWN_BODY = typeof HTTPParser.kLenientOptionalCRBeforeLF === 'number';
+
+const enum Mode {
+  /** Between messages or inside a head: llhttp is fed up to the next blank line. */
+  Head,
+  /** llhttp reads the body (chunked, close-delimited, or a head that ended where we did not look). */
+  LlhttpBody,
+  /** The Content-Length body is copied here; llhttp waits for the next head. */
+  OwnBody,
+}
+
 export class ResponseParser {
   /** Completed responses not yet taken by the caller, oldest first. */
   readonly done: Response[] = [];
@@ -29,8 +52,6 @@ export class ResponseParser {
   keepAlive = false;
   /** The server's `Keep-Alive: timeout=N` hint in ms, or -1. */
   keepAliveHint = -1;
-  /** Any byte of the oldest unanswered response was seen. */
-  started = false;
   /** Called once when the final (non-1xx) response head is complete. */
   onHead: (statusCode: number, rawHeaders: string[]) => void = noop;
 
@@ -40,6 +61,16 @@ export class ResponseParser {
   private readonly maxResponseSize: number;
   /** One entry per expected response, oldest first: true when it has no body (HEAD). */
   private readonly expected: boolean[] = [];
+
+  private mode = Mode.Head;
+  /** How much of CR LF CR LF the bytes fed so far end with (0-3): a blank line split over reads. */
+  private tail = 0;
+  /** The bytes llhttp is executing end exactly where the head in them ends, if one does. */
+  private exact = false;
+  /** A head (final or interim) of the oldest unanswered response was parsed. */
+  private begun = false;
+  /** What `finish()` said at the end of the stream: llhttp stood inside a message. Null: not asked yet. */
+  private cutShort: boolean | null = null;
 
   // State of the message being parsed.
   private fields: string[] = [];
@@ -51,6 +82,7 @@ export class ResponseParser {
   private messageKeepAlive = false;
   private messageHint = -1;
   private contentLength = -1;
+  private chunkedOrCoded = false;
   private received = 0;
   private body: Buffer | null = null;
   private chunks: Buffer[] | null = null;
@@ -59,7 +91,6 @@ export class ResponseParser {
     this.maxHeaderSize = maxHeaderSize;
     this.maxResponseSize = maxResponseSize;
     const p = new HTTPParser();
-    p[HTTPParser.kOnMessageBegin] = this.messageBegin.bind(this);
     p[HTTPParser.kOnHeaders] = this.headerBatch.bind(this);
     p[HTTPParser.kOnHeadersComplete] = this.headersComplete.bind(this);
     p[HTTPParser.kOnBody] = this.bodyChunk.bind(this);
@@ -81,7 +112,10 @@ export class ResponseParser {
     this.trailing = false;
     this.keepAlive = false;
     this.keepAliveHint = -1;
-    this.started = false;
+    this.mode = Mode.Head;
+    this.tail = 0;
+    this.begun = false;
+    this.cutShort = null;
     this.resetMessage();
   }
 
@@ -102,13 +136,52 @@ export class ResponseParser {
   }
 
   feed(chunk: Buffer): void {
-    const r = this.native.execute(chunk);
-    if (typeof r === 'number') return;
-    // An error after the last expected response completed is about bytes nobody asked for.
-    // So is anything after a response that closed the connection (HPE_CLOSED_CONNECTION):
-    // the requests behind it were never answered.
-    if ((this.expected.length === 0 && this.done.length !== 0) || ((r as NativeParseError).code === 'HPE_CLOSED_CONNECTION' && !this.keepAlive)) this.trailing = true;
-    else if (this.error === null) this.error = parseError(r);
+    const end = chunk.length;
+    let at = 0;
+    while (at < end && this.error === null && !this.trailing) {
+      if (this.mode === Mode.OwnBody) {
+        at = this.copyBody(chunk, at);
+        continue;
+      }
+      let stop = end;
+      this.exact = false;
+      const fromHead = this.mode === Mode.Head;
+      if (fromHead) {
+        // Every expected response is complete: whatever comes now, nobody asked for.
+        if (this.expected.length === 0) {
+          this.trailing = true;
+          return;
+        }
+        const blank = blankLineEnd(chunk, at, this.tail);
+        if (blank >= 0) {
+          stop = blank;
+          this.exact = true;
+        }
+      }
+      const r = this.native.execute(at === 0 && stop === end ? chunk : chunk.subarray(at, stop));
+      this.exact = false;
+      if (typeof r !== 'number') return this.failed(r as NativeParseError);
+      this.tail = endMatch(this.tail, chunk, at, stop);
+      at = stop;
+      // llhttp went on past a body it framed; a message it began after the last expected
+      // one (a partial head, say) must not wait there for the next request's bytes.
+      if (!fromHead && this.mode === Mode.Head && this.expected.length === 0 && this.native.finish() !== undefined) this.trailing = true;
+    }
+  }
+
+  /**
+   * Where the socket may read its next bytes to: the missing rest of a Content-Length
+   * body framed here, when at least `min` bytes are missing; otherwise null.
+   */
+  bodyTarget(min: number): Buffer | null {
+    if (this.mode !== Mode.OwnBody || this.contentLength - this.received < min) return null;
+    return this.body!.subarray(this.received);
+  }
+
+  /** `n` bytes were read straight into the last `bodyTarget()`. */
+  bodyFilled(n: number): void {
+    this.received += n;
+    if (this.received === this.contentLength) this.ownBodyDone();
   }
 
   /**
@@ -117,16 +190,43 @@ export class ResponseParser {
    */
   eof(): boolean {
     if (this.expected.length !== 0 && this.error === null) {
-      const before = this.done.length;
-      const r = this.native.finish();
-      if (r !== undefined && this.started && this.done.length === before) this.error = parseError(r);
+      if (this.mode === Mode.OwnBody) {
+        this.error = new ParseError('HPE_INVALID_EOF_STATE', 'Invalid EOF state', {});
+      } else {
+        const before = this.done.length;
+        if (this.askFinish() && this.done.length === before) {
+          this.error = new ParseError('HPE_INVALID_EOF_STATE', 'Invalid EOF state', {});
+        }
+      }
     }
     return this.done.length !== 0;
+  }
+
+  /**
+   * Some byte of the oldest unanswered response arrived. It may ask llhttp whether it
+   * stands inside a message, which ends the stream: call it only when the socket is over.
+   */
+  responseBegun(): boolean {
+    return this.begun || this.mode === Mode.OwnBody || this.askFinish();
   }
 
   /** Frees the native parser. Never call from inside `feed()`. */
   close(): void {
     this.native.close();
+  }
+
+  /** llhttp's `finish()`, asked once per stream: true when it stood inside a message. */
+  private askFinish(): boolean {
+    this.cutShort ??= this.native.finish() !== undefined;
+    return this.cutShort;
+  }
+
+  private failed(r: NativeParseError): void {
+    // An error after the last expected response completed is about bytes nobody asked for.
+    // So is anything after a response that closed the connection (HPE_CLOSED_CONNECTION):
+    // the requests behind it were never answered.
+    if ((this.expected.length === 0 && this.done.length !== 0) || (r.code === 'HPE_CLOSED_CONNECTION' && !this.keepAlive)) this.trailing = true;
+    else if (this.error === null) this.error = new ParseError(r.code ?? 'HPE_UNKNOWN', r.reason ?? r.message, {});
   }
 
   private resetMessage(): void {
@@ -135,15 +235,10 @@ export class ResponseParser {
     this.rawHeaders = null;
     this.interim = false;
     this.contentLength = -1;
+    this.chunkedOrCoded = false;
     this.received = 0;
     this.body = null;
     this.chunks = null;
-  }
-
-  private messageBegin(): void {
-    // A message nobody asked for (or after an error): not ours to read.
-    if (this.expected.length === 0 || this.error !== null) this.trailing = true;
-    else this.started = true;
   }
 
   private headerBatch(fields: string[]): void {
@@ -163,6 +258,12 @@ export class ResponseParser {
     shouldKeepAlive: boolean,
   ): number {
     if (this.trailing || this.error !== null) return NO_BODY;
+    if (this.expected.length === 0) {
+      // A message nobody asked for: not ours to read.
+      this.trailing = true;
+      return NO_BODY;
+    }
+    this.begun = true;
     const raw = headers ?? this.fields;
     if (headers === undefined) this.fields = [];
     if (upgrade || statusCode === 101) {
@@ -190,23 +291,46 @@ export class ResponseParser {
     this.messageKeepAlive = shouldKeepAlive || (bodiless && headerAllowsReuse(versionMajor, versionMinor, raw));
     this.onHead(statusCode, raw);
     const hasBody = !bodiless && statusCode !== 204 && statusCode !== 304;
-    if (hasBody && this.contentLength > this.maxResponseSize) {
+    const length = this.contentLength;
+    if (hasBody && length > this.maxResponseSize) {
       this.error = new ResponseTooLargeError(this.maxResponseSize, {});
       return NO_BODY;
     }
+    if (OWN_BODY && hasBody && length > 0 && length <= PREALLOCATE_LIMIT && this.exact && !this.chunkedOrCoded) {
+      // The head ends exactly where llhttp's input does: the body is framed here.
+      this.mode = Mode.OwnBody;
+      this.body = Buffer.allocUnsafe(length);
+      return NO_BODY;
+    }
+    this.mode = Mode.LlhttpBody;
     return bodiless ? NO_BODY : WITH_BODY;
   }
 
-  /** Picks out the two fields the client itself acts on. llhttp has already validated them. */
+  /** Picks out the fields the client itself acts on. llhttp has already validated them. */
   private scanHeaders(raw: string[]): void {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
-      if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      const n = name.length;
+      if (n === 14 && name.toLowerCase() === 'content-length') {
         this.contentLength = Number(raw[i + 1]);
-      } else if (name.length === 10 && name.toLowerCase() === 'keep-alive') {
+      } else if (n === 10 && name.toLowerCase() === 'keep-alive') {
         this.messageHint = keepAliveTimeout(raw[i + 1]!);
+      } else if (n === 17 && name.toLowerCase() === 'transfer-encoding') {
+        this.chunkedOrCoded = true;
       }
     }
+  }
+
+  private copyBody(chunk: Buffer, at: number): number {
+    const n = Math.min(this.contentLength - this.received, chunk.length - at);
+    chunk.copy(this.body!, this.received, at, at + n);
+    this.bodyFilled(n);
+    return at + n;
+  }
+
+  private ownBodyDone(): void {
+    this.mode = Mode.Head;
+    this.complete(this.body!);
   }
 
   private bodyChunk(chunk: Buffer): void {
@@ -234,7 +358,8 @@ export class ResponseParser {
   }
 
   private messageComplete(): void {
-    if (this.trailing || this.error !== null) return;
+    if (this.trailing || this.error !== null || this.mode === Mode.OwnBody) return;
+    this.mode = Mode.Head;
     if (this.interim) {
       this.resetMessage();
       return;
@@ -245,15 +370,51 @@ export class ResponseParser {
     else if (this.chunks === null) body = EMPTY_BODY;
     else if (this.chunks.length === 1) body = this.chunks[0]!;
     else body = Buffer.concat(this.chunks, this.received);
+    this.complete(body);
+  }
+
+  private complete(body: Buffer): void {
     const trailers = this.fields.length !== 0 ? this.fields : null;
-    this.done.push(new Response(this.statusCode, this.statusMessage, this.httpVersion, this.rawHeaders, trailers, body));
+    this.done.push(new Response(this.statusCode, this.statusMessage, this.httpVersion, this.rawHeaders!, trailers, body));
     this.expected.shift();
     this.keepAlive = this.messageKeepAlive;
     this.keepAliveHint = this.messageHint;
-    this.started = false;
-    this.fields = [];
+    this.begun = false;
+    if (trailers !== null) this.fields = [];
     this.resetMessage();
   }
+}
+
+/**
+ * Where the first blank line (CR LF CR LF) at or after `from` ends, or -1. `tail` is
+ * how much of one the bytes before `from` already ended with.
+ */
+function blankLineEnd(buf: Buffer, from: number, tail: number): number {
+  let state = tail;
+  const lead = Math.min(buf.length, from + 3);
+  for (let i = from; i < lead && state !== 0; i++) {
+    state = step(state, buf[i]!);
+    if (state === 4) return i + 1;
+  }
+  const i = buf.indexOf(BLANK_LINE, from);
+  return i < 0 ? -1 : i + 4;
+}
+
+const BLANK_LINE = Buffer.from('\r\n\r\n', 'latin1');
+
+/** How much of CR LF CR LF the stream ends with after `buf[from, to)`, given `tail` before it. */
+function endMatch(tail: number, buf: Buffer, from: number, to: number): number {
+  // A match is at most 3 bytes long: the last 3 bytes decide it, when there are 3.
+  let state = to - from >= 3 ? 0 : tail;
+  for (let i = Math.max(from, to - 3); i < to; i++) state = step(state, buf[i]!);
+  return state === 4 ? 0 : state;
+}
+
+/** One step of matching CR LF CR LF: `state` bytes of it matched before byte `b`. */
+function step(state: number, b: number): number {
+  if (b === 13) return state === 2 ? 3 : 1;
+  if (b === 10) return state === 1 ? 2 : state === 3 ? 4 : 0;
+  return 0;
 }
 
 /** Connection reuse by the `Connection` header alone: HTTP/1.1 unless `close`, HTTP/1.0 only with `keep-alive`. */
@@ -267,12 +428,30 @@ function headerAllowsReuse(major: number, minor: number, raw: string[]): boolean
 
 /** The `timeout=N` of a `Keep-Alive` header value, in ms; -1 when absent. */
 export function keepAliveTimeout(value: string): number {
-  const m = /(?:^|[\s,;])timeout\s*=\s*(\d+)/i.exec(value);
-  return m === null ? -1 : Number(m[1]) * 1000;
+  // A scan rather than a regular expression: it runs on every response that has the header.
+  const lower = value.toLowerCase();
+  for (let i = lower.indexOf('timeout'); i >= 0; i = lower.indexOf('timeout', i + 1)) {
+    if (i > 0 && !isSeparator(lower.charCodeAt(i - 1))) continue;
+    let j = i + 7;
+    while (isSpace(lower.charCodeAt(j))) j++;
+    if (lower.charCodeAt(j) !== 61 /* = */) continue;
+    j++;
+    while (isSpace(lower.charCodeAt(j))) j++;
+    let n = 0;
+    const start = j;
+    for (let c = lower.charCodeAt(j); c >= 48 && c <= 57; c = lower.charCodeAt(++j)) n = n * 10 + (c - 48);
+    if (j > start) return n * 1000;
+  }
+  return -1;
 }
 
-function parseError(err: NativeParseError): ParseError {
-  return new ParseError(err.code ?? 'HPE_UNKNOWN', err.reason ?? err.message, {});
+/** What `\s` matched in the regular expression this replaced, for latin1 text. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 160;
+}
+
+function isSeparator(c: number): boolean {
+  return isSpace(c) || c === 44 /* , */ || c === 59 /* ; */;
 }
 
 function noop(): void {}

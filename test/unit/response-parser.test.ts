@@ -41,21 +41,36 @@ describe('parsing: ResponseParser', () => {
   afterEach(cleanup);
 
   describe('bodies', () => {
-    it('a Content-Length body handed over by llhttp in one piece is used as is, not copied again', () => {
+    it('a Content-Length body is framed beside llhttp: its body callback never runs, and the body owns its bytes', () => {
       const p = parser();
       p.start(false);
-      // Watch what llhttp hands to the body callback (the binding copies out of the input).
       const native = (p as unknown as { native: Record<number, (b: Buffer) => void> }).native;
       const onBody = native[HTTPParser.kOnBody]!;
-      const handed: Buffer[] = [];
+      let calls = 0;
       native[HTTPParser.kOnBody] = (b: Buffer) => {
-        handed.push(b);
+        calls++;
         onBody(b);
       };
-      p.feed(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\nhello world'));
-      expect(handed).to.have.length(1);
-      expect(p.response!.body).to.equal(handed[0]); // the very same Buffer object
+      const input = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\nhello world');
+      p.feed(input);
+      expect(calls).to.equal(0);
+      input.fill(0); // the caller reuses its read buffer
       expect(p.response!.body.toString()).to.equal('hello world');
+    });
+
+    it('a chunked body is left to llhttp and its body callback', () => {
+      const p = parser();
+      p.start(false);
+      const native = (p as unknown as { native: Record<number, (b: Buffer) => void> }).native;
+      const onBody = native[HTTPParser.kOnBody]!;
+      let calls = 0;
+      native[HTTPParser.kOnBody] = (b: Buffer) => {
+        calls++;
+        onBody(b);
+      };
+      p.feed(Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'));
+      expect(calls).to.equal(1);
+      expect(p.response!.body.toString()).to.equal('hello');
     });
 
     it('a Content-Length body split over feeds is assembled into one buffer of exactly that length', () => {
@@ -89,6 +104,75 @@ describe('parsing: ResponseParser', () => {
           ]);
         }
       }
+    });
+
+    it('a stream of mixed responses (lengths, chunked, interim, HEAD, 204) parses the same at every pair of split points', () => {
+      // Heads framed by blank lines that straddle reads, bodies that contain blank lines,
+      // and llhttp-framed bodies next to ones framed beside it.
+      const parts: [string, boolean][] = [
+        ['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n\r\n\r\nab\r\n\r\n', false],
+        ['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\n\r\n\r\n\r\n0\r\n\r\n', false],
+        ['HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n', true],
+        ['HTTP/1.1 204 No Content\r\n\r\n', false],
+        ['HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyz', false],
+      ];
+      const input = parts.map(([text]) => text).join('');
+      const run = (pieces: string[]): string[] => {
+        const p = parser();
+        p.reset();
+        for (const [, bodiless] of parts) p.expect(bodiless);
+        for (const piece of pieces) p.feed(Buffer.from(piece, 'latin1'));
+        expect(p.error).to.equal(null);
+        expect(p.trailing).to.equal(false);
+        return p.done.map((r) => `${r.statusCode} ${JSON.stringify(r.text())}`);
+      };
+      const want = run([input]);
+      expect(want).to.deep.equal(['200 "\\r\\n\\r\\nab\\r\\n\\r\\n"', '200 "\\r\\n\\r\\n"', '200 ""', '204 ""', '200 "xyz"']);
+      for (let i = 1; i < input.length; i++) {
+        for (let j = i; j < input.length; j += 7) {
+          expect(run([input.slice(0, i), input.slice(i, j), input.slice(j)]), `split at ${i}, ${j}`).to.deep.equal(want);
+        }
+      }
+    });
+
+    it('the start of a response nobody asked for, after a chunked one in the same read, sets `trailing`', () => {
+      const p = parse(['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nX-A']);
+      expect(p.response!.text()).to.equal('ok');
+      expect(p.trailing).to.equal(true);
+    });
+
+    it('responseBegun(): no byte, part of a status line, an interim response, part of a framed body', () => {
+      const at = (parts: string[]): boolean => parse(parts).responseBegun();
+      expect(at([])).to.equal(false);
+      expect(at(['HTTP/1.1 2'])).to.equal(true);
+      expect(at(['HTTP/1.1 100 Continue\r\n\r\n'])).to.equal(true);
+      expect(at(['HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nab'])).to.equal(true);
+      expect(at(['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok'])).to.equal(true);
+      // After a complete response, nothing of the next one has come.
+      const p = parser();
+      p.reset();
+      p.expect(false);
+      p.expect(false);
+      p.feed(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+      expect(p.done).to.have.length(1);
+      expect(p.responseBegun()).to.equal(false);
+    });
+
+    it('bodyTarget()/bodyFilled(): the rest of a framed body can be read straight into the response body', () => {
+      const p = parser();
+      p.start(false);
+      expect(p.bodyTarget(1)).to.equal(null);
+      p.feed(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nab'));
+      expect(p.bodyTarget(9)).to.equal(null); // only 8 bytes are missing
+      const target = p.bodyTarget(8)!;
+      expect(target.length).to.equal(8);
+      target.write('cdef', 0, 'latin1');
+      p.bodyFilled(4);
+      expect(p.response).to.equal(null);
+      p.bodyTarget(1)!.write('ghij', 0, 'latin1');
+      p.bodyFilled(4);
+      expect(p.response!.text()).to.equal('abcdefghij');
+      expect(p.bodyTarget(1)).to.equal(null);
     });
 
     it('a close-delimited body completes only at eof(), with every byte', () => {
@@ -328,7 +412,7 @@ describe('parsing: ResponseParser', () => {
       p.start(false);
       expect(p.eof()).to.equal(false);
       expect(p.error).to.equal(null);
-      expect(p.started).to.equal(false);
+      expect(p.responseBegun()).to.equal(false);
     });
 
     it('a head larger than maxHeaderSize: ParseError HPE_HEADER_OVERFLOW', () => {
@@ -378,7 +462,7 @@ describe('parsing: ResponseParser', () => {
       p.feed(Buffer.from('garbage\r\n\r\n'));
       expect(p.error).to.be.instanceOf(ParseError);
       p.start(false);
-      expect([p.response, p.error, p.trailing, p.keepAliveHint, p.started]).to.deep.equal([null, null, false, -1, false]);
+      expect([p.response, p.error, p.trailing, p.keepAliveHint]).to.deep.equal([null, null, false, -1]);
       p.feed(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
       expect(p.response!.text()).to.equal('ok');
       expect(p.trailing).to.equal(false);
