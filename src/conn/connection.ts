@@ -120,6 +120,10 @@ export class Connection extends SlotCounters implements Timed {
   private retiring = false;
   /** `maxConnAge` of the current socket, jittered; 0 = no limit. */
   private ageLimit = 0;
+  /** Plain sockets read into this one buffer (see `readInto`); null until the first dial, and for TLS. */
+  private readBuffer: Buffer | null = null;
+  /** The socket's `onread` option: plain sockets only (TLS reads through its own layer). */
+  private readonly onread: net.OnReadOpts | undefined;
 
   constructor(id: number, owner: SlotOwner) {
     super();
@@ -137,6 +141,7 @@ export class Connection extends SlotCounters implements Timed {
     this.onWritten = this.onWritten.bind(this);
     this.lookup = owner.addresses === null ? undefined : owner.addresses.lookupFor(id);
     this.flush = this.flush.bind(this);
+    this.onread = owner.endpoint.tls === null ? { buffer: this.readInto.bind(this), callback: this.onRead.bind(this) } : undefined;
   }
 
   /**
@@ -158,7 +163,7 @@ export class Connection extends SlotCounters implements Timed {
   /** Starts a dial if the slot has no socket. */
   connect(): void {
     if (this.state !== State.Dead) return;
-    const socket = connectTCP(this.owner.endpoint, this.lookup);
+    const socket = connectTCP(this.owner.endpoint, this.lookup, this.onread);
     this.state = State.Connecting;
     this.dials++;
     this.secure = false;
@@ -280,16 +285,45 @@ export class Connection extends SlotCounters implements Timed {
     if (this.depth > 1) this.owner.released(this);
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.inflight.length === 0 || this.state !== State.Busy) {
-      // Bytes nobody asked for: they must never be read as the next request's response.
-      this.teardown();
-      return;
+  /**
+   * Where a plain socket reads next (Node asks after every read): the missing rest of a
+   * large Content-Length body, so the kernel copies it straight into the response's
+   * buffer; otherwise this slot's one read buffer, so no read allocates.
+   */
+  private readInto(): Buffer {
+    const direct = this.state === State.Busy ? this.parser.bodyTarget(DIRECT_READ_MIN) : null;
+    return direct ?? (this.readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE));
+  }
+
+  /** A read of a plain socket (the `onread` callback); true: go on reading. */
+  private onRead(n: number, buf: Buffer): boolean {
+    if (buf === this.readBuffer) {
+      this.onData(buf.subarray(0, n));
+    } else if (this.expectingBytes()) {
+      this.parser.bodyFilled(n);
+      this.afterParse();
     }
-    const p = this.parser;
+    return true;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (!this.expectingBytes()) return;
     this.feeding = true;
-    p.feed(chunk);
+    this.parser.feed(chunk);
     this.feeding = false;
+    this.afterParse();
+  }
+
+  /** A response is due; otherwise the bytes are nobody's and the socket is dropped. */
+  private expectingBytes(): boolean {
+    if (this.inflight.length !== 0 && this.state === State.Busy) return true;
+    // Bytes nobody asked for: they must never be read as the next request's response.
+    this.teardown();
+    return false;
+  }
+
+  private afterParse(): void {
+    const p = this.parser;
     this.settleCompleted(false);
     if (this.state !== State.Busy) return;
     if (p.error !== null) this.failHead(p.error, false);
@@ -365,7 +399,11 @@ export class Connection extends SlotCounters implements Timed {
       queueMicrotask(this.flush);
     }
     if (ex.body === null) {
-      socket.write(ex.head, this.onWritten);
+      socket.write(ex.head);
+      // The common case: the kernel took the head at once, and no callback needs to wait
+      // for a later tick. Otherwise an empty write behind it reports when it has left.
+      if (socket.writableLength === 0 && !socket.destroyed) this.onWritten();
+      else socket.write(EMPTY, this.onWritten);
     } else {
       // Head and a large body leave in one writev.
       socket.cork();
@@ -617,3 +655,9 @@ export function idleTime(configured: number, hintMs: number): number {
 }
 
 function noop(): void {}
+
+const EMPTY = Buffer.alloc(0);
+/** Size of a plain socket's read buffer: what one read takes at most. */
+const READ_BUFFER_SIZE = 64 * 1024;
+/** A body missing at least this much is read straight into its buffer. */
+const DIRECT_READ_MIN = 16 * 1024;

@@ -32,8 +32,8 @@ export function makeTLSOptions(hostname: string, user: TLSOptions, insecureSkipV
  * `close`. `lookup` picks the address (multi-address dialing); one address is tried,
  * so a slot stays on the backend it was given.
  */
-export function connectTCP(ep: Endpoint, lookup?: net.LookupFunction): net.Socket {
-  if (ep.socketPath !== undefined) return net.connect({ path: ep.socketPath });
+export function connectTCP(ep: Endpoint, lookup?: net.LookupFunction, onread?: net.OnReadOpts): net.Socket {
+  if (ep.socketPath !== undefined) return net.connect({ path: ep.socketPath, ...(onread === undefined ? {} : { onread }) });
   return net.connect({
     host: ep.hostname,
     port: ep.port,
@@ -41,6 +41,7 @@ export function connectTCP(ep: Endpoint, lookup?: net.LookupFunction): net.Socke
     keepAlive: true,
     keepAliveInitialDelay: 60_000,
     ...(lookup === undefined ? {} : { lookup, autoSelectFamily: false }),
+    ...(onread === undefined ? {} : { onread }),
   });
 }
 

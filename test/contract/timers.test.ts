@@ -220,6 +220,29 @@ for (const backend of BACKENDS) {
       expect(res.text()).to.equal(body);
     });
 
+    it('starts only once a request head too large for the socket buffers is fully written', async () => {
+      // A 32 MB header, more than loopback socket buffers hold: the kernel takes part of
+      // the head, the rest leaves as the server reads. The server reads nothing for 300 ms,
+      // three times the header timeout.
+      const big = 'x'.repeat(32 * 1024 * 1024);
+      const server = net.createServer((socket) => {
+        socket.on('error', () => {});
+        socket.pause();
+        setTimeout(() => {
+          let tail = '';
+          socket.on('data', (d: Buffer) => {
+            tail = (tail + d.subarray(-4).toString('latin1')).slice(-4);
+            if (tail === '\r\n\r\n') socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+          });
+          socket.resume();
+        }, 300);
+      });
+      const port = await listen(server);
+      const p = backend.pool({ baseURL: `http://127.0.0.1:${port}`, size: 1, responseHeaderTimeout: 100 });
+      const res = await p.get('/', { headers: { 'x-big': big } });
+      expect(res.text()).to.equal('ok');
+    });
+
     it('does not cover the body even when the head arrives before the request body is fully written', async () => {
       const big = Buffer.alloc(8 * 1024 * 1024, 'x');
       const body = 'abcdefghij';

@@ -149,6 +149,22 @@ for (const backend of BACKENDS) {
         for (const s of seen) expect(s.protocol).to.match(/^TLSv1\.[23]$/);
       });
 
+      it('a 1 MiB Content-Length body arrives whole over TLS, and the socket serves the next request', async () => {
+        const body = Buffer.alloc(1 << 20);
+        for (let i = 0; i < body.length; i++) body[i] = (i * 7) % 251;
+        let connections = 0;
+        const { server, port } = await httpsServer((req, res) => {
+          if (req.url === '/big') res.end(body);
+          else res.end('next');
+        });
+        server.on('secureConnection', () => connections++);
+        const p = backend.pool({ baseURL: `https://localhost:${port}`, size: 1, tls: { ca } });
+        const res = await p.get('/big');
+        expect(res.body.equals(body)).to.equal(true);
+        expect((await p.get('/next')).text()).to.equal('next');
+        expect(connections).to.equal(1);
+      });
+
       it('works over IPv6 ([::1]), without SNI', async function () {
         const seen: (string | false | undefined)[] = [];
         const server = https.createServer({ key: fixture('server-key.pem'), cert: fixture('server.pem') }, (_req, res) => res.end('v6'));

@@ -85,6 +85,26 @@ describe('pipelining', () => {
     expect((await c).text()).to.equal('/c');
   });
 
+  it('large and small responses back to back in one write each reach their own request', async () => {
+    const big = (path: string, n: number): Buffer => {
+      const body = Buffer.alloc(n, path);
+      return Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${n}\r\n\r\n`), body]);
+    };
+    const heads: string[] = [];
+    const { url } = await rawServer((socket, head) => {
+      heads.push(head);
+      if (heads.length === 4) {
+        socket.write(Buffer.concat([big('x', 200_000), Buffer.from(echo(heads[1]!)), big('y', 70_000), Buffer.from(echo(heads[3]!))]));
+      }
+    });
+    const p = pool({ baseURL: url, size: 1, pipelining: 4 });
+    const got = await Promise.all(['/x', '/small', '/y', '/last'].map((path) => p.get(path).then((r) => r.body)));
+    expect(got[0]!.equals(Buffer.alloc(200_000, 'x'))).to.equal(true);
+    expect(got[1]!.toString()).to.equal('/small');
+    expect(got[2]!.equals(Buffer.alloc(70_000, 'y'))).to.equal(true);
+    expect(got[3]!.toString()).to.equal('/last');
+  });
+
   it('reads HEAD responses in the pipeline as bodiless', async () => {
     const heads: string[] = [];
     const { url } = await rawServer((socket, head) => {
