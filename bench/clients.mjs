@@ -12,11 +12,11 @@ export async function makeClient(name, origin, sockets, pipelining = 1) {
     case 'Pool': {
       const p = new Pool({ baseURL: origin, size: sockets, ...(pipelining > 1 ? { pipelining } : {}) });
       await p.ready();
-      return { name, get: (path) => p.get(path).then((r) => r.body.length), close: () => p.close() };
+      return { name, get: (path) => p.get(path), close: () => p.close() };
     }
     case 'NodePool': {
       const p = new NodePool({ baseURL: origin, size: sockets });
-      return { name, get: (path) => p.get(path).then((r) => r.body.length), close: () => p.close() };
+      return { name, get: (path) => p.get(path), close: () => p.close() };
     }
     case 'undici.Pool':
     case 'undici.RoundRobinPool': {

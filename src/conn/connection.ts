@@ -9,6 +9,7 @@ import type * as net from 'node:net';
 import type { LookupFunction } from 'node:net';
 import type { AddressBook } from './addresses.js';
 import { SlotCounters } from './counters.js';
+import { Fifo } from '../fifo.js';
 import type { Config } from '../options.js';
 import { arm, disarm, type Timed } from './timers.js';
 import { connectTCP, startTLS, type Endpoint, type SessionCache } from './dial.js';
@@ -94,7 +95,7 @@ export class Connection extends SlotCounters implements Timed {
    * Requests on this slot, oldest first: the one waiting for the dial, or those
    * written and not yet answered (more than one only with pipelining).
    */
-  readonly inflight: Exchange[] = [];
+  readonly inflight = new Fifo<Exchange>();
   /** Responses completed on the current socket. */
   served = 0;
   /** `Date.now()` when the current socket became usable; 0 without one. */
@@ -156,7 +157,7 @@ export class Connection extends SlotCounters implements Timed {
       n < this.depth &&
       ex.pipelinable &&
       (this.state === State.Idle || this.state === State.Busy) &&
-      this.inflight[n - 1]!.pipelinable
+      this.inflight.at(n - 1).pipelinable
     );
   }
 
@@ -189,14 +190,9 @@ export class Connection extends SlotCounters implements Timed {
   withdraw(ex: Exchange): void {
     const i = this.inflight.indexOf(ex);
     if (i < 0) return;
-    if (this.state === State.Busy) {
-      this.inflight.splice(i, 1);
-      ex.conn = null;
-      this.dropSocket(null);
-    } else {
-      this.inflight.splice(i, 1);
-      ex.conn = null;
-    }
+    this.inflight.removeAt(i);
+    ex.conn = null;
+    if (this.state === State.Busy) this.dropSocket(null);
     this.owner.released(this);
   }
 
@@ -278,7 +274,7 @@ export class Connection extends SlotCounters implements Timed {
     this.clearTimer();
     this.parser.reset();
     this.owner.connected(this);
-    const ex = this.inflight.length === 0 ? null : this.inflight[0]!;
+    const ex = this.inflight.length === 0 ? null : this.inflight.at(0);
     if (ex !== null) this.send(ex);
     else this.startIdle(this.owner.config.idleConnTimeout);
     // With pipelining, requests that queued while this socket was connecting can join it now.
@@ -298,7 +294,7 @@ export class Connection extends SlotCounters implements Timed {
   /** A read of a plain socket (the `onread` callback); true: go on reading. */
   private onRead(n: number, buf: Buffer): boolean {
     if (buf === this.readBuffer) {
-      this.onData(buf.subarray(0, n));
+      this.onData(buf, n);
     } else if (this.expectingBytes()) {
       this.parser.bodyFilled(n);
       this.afterParse();
@@ -306,10 +302,11 @@ export class Connection extends SlotCounters implements Timed {
     return true;
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes read: all of `chunk` ('data' events), or its first `n` (a read into the slot's buffer). */
+  private onData(chunk: Buffer, n = chunk.length): void {
     if (!this.expectingBytes()) return;
     this.feeding = true;
-    this.parser.feed(chunk);
+    this.parser.feed(chunk, n);
     this.feeding = false;
     this.afterParse();
   }
@@ -430,14 +427,14 @@ export class Connection extends SlotCounters implements Timed {
    */
   private maybeStartHeadTimer(): void {
     if (this.state !== State.Busy || this.timer !== Timer.None || this.inflight.length === 0) return;
-    const head = this.inflight[0]!;
+    const head = this.inflight.at(0);
     if (head.seq < this.flushed && !this.parser.headComplete) this.setTimer(Timer.Headers, this.owner.config.responseHeaderTimeout);
   }
 
   private headReceived(statusCode: number, rawHeaders: string[]): void {
     if (this.timer === Timer.Headers) this.clearTimer();
     if (responseHeadersChannel.hasSubscribers && this.inflight.length !== 0) {
-      responseHeadersChannel.publish({ request: this.inflight[0]!.info, socketId: this.id, statusCode, rawHeaders });
+      responseHeadersChannel.publish({ request: this.inflight.at(0).info, socketId: this.id, statusCode, rawHeaders });
     }
   }
 
@@ -446,7 +443,7 @@ export class Connection extends SlotCounters implements Timed {
     const p = this.parser;
     const done = p.done;
     if (done.length === 0) return;
-    for (let i = 0; i < done.length; i++) {
+    for (let res = done.shift(); res !== undefined; res = done.shift()) {
       const ex = this.inflight.shift()!;
       ex.conn = null;
       this.served++;
@@ -454,9 +451,8 @@ export class Connection extends SlotCounters implements Timed {
       // A response that came before its request was fully written ends the socket's use.
       if (ex.seq >= this.flushed) socketEnded = true;
       if (ex.closeAfter) socketEnded = true;
-      ex.succeed(done[i]!);
+      ex.succeed(res);
     }
-    done.length = 0;
     if (this.state !== State.Busy) return; // settled callbacks may have destroyed the slot
     if (socketEnded || !p.keepAlive || p.trailing || (this.retiring && this.inflight.length === 0)) {
       // The socket carries nothing more (or was recycled after its last answer); requests
@@ -524,7 +520,7 @@ export class Connection extends SlotCounters implements Timed {
   }
 
   private takeAll(): Exchange[] {
-    const all = this.inflight.splice(0, this.inflight.length);
+    const all = this.inflight.takeAll();
     for (const ex of all) ex.conn = null;
     return all;
   }
@@ -618,7 +614,7 @@ export class Connection extends SlotCounters implements Timed {
       case State.Connecting:
         return this.secure || this.timer === Timer.TLS ? 'tls' : 'dial';
       case State.Busy:
-        return this.inflight.length !== 0 && this.inflight[0]!.seq >= this.flushed ? 'write' : this.parser.headComplete ? 'body' : 'headers';
+        return this.inflight.length !== 0 && this.inflight.at(0).seq >= this.flushed ? 'write' : this.parser.headComplete ? 'body' : 'headers';
       default:
         return 'queue';
     }
@@ -626,7 +622,7 @@ export class Connection extends SlotCounters implements Timed {
 
   /** Phase of a particular request on this slot (a pipelined one behind the head waits for its head). */
   phaseOf(ex: Exchange): Phase {
-    if (this.inflight[0] === ex || this.state !== State.Busy) return this.phase;
+    if ((this.inflight.length !== 0 && this.inflight.at(0) === ex) || this.state !== State.Busy) return this.phase;
     return ex.seq >= this.flushed ? 'write' : 'headers';
   }
 

@@ -1,8 +1,9 @@
-// Table-driven tests of the pure pieces: round-robin choice, wait queue, URL
+// Table-driven tests of the pure pieces: round-robin choice, wait queue, ring FIFO, URL
 // handling and option validation. No sockets.
 import { expect } from 'chai';
 import { RoundRobin } from '../../dist/pool/choose.js';
 import { Queue, type Queued } from '../../dist/pool/queue.js';
+import { Fifo } from '../../dist/fifo.js';
 import { joinPath, parseURL } from '../../dist/pool/target.js';
 import { resolveOptions, defaults } from '../../dist/options.js';
 import { InvalidArgumentError, Pool } from '../../dist/index.js';
@@ -172,5 +173,41 @@ describe('options', () => {
 
   it('accepts 0 to turn a timer off', () => {
     expect(resolveOptions({ responseHeaderTimeout: 0, idleConnTimeout: 0 })).to.include({ responseHeaderTimeout: 0, idleConnTimeout: 0 });
+  });
+});
+
+describe('Fifo (ring queue of in-flight requests and parsed responses)', () => {
+  it('keeps order across growth and wrap-around, with shift, unshift, at, removeAt, takeAll and clear', () => {
+    const f = new Fifo<number>();
+    const model: number[] = [];
+    let next = 0;
+    // A fixed pseudo-random walk over every operation, checked against an array.
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+    for (let step = 0; step < 5000; step++) {
+      const op = rand(10);
+      if (op < 3) {
+        f.push(next);
+        model.push(next++);
+      } else if (op < 4) {
+        f.unshift(next);
+        model.unshift(next++);
+      } else if (op < 8) {
+        expect(f.shift()).to.equal(model.shift());
+      } else if (op < 9 && model.length > 0) {
+        const i = rand(model.length);
+        expect(f.indexOf(model[i]!)).to.equal(i);
+        f.removeAt(i);
+        model.splice(i, 1);
+      } else if (rand(50) === 0) {
+        expect(f.takeAll()).to.deep.equal(model.splice(0));
+      }
+      const seen: number[] = [];
+      for (let i = 0; i < f.length; i++) seen.push(f.at(i));
+      expect(seen).to.deep.equal(model);
+    }
+    expect(f.indexOf(-1)).to.equal(-1);
+    f.clear();
+    expect([f.length, f.shift()]).to.deep.equal([0, undefined]);
   });
 });
