@@ -1,26 +1,29 @@
-// The clients the benchmarks compare, each as { name, get(path) -> Promise<body length>, close() },
-// all with `sockets` connections to one origin.
+// The clients the benchmarks compare, each as { name, get(path), close() }, all with
+// `sockets` connections to one origin. get() settles once the whole response, body
+// included, has been read.
+// Each client loads only its own library (see measure.mjs: one client per process).
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { Pool as UndiciPool, RoundRobinPool } from 'undici';
-import { NodePool, Pool } from '../dist/index.js';
 
 export const CLIENTS = ['Pool', 'NodePool', 'undici.Pool', 'undici.RoundRobinPool', 'node:http', 'raw-limit'];
 
 export async function makeClient(name, origin, sockets, pipelining = 1) {
   switch (name) {
     case 'Pool': {
+      const { Pool } = await import('../dist/index.js');
       const p = new Pool({ baseURL: origin, size: sockets, ...(pipelining > 1 ? { pipelining } : {}) });
       await p.ready();
       return { name, get: (path) => p.get(path), close: () => p.close() };
     }
     case 'NodePool': {
+      const { NodePool } = await import('../dist/index.js');
       const p = new NodePool({ baseURL: origin, size: sockets });
       return { name, get: (path) => p.get(path), close: () => p.close() };
     }
     case 'undici.Pool':
     case 'undici.RoundRobinPool': {
-      const C = name === 'undici.Pool' ? UndiciPool : RoundRobinPool;
+      const undici = await import('undici');
+      const C = name === 'undici.Pool' ? undici.Pool : undici.RoundRobinPool;
       const p = new C(origin, { connections: sockets, pipelining });
       const get = async (path) => {
         const { body } = await p.request({ path, method: 'GET' });

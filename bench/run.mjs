@@ -2,22 +2,15 @@
 // fixed request count, `sockets` connections, concurrency 1, 8 and 64; small (64 B)
 // and large (1 MiB) bodies. Reports req/s, CPU us per request, latency p50/p99 and
 // heap bytes allocated per request, then ratios against undici and the raw limit.
+// Every run of every client is measured in a fresh process (measure.mjs).
 //
 //   npm run bench                     full run (3 runs per cell, medians)
 //   npm run bench -- --quick          a few-second smoke (CI)
 //   npm run bench -- --clients Pool,undici.Pool --concurrency 64 --runs 5
-//
-// Heap per request: the young generation is made larger than what a window allocates
-// (--max/min-semi-space-size), gc() runs before the window, and the used-heap delta
-// is divided by the request count. A PerformanceObserver watches for any GC in the
-// window; if one ran, the figure is reported as invalid (null), never guessed.
 import { fork } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import * as v8 from 'node:v8';
-import { Histogram } from '../dist/cli/histogram.js';
-import { CLIENTS, makeClient } from './clients.mjs';
+import { CLIENTS } from './clients.mjs';
 import { barChart } from './svg.mjs';
 
 const { values: opt } = parseArgs({
@@ -32,7 +25,6 @@ const { values: opt } = parseArgs({
     out: { type: 'string' },
   },
 });
-if (typeof gc !== 'function') throw new Error('run with --expose-gc (npm run bench does)');
 
 const quick = opt.quick ?? false;
 const clients = opt.clients?.split(',') ?? CLIENTS;
@@ -47,55 +39,21 @@ const server = fork(new URL('./server.mjs', import.meta.url), [], { stdio: ['ign
 const port = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
 const origin = `http://127.0.0.1:${port}`;
 
-let gcCount = 0;
-new PerformanceObserver((list) => (gcCount += list.getEntries().length)).observe({ entryTypes: ['gc'] });
-const flushObserver = () => new Promise((r) => setTimeout(r, 0));
-
-async function measure(client, path, n, concurrency) {
-  const latency = new Histogram();
-  let started = 0;
-  const worker = async () => {
-    while (started < n) {
-      started++;
-      const t = performance.now();
-      await client.get(path);
-      latency.record((performance.now() - t) * 1000);
-    }
-  };
-  // Warm-up: JIT, sockets, TLS-free steady state.
-  started = n - Math.min(n, Math.max(200, n / 10)) ;
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  latency.count = 0;
-  const fresh = new Histogram();
-  started = 0;
-
-  gc();
-  await flushObserver();
-  const gcBefore = gcCount;
-  const heapBefore = v8.getHeapStatistics().used_heap_size;
-  const cpuBefore = process.cpuUsage();
-  const t0 = performance.now();
-  const timed = async () => {
-    while (started < n) {
-      started++;
-      const t = performance.now();
-      await client.get(path);
-      fresh.record((performance.now() - t) * 1000);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, timed));
-  const elapsed = performance.now() - t0;
-  const cpu = process.cpuUsage(cpuBefore);
-  const heapAfter = v8.getHeapStatistics().used_heap_size;
-  await flushObserver();
-  const gcFree = gcCount === gcBefore;
-  return {
-    rps: n / (elapsed / 1000),
-    cpuUsPerReq: (cpu.user + cpu.system) / n,
-    p50: fresh.quantile(0.5) / 1000,
-    p99: fresh.quantile(0.99) / 1000,
-    heapPerReq: gcFree ? (heapAfter - heapBefore) / n : null,
-  };
+/** One client, one cell, one run, in a fresh process of its own (see measure.mjs). */
+function measureInChild(name, path, n, concurrency) {
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL('./measure.mjs', import.meta.url), [JSON.stringify({ name, origin, path, n, concurrency, sockets, pipelining })], {
+      // The large young generation lets a small-body window run without GC, so its heap
+      // figure is valid. 1 MiB bodies trigger GCs whatever its size (external memory), and
+      // there it only makes each GC slower, so large-body runs keep V8's default.
+      execArgv: ['--expose-gc', ...(path === '/small' ? ['--max-semi-space-size=128', '--min-semi-space-size=128'] : [])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let result = null;
+    child.on('message', (m) => (result = m));
+    child.on('error', reject);
+    child.on('exit', (code) => (result === null ? reject(new Error(`measuring ${name} failed (exit ${code})`)) : resolve(result)));
+  });
 }
 
 const median = (xs) => {
@@ -109,12 +67,7 @@ for (const size of sizes) {
   for (const concurrency of concurrencies) {
     for (const name of clients) {
       const samples = [];
-      for (let r = 0; r < runs; r++) {
-        const client = await makeClient(name, origin, sockets, pipelining);
-        await client.prepare?.(path);
-        samples.push(await measure(client, path, REQUESTS[size], concurrency));
-        await client.close();
-      }
+      for (let r = 0; r < runs; r++) samples.push(await measureInChild(name, path, REQUESTS[size], concurrency));
       const row = { size, concurrency, client: name, pipelining, runs };
       for (const k of ['rps', 'cpuUsPerReq', 'p50', 'p99', 'heapPerReq']) row[k] = median(samples.map((s) => s[k]));
       results.push(row);
