@@ -87,6 +87,8 @@ export class ResponseParser {
   private messageHint = -1;
   private contentLength = -1;
   private chunkedOrCoded = false;
+  private lastKeepAlive = '';
+  private lastKeepAliveHint = -1;
   private received = 0;
   private body: Buffer | null = null;
   private chunks: Buffer[] | null = null;
@@ -315,11 +317,17 @@ export class ResponseParser {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const n = name.length;
-      if (n === 14 && name.toLowerCase() === 'content-length') {
+      if (n === 14 && isName(name, 'content-length', 'Content-Length')) {
         this.contentLength = Number(raw[i + 1]);
-      } else if (n === 10 && name.toLowerCase() === 'keep-alive') {
-        this.messageHint = keepAliveTimeout(raw[i + 1]!);
-      } else if (n === 17 && name.toLowerCase() === 'transfer-encoding') {
+      } else if (n === 10 && isName(name, 'keep-alive', 'Keep-Alive')) {
+        const value = raw[i + 1]!;
+        // Servers repeat the same value on every response: parse it once per socket.
+        if (value !== this.lastKeepAlive) {
+          this.lastKeepAlive = value;
+          this.lastKeepAliveHint = keepAliveTimeout(value);
+        }
+        this.messageHint = this.lastKeepAliveHint;
+      } else if (n === 17 && isName(name, 'transfer-encoding', 'Transfer-Encoding')) {
         this.chunkedOrCoded = true;
       }
     }
@@ -406,12 +414,21 @@ function blankLineEnd(buf: Buffer, from: number, end: number, tail: number): num
     state = step(state, buf[i]!);
     if (state === 4) return i + 1;
   }
+  if (end - from <= SHORT_SCAN) {
+    // A head in one read is short: a loop beats a round trip into C++.
+    for (let i = from + 3; i < end; i++) {
+      if (buf[i] === 10 && buf[i - 1] === 13 && buf[i - 2] === 10 && buf[i - 3] === 13) return i + 1;
+    }
+    return -1;
+  }
   // indexOf takes no end: a blank line past `end` (stale bytes of a reused read buffer) is no match.
   const i = buf.indexOf(BLANK_LINE, from);
   return i < 0 || i + 4 > end ? -1 : i + 4;
 }
 
 const BLANK_LINE = Buffer.from('\r\n\r\n', 'latin1');
+/** Up to this many bytes, blankLineEnd() scans in JavaScript. */
+const SHORT_SCAN = 512;
 
 /** How much of CR LF CR LF the stream ends with after `buf[from, to)`, given `tail` before it. */
 function endMatch(tail: number, buf: Buffer, from: number, to: number): number {
@@ -426,6 +443,11 @@ function step(state: number, b: number): number {
   if (b === 13) return state === 2 ? 3 : 1;
   if (b === 10) return state === 1 ? 2 : state === 3 ? 4 : 0;
   return 0;
+}
+
+/** `name` is `lower` in any case; the two usual spellings are checked without building a string. */
+function isName(name: string, lower: string, canonical: string): boolean {
+  return name === lower || name === canonical || name.toLowerCase() === lower;
 }
 
 /** Connection reuse by the `Connection` header alone: HTTP/1.1 unless `close`, HTTP/1.0 only with `keep-alive`. */

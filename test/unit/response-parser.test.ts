@@ -347,7 +347,28 @@ describe('parsing: ResponseParser', () => {
       expect(keepAliveTimeout('Timeout = 3, max=9')).to.equal(3000);
       expect(keepAliveTimeout('max=9;timeout=1')).to.equal(1000);
       expect(keepAliveTimeout('xtimeout=5')).to.equal(-1);
+      expect(keepAliveTimeout('timeout=')).to.equal(-1);
+      expect(keepAliveTimeout('timeout x, timeout=4')).to.equal(4000);
+      expect(keepAliveTimeout('max=1,\u00a0timeout=6')).to.equal(6000);
       expect(keepAliveTimeout('')).to.equal(-1);
+    });
+
+    it('follows the Keep-Alive hint from response to response on one stream, and header names in any case', () => {
+      const p = parser();
+      p.reset();
+      const hints: number[] = [];
+      const lengths: number[] = [];
+      for (const [ka, cl] of [['keep-alive', 'content-length'], ['KEEP-ALIVE', 'CONTENT-LENGTH'], ['Keep-alive', 'Content-length']]) {
+        for (const line of [`${ka}: timeout=5\r\n`, `${ka}: timeout=5\r\n`, `${ka}: timeout=3\r\n`, '']) {
+          p.expect(false);
+          p.feed(Buffer.from(`HTTP/1.1 200 OK\r\n${line}${cl}: 2\r\n\r\nok`));
+          hints.push(p.keepAliveHint);
+          lengths.push(p.done.shift()!.body.length);
+        }
+      }
+      expect(hints).to.deep.equal([5000, 5000, 3000, -1, 5000, 5000, 3000, -1, 5000, 5000, 3000, -1]);
+      expect(lengths).to.deep.equal(Array(12).fill(2));
+      expect(p.error).to.equal(null);
     });
   });
 
