@@ -464,7 +464,11 @@ export class Connection extends SlotCounters implements Timed {
         this.teardown();
       } else {
         this.state = State.Idle;
-        this.startIdle(idleMs);
+        // A queued request may take the socket at once; the idle timer is for one that stays idle.
+        this.clearTimer();
+        this.owner.released(this);
+        if (this.state === State.Idle) this.startIdle(idleMs);
+        return;
       }
     } else {
       this.clearTimer();
