@@ -18,7 +18,7 @@ export interface Target {
 const ABSOLUTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
 
 export function isAbsoluteURL(s: string): boolean {
-  return ABSOLUTE.test(s);
+  return s.charCodeAt(0) !== 47 /* / */ && ABSOLUTE.test(s);
 }
 
 /** Parses `baseURL` or an absolute call URL. `base`: a query or fragment is refused rather than dropped. */
