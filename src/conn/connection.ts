@@ -444,7 +444,12 @@ export class Connection extends SlotCounters implements Timed {
     const done = p.done;
     if (done.length === 0) return;
     for (let res = done.shift(); res !== undefined; res = done.shift()) {
-      const ex = this.inflight.shift()!;
+      // A settle callback (a diagnostics subscriber) may have destroyed the slot meanwhile.
+      const ex = this.inflight.shift();
+      if (ex === undefined) {
+        done.clear();
+        break;
+      }
       ex.conn = null;
       this.served++;
       this.requests++;

@@ -181,7 +181,7 @@ export class ResponseParser {
    */
   bodyTarget(min: number): Buffer | null {
     if (this.mode !== Mode.OwnBody || this.contentLength - this.received < min) return null;
-    return this.body!.subarray(this.received);
+    return this.ownBody().subarray(this.received);
   }
 
   /** `n` bytes were read straight into the last `bodyTarget()`. */
@@ -305,7 +305,6 @@ export class ResponseParser {
     if (OWN_BODY && hasBody && length > 0 && length <= PREALLOCATE_LIMIT && this.exact && !this.chunkedOrCoded) {
       // The head ends exactly where llhttp's input does: the body is framed here.
       this.mode = Mode.OwnBody;
-      this.body = Buffer.allocUnsafe(length);
       return NO_BODY;
     }
     this.mode = Mode.LlhttpBody;
@@ -335,7 +334,7 @@ export class ResponseParser {
 
   private copyBody(chunk: Buffer, at: number, end: number): number {
     const n = Math.min(this.contentLength - this.received, end - at);
-    const body = this.body!;
+    const body = this.ownBody();
     if (n <= SMALL_COPY) {
       // Buffer#copy costs a call into C++ and, on Node 20, a view object; a short loop neither.
       for (let i = 0, o = this.received; i < n; i++) body[o + i] = chunk[at + i]!;
@@ -344,6 +343,11 @@ export class ResponseParser {
     }
     this.bodyFilled(n);
     return at + n;
+  }
+
+  /** The framed body's buffer, allocated at its first byte rather than on the server's word alone. */
+  private ownBody(): Buffer {
+    return (this.body ??= Buffer.allocUnsafe(this.contentLength));
   }
 
   private ownBodyDone(): void {

@@ -1,8 +1,9 @@
 // HTTP/1.1 pipelining in Pool: several idempotent requests in flight on one socket,
 // answered in order; unanswered ones go back to the pool when the socket fails.
+import * as dc from 'node:diagnostics_channel';
 import type * as net from 'node:net';
 import { expect } from 'chai';
-import { AbortError, InvalidArgumentError, NodePool, Pool, SocketError } from '../../dist/index.js';
+import { AbortError, InvalidArgumentError, NodePool, Pool, PoolDestroyedError, SocketError } from '../../dist/index.js';
 import { cleanup, pool, rawServer, rejects } from '../helpers.js';
 
 /** A response whose body is the request path, so each answer shows whose it is. */
@@ -103,6 +104,27 @@ describe('pipelining', () => {
     expect(got[1]!.toString()).to.equal('/small');
     expect(got[2]!.equals(Buffer.alloc(70_000, 'y'))).to.equal(true);
     expect(got[3]!.toString()).to.equal('/last');
+  });
+
+  it('a request-end subscriber that destroys the pool, with more answers in the same read, rejects the rest cleanly', async () => {
+    const heads: string[] = [];
+    const { url } = await rawServer((socket, head) => {
+      heads.push(head);
+      if (heads.length === 3) socket.write(heads.map((h) => echo(h)).join(''));
+    });
+    const p = pool({ baseURL: url, size: 1, pipelining: 3 });
+    const onEnd = (): void => p.destroy();
+    dc.subscribe('http-client-pool:request-end', onEnd);
+    try {
+      const settled = await Promise.allSettled(['/a', '/b', '/c'].map((path) => p.get(path)));
+      expect(settled[0]!.status).to.equal('fulfilled');
+      for (const s of settled.slice(1)) {
+        expect(s.status).to.equal('rejected');
+        expect((s as PromiseRejectedResult).reason).to.be.instanceOf(PoolDestroyedError);
+      }
+    } finally {
+      dc.unsubscribe('http-client-pool:request-end', onEnd);
+    }
   });
 
   it('reads HEAD responses in the pipeline as bodiless', async () => {
