@@ -35,6 +35,18 @@ function parse(parts: (string | Buffer)[], o: ParseOptions = {}): ResponseParser
 }
 
 
+/** Counts llhttp's body callbacks on `p` (the binding copies each body piece it hands over). */
+function countBodyCallbacks(p: ResponseParser): { n: number } {
+  const native = (p as unknown as { native: Record<number, (b: Buffer) => void> }).native;
+  const onBody = native[HTTPParser.kOnBody]!;
+  const calls = { n: 0 };
+  native[HTTPParser.kOnBody] = (b: Buffer) => {
+    calls.n++;
+    onBody(b);
+  };
+  return calls;
+}
+
 // ---- ResponseParser, no sockets
 
 describe('parsing: ResponseParser', () => {
@@ -44,16 +56,10 @@ describe('parsing: ResponseParser', () => {
     it('a Content-Length body is framed beside llhttp: its body callback never runs, and the body owns its bytes', () => {
       const p = parser();
       p.start(false);
-      const native = (p as unknown as { native: Record<number, (b: Buffer) => void> }).native;
-      const onBody = native[HTTPParser.kOnBody]!;
-      let calls = 0;
-      native[HTTPParser.kOnBody] = (b: Buffer) => {
-        calls++;
-        onBody(b);
-      };
+      const calls = countBodyCallbacks(p);
       const input = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\nhello world');
       p.feed(input);
-      expect(calls).to.equal(0);
+      expect(calls.n).to.equal(0);
       input.fill(0); // the caller reuses its read buffer
       expect(p.response!.body.toString()).to.equal('hello world');
     });
@@ -61,15 +67,9 @@ describe('parsing: ResponseParser', () => {
     it('a chunked body is left to llhttp and its body callback', () => {
       const p = parser();
       p.start(false);
-      const native = (p as unknown as { native: Record<number, (b: Buffer) => void> }).native;
-      const onBody = native[HTTPParser.kOnBody]!;
-      let calls = 0;
-      native[HTTPParser.kOnBody] = (b: Buffer) => {
-        calls++;
-        onBody(b);
-      };
+      const calls = countBodyCallbacks(p);
       p.feed(Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'));
-      expect(calls).to.equal(1);
+      expect(calls.n).to.equal(1);
       expect(p.response!.body.toString()).to.equal('hello');
     });
 
