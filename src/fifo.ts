@@ -3,25 +3,21 @@
 // they go, which on a per-request path costs up to 150 bytes a request.
 
 export class Fifo<T> {
-  /** Number of items. */
-  length = 0;
+  private count = 0;
   private items: (T | undefined)[] = [undefined, undefined, undefined, undefined];
   private head = 0;
   /** Capacity - 1; capacity stays a power of two. */
   private mask = 3;
 
+  /** Number of items. */
+  get length(): number {
+    return this.count;
+  }
+
   push(item: T): void {
     if (this.length === this.items.length) this.grow();
     this.items[(this.head + this.length) & this.mask] = item;
-    this.length++;
-  }
-
-  /** Puts `item` first. */
-  unshift(item: T): void {
-    if (this.length === this.items.length) this.grow();
-    this.head = (this.head - 1) & this.mask;
-    this.items[this.head] = item;
-    this.length++;
+    this.count++;
   }
 
   shift(): T | undefined {
@@ -29,7 +25,7 @@ export class Fifo<T> {
     const item = this.items[this.head];
     this.items[this.head] = undefined;
     this.head = (this.head + 1) & this.mask;
-    this.length--;
+    this.count--;
     return item;
   }
 
@@ -46,7 +42,7 @@ export class Fifo<T> {
   /** Removes the item at position `i`, keeping the order of the others. */
   removeAt(i: number): void {
     for (let j = i; j + 1 < this.length; j++) this.items[(this.head + j) & this.mask] = this.at(j + 1);
-    this.length--;
+    this.count--;
     this.items[(this.head + this.length) & this.mask] = undefined;
   }
 
