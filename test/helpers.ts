@@ -30,6 +30,15 @@ export async function cleanup(): Promise<void> {
 }
 
 /** Listens on 127.0.0.1 on a free port; closes the server (and drops its sockets) after the test. */
+/** A port that was free on `host` a moment ago (the OS picked it). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve, reject) => s.once('error', reject).listen(0, host, resolve));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
 export async function listen<S extends net.Server>(server: S): Promise<number> {
   const sockets = new Set<net.Socket>();
   server.on('connection', (s: net.Socket) => {

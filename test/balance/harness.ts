@@ -7,7 +7,9 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { defer } from '../helpers.js';
+import { defer, freePort } from '../helpers.js';
+
+export { freePort };
 
 // ---- HAProxy binary
 
@@ -25,17 +27,6 @@ export function findHaproxy(): string | null {
     }
   }
   return null;
-}
-
-// ---- ports
-
-/** A port that was free on `host` a moment ago (the OS picked it). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve, reject) => s.once('error', reject).listen(0, host, resolve));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 // ---- backends

@@ -13,7 +13,7 @@ import {
   PoolDestroyedError,
   type Response,
 } from '../../dist/index.js';
-import { cleanup, defer, httpServer, rejects } from '../helpers.js';
+import { cleanup, defer, httpServer, rejects, freePort } from '../helpers.js';
 import { BACKENDS, supports, type Backend } from './backends.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -93,13 +93,6 @@ interface ChildResult {
   hung: boolean;
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 for (const backend of BACKENDS) {
   describe(`${backend.name}: lifecycle`, () => {

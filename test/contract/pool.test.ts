@@ -13,20 +13,12 @@ import {
   SocketError,
   type Client,
 } from '../../dist/index.js';
-import { cleanup, defer, httpServer, listen, rawServer, rejects, reply, Tracker } from '../helpers.js';
+import { cleanup, defer, httpServer, listen, rawServer, rejects, reply, Tracker, freePort } from '../helpers.js';
 import { BACKENDS, supports } from './backends.js';
 
 // ---- local helpers
 
 
-/** A port nobody listens on (for now). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 /** Listens on a given port; rejects with the listen error (EADDRINUSE). Closed after the test. */
 function listenOn(server: net.Server, port: number): Promise<void> {

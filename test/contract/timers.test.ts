@@ -13,7 +13,7 @@ import {
   TLSTimeoutError,
 } from '../../dist/index.js';
 import { armedCount } from '../../dist/conn/timers.js';
-import { cleanup, defer, listen, once, rawServer, rejects, reply, track, turn, watchUnhandled } from '../helpers.js';
+import { cleanup, defer, listen, once, rawServer, rejects, reply, track, turn, watchUnhandled, freePort } from '../helpers.js';
 import { BACKENDS, supports } from './backends.js';
 
 // ---- helpers of this file
@@ -73,14 +73,6 @@ async function blackhole(): Promise<number> {
   return port;
 }
 
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 for (const backend of BACKENDS) {
   // ---- dial and TLS
@@ -131,7 +123,7 @@ for (const backend of BACKENDS) {
     it('a refused dial with no request waiting is not an unhandled error', async function () {
       if (!supports(backend, 'eager-dial')) this.skip(); // nothing is dialed without a request
       const seen = watchUnhandled();
-      const port = await closedPort();
+      const port = await freePort();
       const p = backend.pool({ baseURL: `http://127.0.0.1:${port}`, size: 2 });
       await until(() => p.stats().totals.errors >= 2);
       await turn();
@@ -143,7 +135,7 @@ for (const backend of BACKENDS) {
 
     it('a refused dial rejects the request with ConnectError in phase dial, not a timeout, and nothing is unhandled', async () => {
       const seen = watchUnhandled();
-      const port = await closedPort();
+      const port = await freePort();
       const p = backend.pool({ baseURL: `http://127.0.0.1:${port}`, size: 2 });
       const err = await rejects(p.get('/'), ConnectError, 'HCP_CONNECT');
       expect(err).to.not.be.instanceOf(ConnectTimeoutError);
