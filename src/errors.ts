@@ -80,6 +80,13 @@ export class HeadersTimeoutError extends HttpClientPoolError {
   }
 }
 
+/** No byte of the response body arrived for `bodyTimeout` (between the head and the last byte). */
+export class BodyTimeoutError extends HttpClientPoolError {
+  constructor(ms: number, ctx: ErrorContext) {
+    super(`no response body bytes received for ${ms} ms`, 'HCP_BODY_TIMEOUT', { phase: 'body', ...ctx });
+  }
+}
+
 /** The whole request did not finish within `requestTimeout` (or the per-request `timeout`). */
 export class RequestTimeoutError extends HttpClientPoolError {
   constructor(ms: number, ctx: ErrorContext) {

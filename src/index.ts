@@ -12,6 +12,7 @@ export {
   TLSError,
   TLSTimeoutError,
   HeadersTimeoutError,
+  BodyTimeoutError,
   RequestTimeoutError,
   AbortError,
   SocketError,

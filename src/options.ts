@@ -26,6 +26,12 @@ export interface PoolOptions {
    */
   responseHeaderTimeout?: number;
   /**
+   * The longest gap between two reads of the response body, from the end of the
+   * response head to its last byte (a slow but steady body never trips it). The
+   * socket is dropped. Default 30 000 ms.
+   */
+  bodyTimeout?: number;
+  /**
    * The whole request: queue wait, dial, TLS, write, head and body. Default 0 (off).
    * A per-request `timeout` overrides it.
    */
@@ -102,6 +108,7 @@ export const defaults = {
   dialTimeout: 10_000,
   tlsTimeout: 10_000,
   responseHeaderTimeout: 30_000,
+  bodyTimeout: 30_000,
   requestTimeout: 0,
   idleConnTimeout: 60_000,
   insecureSkipVerify: false,
@@ -121,6 +128,7 @@ export interface Config {
   readonly dialTimeout: number;
   readonly tlsTimeout: number;
   readonly responseHeaderTimeout: number;
+  readonly bodyTimeout: number;
   readonly requestTimeout: number;
   readonly idleConnTimeout: number;
   readonly insecureSkipVerify: boolean;
@@ -166,6 +174,7 @@ export function resolveOptions(options: PoolOptions | undefined): Config {
     dialTimeout: timeout('dialTimeout', o.dialTimeout, defaults.dialTimeout),
     tlsTimeout: timeout('tlsTimeout', o.tlsTimeout, defaults.tlsTimeout),
     responseHeaderTimeout: timeout('responseHeaderTimeout', o.responseHeaderTimeout, defaults.responseHeaderTimeout),
+    bodyTimeout: timeout('bodyTimeout', o.bodyTimeout, defaults.bodyTimeout),
     requestTimeout: timeout('requestTimeout', o.requestTimeout, defaults.requestTimeout),
     idleConnTimeout: timeout('idleConnTimeout', o.idleConnTimeout, defaults.idleConnTimeout),
     insecureSkipVerify: o.insecureSkipVerify ?? defaults.insecureSkipVerify,
