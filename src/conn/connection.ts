@@ -2,8 +2,8 @@
 // A slot carries one request at a time and outlives its sockets: when a socket dies
 // the slot goes Dead and re-dials on its next request.
 //
-// Each slot has one phase timer (dial, TLS, response head or idle; only one of them
-// can be running at a time), armed on the shared clock. The whole-request timer
+// Each slot has one phase timer (dial, TLS, response head, body gap or idle; only one
+// of them can be running at a time), armed on the shared clock. The whole-request timer
 // belongs to the request, not to the slot.
 import type * as net from 'node:net';
 import type { LookupFunction } from 'node:net';
@@ -18,6 +18,7 @@ import { requestStartChannel, responseHeadersChannel, type RequestInfo } from '.
 import { withConnectionClose, type Encoded } from '../parser/request.js';
 import type { Response } from '../response.js';
 import {
+  BodyTimeoutError,
   ConnectError,
   ConnectTimeoutError,
   HeadersTimeoutError,
@@ -85,6 +86,8 @@ const enum Timer {
   Dial,
   TLS,
   Headers,
+  /** The gap between two reads of a response body. */
+  Body,
   Idle,
 }
 
@@ -224,6 +227,9 @@ export class Connection extends SlotCounters implements Timed {
       case Timer.Headers:
         this.failHead(new HeadersTimeoutError(config.responseHeaderTimeout, {}), false);
         break;
+      case Timer.Body:
+        this.failHead(new BodyTimeoutError(config.bodyTimeout, {}), false);
+        break;
       case Timer.Idle:
         this.teardown();
         break;
@@ -325,6 +331,16 @@ export class Connection extends SlotCounters implements Timed {
     if (this.state !== State.Busy) return;
     if (p.error !== null) this.failHead(p.error, false);
     else if (p.trailing) this.dropSocket(null);
+    else if (p.headComplete) this.bodyRead();
+  }
+
+  /**
+   * Bytes of a body that is not complete yet were read: the body timer runs (again)
+   * from now. A body that arrives with its head in one read never arms it.
+   */
+  private bodyRead(): void {
+    const t = this.timer;
+    if (t === Timer.None || t === Timer.Body) this.setTimer(Timer.Body, this.owner.config.bodyTimeout);
   }
 
   private onEnd(): void {

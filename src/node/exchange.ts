@@ -1,5 +1,5 @@
-// One call sent through node:http: its request, its timers (whole request and
-// response head; dial, TLS and idle belong to the socket), cancellation, and the
+// One call sent through node:http: its request, its timers (whole request, response
+// head and body gap; dial, TLS and idle belong to the socket), cancellation, and the
 // mapping of node's errors onto this library's classes.
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -7,6 +7,7 @@ import type * as net from 'node:net';
 import { arm, disarm, type Timed } from '../conn/timers.js';
 import {
   AbortError,
+  BodyTimeoutError,
   ConnectError,
   HeadersTimeoutError,
   HttpClientPoolError,
@@ -48,6 +49,7 @@ export interface ExchangeOwner {
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
   readonly responseHeaderTimeout: number;
+  readonly bodyTimeout: number;
   readonly idleConnTimeout: number;
   readonly maxResponseSize: number;
   unqueue(ex: NodeExchange): void;
@@ -58,13 +60,19 @@ export interface ExchangeOwner {
   settled(ex: NodeExchange): void;
 }
 
-/** The response-head deadline of an exchange (the exchange itself holds the whole-request one). */
-class HeadTimer implements Timed {
+/**
+ * The phase deadline of an exchange: the response head, then the gap between body
+ * reads (the exchange itself holds the whole-request one).
+ */
+class PhaseTimer implements Timed {
   deadline = 0;
   clockIndex = -1;
+  /** Which phase it times: set before each arm. */
+  body = false;
   constructor(private readonly ex: NodeExchange) {}
   expire(): void {
-    this.ex.abortRequest(new HeadersTimeoutError(this.ex.owner.responseHeaderTimeout, {}));
+    const { owner } = this.ex;
+    this.ex.abortRequest(this.body ? new BodyTimeoutError(owner.bodyTimeout, {}) : new HeadersTimeoutError(owner.responseHeaderTimeout, {}));
   }
 }
 
@@ -89,7 +97,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
   private written = false;
   private gotResponse = false;
   private response: http.IncomingMessage | null = null;
-  private readonly headTimer = new HeadTimer(this);
+  private readonly phaseTimer = new PhaseTimer(this);
 
   constructor(
     readonly owner: ExchangeOwner,
@@ -157,7 +165,10 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     });
     req.on('finish', () => {
       this.written = true;
-      if (!this.gotResponse) arm(this.headTimer, this.owner.responseHeaderTimeout);
+      if (!this.gotResponse) {
+        this.phaseTimer.body = false;
+        arm(this.phaseTimer, this.owner.responseHeaderTimeout);
+      }
     });
     req.on('response', (res: http.IncomingMessage) => this.onResponse(req, res));
     req.on('upgrade', (_res: http.IncomingMessage, socket: net.Socket) => {
@@ -213,7 +224,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
 
   private onResponse(req: http.ClientRequest, res: http.IncomingMessage): void {
     this.gotResponse = true;
-    disarm(this.headTimer);
+    disarm(this.phaseTimer);
     if (this.settledFlag) return void res.resume();
     this.response = res;
     if (responseHeadersChannel.hasSubscribers) {
@@ -238,12 +249,19 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     if (!bodiless && declared > max) return this.abortRequest(new ResponseTooLargeError(max, {}));
     const chunks: Buffer[] = [];
     let size = 0;
+    // The body timer runs from the end of the head, and again from every read.
+    const timer = this.phaseTimer;
+    const bodyTimeout = this.owner.bodyTimeout;
+    timer.body = true;
+    if (!res.complete) arm(timer, bodyTimeout);
     res.on('data', (chunk: Buffer) => {
+      arm(timer, bodyTimeout);
       size += chunk.length;
       if (size > max) this.abortRequest(new ResponseTooLargeError(max, {}));
       else chunks.push(chunk);
     });
     res.on('end', () => {
+      disarm(timer);
       if (!res.complete) return; // 'aborted' / 'error' reports it
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const response = new Response(res.statusCode!, res.statusMessage ?? '', res.httpVersion, res.rawHeaders, res.rawTrailers, body);
@@ -268,7 +286,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     // Bytes after a complete response: node reports them on the request before the
     // response's 'end'. The response stands (it is whole); the socket is dropped.
     if (this.response?.complete === true && ((err as { code?: string }).code ?? '').startsWith('HPE_')) return;
-    disarm(this.headTimer);
+    disarm(this.phaseTimer);
     const info = this.socket === null ? undefined : this.slot?.info(this.socket);
     const ctx = { cause: err };
     // Dial and TLS failures (timeouts included) move the request to another slot, as in Pool.
@@ -322,7 +340,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     if (this.settledFlag) return false;
     this.settledFlag = true;
     disarm(this);
-    disarm(this.headTimer);
+    disarm(this.phaseTimer);
     this.signal?.removeEventListener('abort', this);
     const slot = this.slot;
     this.slot = null;

@@ -98,6 +98,7 @@ export class NodeOrigin implements Origin, ExchangeOwner {
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
   readonly responseHeaderTimeout: number;
+  readonly bodyTimeout: number;
   readonly idleConnTimeout: number;
   readonly maxResponseSize: number;
   private readonly config: Config;
@@ -115,6 +116,7 @@ export class NodeOrigin implements Origin, ExchangeOwner {
     this.origin = target.origin;
     this.secure = target.secure;
     this.responseHeaderTimeout = config.responseHeaderTimeout;
+    this.bodyTimeout = config.bodyTimeout;
     this.idleConnTimeout = config.idleConnTimeout;
     this.maxResponseSize = config.maxResponseSize;
     this.requestOptions = {

@@ -6,11 +6,13 @@ import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { expect } from 'chai';
 import {
+  BodyTimeoutError,
   ConnectError,
   ConnectTimeoutError,
   HeadersTimeoutError,
   RequestTimeoutError,
   TLSTimeoutError,
+  defaults,
 } from '../../dist/index.js';
 import { armedCount } from '../../dist/conn/timers.js';
 import { cleanup, defer, listen, once, rawServer, rejects, reply, track, turn, watchUnhandled, freePort } from '../helpers.js';
@@ -252,6 +254,82 @@ for (const backend of BACKENDS) {
       const p = backend.pool({ baseURL: `http://127.0.0.1:${port}`, size: 1, responseHeaderTimeout: 100 });
       const res = await p.post('/upload', big);
       expect(res.text()).to.equal(body);
+    });
+  });
+
+  // ---- body
+
+  describe(`${backend.name}: timers: bodyTimeout`, function () {
+    this.timeout(3000);
+    afterEach(cleanup);
+
+    /** A server whose first request gets a head and the first part of its body, then nothing; later ones get `reply('fast')`. */
+    async function stallingBody(response: string) {
+      let heads = 0;
+      const { server, url } = await rawServer((socket) => {
+        socket.write(heads++ === 0 ? response : reply('fast'));
+      });
+      return { url, conns: track(server) };
+    }
+
+    for (const [kind, response] of [
+      ['Content-Length', 'HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc'],
+      ['chunked', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n'],
+      ['close-delimited', 'HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nabc'],
+    ] as const) {
+      it(`a ${kind} body that stalls after 3 bytes: BodyTimeoutError in phase body, socket dropped, next request works`, async () => {
+        const { url, conns } = await stallingBody(response);
+        const p = backend.pool({ baseURL: url, size: 1, bodyTimeout: 100 });
+        const err = await rejects(p.get('/stall'), BodyTimeoutError, 'HCP_BODY_TIMEOUT');
+        expect(err.phase).to.equal('body');
+        expect(err.socketId).to.equal(0);
+        expect(err.origin).to.equal(url);
+        await conns[0]!.closed;
+        expect((await p.get('/fast')).text()).to.equal('fast');
+        expect(conns.length).to.equal(2);
+      });
+    }
+
+    for (const bodyTimeout of [undefined, 0]) {
+      it(`is on by default (30 s): a stalled body has its deadline armed${bodyTimeout === 0 ? ', and none with bodyTimeout 0' : ''}`, async () => {
+        expect(defaults.bodyTimeout).to.equal(30_000);
+        const { url } = await stallingBody('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc');
+        // Every other timer off, so that the body timer is the only deadline this pool can arm.
+        const p = backend.pool({ baseURL: url, size: 1, responseHeaderTimeout: 0, dialTimeout: 0, idleConnTimeout: 0, bodyTimeout });
+        const armedBefore = armedCount();
+        const pending = p.get('/stall');
+        pending.catch(() => {});
+        await until(() => p.stats().totals.bytesIn >= 42); // the head and the three body bytes
+        await turn();
+        expect(armedCount() - armedBefore).to.equal(bodyTimeout === 0 ? 0 : 1);
+        p.destroy();
+        await rejects(pending, Error);
+      });
+    }
+
+    it('is refreshed by every read: a body trickled slower in total than bodyTimeout, but with short gaps, succeeds', async () => {
+      const body = 'abcdefghij';
+      const { url } = await rawServer((socket) => {
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+        trickle(socket, body, 30); // about 300 ms in all, gaps of 30 ms
+      });
+      const p = backend.pool({ baseURL: url, size: 1, bodyTimeout: 200 });
+      expect((await p.get('/')).text()).to.equal(body);
+    });
+
+    it('0 turns it off: a stalled body then meets only requestTimeout', async () => {
+      const { url } = await stallingBody('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc');
+      const p = backend.pool({ baseURL: url, size: 1, bodyTimeout: 0, requestTimeout: 200 });
+      const err = await rejects(p.get('/stall'), RequestTimeoutError, 'HCP_REQUEST_TIMEOUT');
+      expect(err.phase).to.equal('body');
+    });
+
+    it('does not cover the wait for the head: a late head with a prompt body succeeds', async () => {
+      const { url } = await rawServer((socket) => {
+        setTimeout(() => socket.write(reply('late head')), 250);
+      });
+      const p = backend.pool({ baseURL: url, size: 1, bodyTimeout: 100 });
+      expect((await p.get('/')).text()).to.equal('late head');
     });
   });
 
