@@ -195,7 +195,8 @@ export class Connection extends SlotCounters implements Timed {
     if (i < 0) return;
     this.inflight.removeAt(i);
     ex.conn = null;
-    if (this.state === State.Busy) this.dropSocket(null);
+    // Behind the oldest, the oldest's answer may have begun; the oldest gone, nothing behind it has.
+    if (this.state === State.Busy) this.dropSocket(null, i !== 0 && this.parser.responseBegun());
     this.owner.released(this);
   }
 
@@ -330,7 +331,7 @@ export class Connection extends SlotCounters implements Timed {
     this.settleCompleted(false);
     if (this.state !== State.Busy) return;
     if (p.error !== null) this.failHead(p.error, false);
-    else if (p.trailing) this.dropSocket(null);
+    else if (p.trailing) this.dropSocket(null, p.responseBegun());
     else if (p.headComplete) this.bodyRead();
   }
 
@@ -478,7 +479,7 @@ export class Connection extends SlotCounters implements Timed {
     if (socketEnded || !p.keepAlive || p.trailing || (this.retiring && this.inflight.length === 0)) {
       // The socket carries nothing more (or was recycled after its last answer); requests
       // pipelined behind that were never answered go back to the pool.
-      this.dropSocket(null);
+      this.dropSocket(null, p.responseBegun());
     } else if (this.inflight.length === 0) {
       const idleMs = idleTime(this.owner.config.idleConnTimeout, p.keepAliveHint);
       if (idleMs < 0) {
@@ -520,11 +521,12 @@ export class Connection extends SlotCounters implements Timed {
   }
 
   /**
-   * Drops the socket with requests still on it that got no byte of response: those
-   * safe to resend (idempotent, not resent before) go back to the pool ahead of the
-   * queue, in order (`first` leading); the others fail.
+   * Drops the socket with requests still on it: those that got no byte of response
+   * and are safe to resend (idempotent, not resent before) go back to the pool ahead
+   * of the queue, in order (`first` leading); the others fail. `oldestBegun`: bytes
+   * of an answer to the oldest of them arrived, so it is never sent again.
    */
-  private dropSocket(first: Exchange | null): void {
+  private dropSocket(first: Exchange | null, oldestBegun = false): void {
     const rest = this.takeAll();
     this.teardown();
     const again: Exchange[] = [];
@@ -532,13 +534,18 @@ export class Connection extends SlotCounters implements Timed {
       first.retried = true;
       again.push(first);
     }
-    for (const ex of rest) {
-      if (ex.retryable && !ex.retried) {
+    for (let i = 0; i < rest.length; i++) {
+      const ex = rest[i]!;
+      const oldest = i === 0 && first === null;
+      if (ex.retryable && !ex.retried && !(oldest && oldestBegun)) {
         ex.retried = true;
         again.push(ex);
       } else {
         this.errors++;
-        ex.fail(this.decorate(new SocketError('the connection was closed before this pipelined request was answered', {}), 'headers'));
+        const message = oldest
+          ? 'the connection was closed before the response to this request was complete'
+          : 'the connection was closed before this pipelined request was answered';
+        ex.fail(this.decorate(new SocketError(message, {}), oldest && oldestBegun && this.parser.headComplete ? 'body' : 'headers'));
       }
     }
     if (again.length !== 0) this.owner.resend(again);

@@ -73,6 +73,8 @@ export class ResponseParser {
   private exact = false;
   /** A head (final or interim) of the oldest unanswered response was parsed. */
   private begun = false;
+  /** Some byte was fed since the last response completed: the oldest unanswered one has begun. */
+  private fed = false;
   /** What `finish()` said at the end of the stream: llhttp stood inside a message. Null: not asked yet. */
   private cutShort: boolean | null = null;
 
@@ -121,6 +123,7 @@ export class ResponseParser {
     this.mode = Mode.Head;
     this.tail = 0;
     this.begun = false;
+    this.fed = false;
     this.cutShort = null;
     this.resetMessage();
   }
@@ -158,6 +161,7 @@ export class ResponseParser {
           this.trailing = true;
           return;
         }
+        this.fed = true;
         const blank = blankLineEnd(chunk, at, end, this.tail);
         if (blank >= 0) {
           stop = blank;
@@ -209,11 +213,12 @@ export class ResponseParser {
   }
 
   /**
-   * Some byte of the oldest unanswered response arrived. It may ask llhttp whether it
-   * stands inside a message, which ends the stream: call it only when the socket is over.
+   * Some byte arrived since the last completed response: the oldest unanswered request
+   * has (part of) an answer, even if only an interim one or bytes nobody can read, so
+   * it must never be sent again.
    */
   responseBegun(): boolean {
-    return this.begun || this.mode === Mode.OwnBody || this.askFinish();
+    return this.fed;
   }
 
   /** Frees the native parser. Never call from inside `feed()`. */
@@ -229,9 +234,11 @@ export class ResponseParser {
 
   private failed(r: NativeParseError): void {
     // An error after the last expected response completed is about bytes nobody asked for.
-    // So is anything after a response that closed the connection (HPE_CLOSED_CONNECTION):
-    // the requests behind it were never answered.
-    if ((this.expected.length === 0 && this.done.length !== 0) || (r.code === 'HPE_CLOSED_CONNECTION' && !this.keepAlive)) this.trailing = true;
+    // So is anything after a final response that closed the connection
+    // (HPE_CLOSED_CONNECTION): the requests behind it were never answered. After an
+    // interim (1xx) response that closed it, the error is the answered request's own.
+    if (this.expected.length === 0 && this.done.length !== 0) this.trailing = true;
+    else if (r.code === 'HPE_CLOSED_CONNECTION' && !this.keepAlive && !this.begun) this.trailing = true;
     else if (this.error === null) this.error = new ParseError(r.code ?? 'HPE_UNKNOWN', r.reason ?? r.message, {});
   }
 
@@ -402,6 +409,7 @@ export class ResponseParser {
     this.keepAlive = this.messageKeepAlive;
     this.keepAliveHint = this.messageHint;
     this.begun = false;
+    this.fed = false;
     if (trailers !== null) this.fields = [];
     this.resetMessage();
   }

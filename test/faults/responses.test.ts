@@ -384,6 +384,26 @@ for (const backend of BACKENDS) {
       await next(false);
     });
 
+    for (const [label, interim, later] of [
+      ['100 Continue with Connection: close, then a 200 in the same write', 'HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n', false],
+      ['100 Continue with Connection: close, then a 200 in a later write', 'HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n', true],
+      ['an HTTP/1.0 100, then a 200', 'HTTP/1.0 100 Continue\r\n\r\n', false],
+    ] as const) {
+      it(`${label}, then EOF: ParseError HPE_CLOSED_CONNECTION, and the request is sent once`, async () => {
+        const { p, next, seen } = await scenario(({ socket }) => {
+          if (!later) return void socket.end(interim + ok('after'));
+          socket.write(interim, () => setImmediate(() => socket.end(ok('after'))));
+        });
+        for (const method of ['GET', 'POST']) {
+          const err = await rejects(p.request({ method, path: '/bad' }), ParseError, 'HCP_PARSE');
+          expect(err.parserCode).to.equal('HPE_CLOSED_CONNECTION');
+          expect(err.message).to.not.match(/pipelin/);
+          expect(seen.filter((x) => x.startsWith('/bad'))).to.have.length(method === 'GET' ? 1 : 2);
+        }
+        await next();
+      });
+    }
+
     it('an unsolicited 101 with Upgrade: UpgradeError HCP_UPGRADE', async () => {
       const { p, next } = await scenario(({ socket }) => void socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n\x00\x00\x12\x04'));
       const err = await rejects(p.get('/bad'), UpgradeError, 'HCP_UPGRADE');

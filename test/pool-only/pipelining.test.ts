@@ -188,6 +188,25 @@ describe('pipelining', () => {
     expect(received.filter((r) => r === '/2')).to.have.length(2);
   });
 
+  it('bytes after a response that closed the connection: the request they may answer is failed, never resent', async () => {
+    const heads: string[] = [];
+    const { url } = await rawServer((socket, head) => {
+      heads.push(head);
+      // The first answer closes the connection, yet the server starts on the second.
+      if (heads.length === 2) socket.end(echo(heads[0]!, 'connection: close\r\n') + 'HTTP/1.1 200 OK\r\n');
+      if (heads.length > 2) socket.write(echo(head));
+    });
+    const p = pool({ baseURL: url, size: 1, pipelining: 2 });
+    const a = p.get('/a');
+    const b = p.get('/b');
+    const c = p.get('/c'); // behind both, no byte of its answer came: resent
+    expect((await a).text()).to.equal('/a');
+    const err = await rejects(b, SocketError, 'HCP_SOCKET');
+    expect(err.message).to.not.match(/pipelined/);
+    expect((await c).text()).to.equal('/c');
+    expect(heads.filter((h) => h.startsWith('GET /b '))).to.have.length(1);
+  });
+
   it('aborting a pipelined request drops the socket and resends the others', async () => {
     const held: [net.Socket, string][] = [];
     let connections = 0;

@@ -158,6 +158,23 @@ describe('parsing: ResponseParser', () => {
       expect(p.responseBegun()).to.equal(false);
     });
 
+    it('an interim response that closes the connection, then a final one: the request\'s own HPE_CLOSED_CONNECTION, not bytes nobody asked for', () => {
+      for (const interim of ['HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n', 'HTTP/1.0 100 Continue\r\n\r\n']) {
+        const p = parse([interim, 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok']);
+        expect(p.trailing).to.equal(false);
+        expect((p.error as ParseError).parserCode).to.equal('HPE_CLOSED_CONNECTION');
+        expect(p.responseBegun()).to.equal(true);
+      }
+      // After a final response that closed it, the same error is about the next request's bytes.
+      const p = parser();
+      p.reset();
+      p.expect(false);
+      p.expect(false);
+      p.feed(Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n', 'latin1'));
+      expect([p.done.length, p.trailing, p.error]).to.deep.equal([1, true, null]);
+      expect(p.responseBegun()).to.equal(true);
+    });
+
     it('a framed body gets its buffer at its first byte, not on the word of the head alone', () => {
       const p = parser();
       p.start(false);
