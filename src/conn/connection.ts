@@ -14,6 +14,7 @@ import type { Config } from '../options.js';
 import { arm, disarm, type Timed } from './timers.js';
 import { connectTCP, startTLS, type Endpoint, type SessionCache } from './dial.js';
 import { ResponseParser } from '../parser/response.js';
+import { idleTime } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel, type RequestInfo } from '../diagnostics.js';
 import { withConnectionClose, type Encoded } from '../parser/request.js';
 import type { Response } from '../response.js';
@@ -668,18 +669,6 @@ export class Connection extends SlotCounters implements Timed {
 function cloneError(err: HttpClientPoolError): HttpClientPoolError {
   const copy = Object.create(Object.getPrototypeOf(err) as object) as HttpClientPoolError;
   return Object.assign(copy, err, { message: err.message, stack: err.stack });
-}
-
-/**
- * How long a kept-alive socket may idle: `idleConnTimeout`, lowered to the server's
- * `Keep-Alive: timeout` hint minus a second so that we never write to a socket the
- * server is closing. 0: no idle timer; -1: close it now.
- */
-export function idleTime(configured: number, hintMs: number): number {
-  if (hintMs < 0) return configured;
-  const hinted = hintMs - 1000;
-  if (hinted <= 0) return -1;
-  return configured === 0 ? hinted : Math.min(configured, hinted);
 }
 
 function noop(): void {}

@@ -21,8 +21,7 @@ import {
 } from '../errors.js';
 import type { Queued } from '../pool/queue.js';
 import { Response } from '../response.js';
-import { keepAliveTimeout } from '../parser/response.js';
-import { idleTime } from '../conn/connection.js';
+import { connectionAllowsReuse, idleTime, keepAliveTimeout } from '../keep-alive.js';
 import {
   connectErrorChannel,
   nextRequestId,
@@ -353,7 +352,6 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
 
 /** The response allows the connection to be reused, by its version and `Connection` header. */
 function persistent(res: http.IncomingMessage): boolean {
-  const tokens = String(res.headers.connection ?? '').toLowerCase().split(',').map((t) => t.trim());
-  if (res.httpVersion === '1.1') return !tokens.includes('close');
-  return res.httpVersion === '1.0' && tokens.includes('keep-alive');
+  const connection = res.headers.connection;
+  return connectionAllowsReuse(res.httpVersionMajor, res.httpVersionMinor, connection === undefined ? '' : String(connection));
 }

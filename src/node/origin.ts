@@ -4,7 +4,7 @@ import type * as http from 'node:http';
 import type * as net from 'node:net';
 import { isIP, type LookupFunction } from 'node:net';
 import { AddressBook } from '../conn/addresses.js';
-import { idleTime } from '../conn/connection.js';
+import { idleTime } from '../keep-alive.js';
 import { makeTLSOptions, SessionCache, type Endpoint } from '../conn/dial.js';
 import type { HttpClientPoolError } from '../errors.js';
 import type { Body, Config, Headers } from '../options.js';

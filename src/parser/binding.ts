@@ -1,6 +1,8 @@
 // The only place that reaches Node's internal HTTP parser (llhttp). The module is
-// undocumented, so its shape is checked once, at import, and a missing or changed
-// binding fails here with one clear error instead of a native abort later.
+// undocumented, so its shape is checked once, when the first `Pool` needs it (not at
+// import: `NodePool` must keep working on a Node whose binding is missing), and a
+// missing or changed binding fails here with one clear error instead of a native
+// abort later.
 import { createRequire } from 'node:module';
 import { ParserUnavailableError } from '../errors.js';
 
@@ -56,4 +58,9 @@ function load(): NativeParserClass {
   return P;
 }
 
-export const HTTPParser: NativeParserClass = load();
+let loaded: NativeParserClass | null = null;
+
+/** Node's parser class, checked on first use; throws `ParserUnavailableError` when it is missing or changed. */
+export function httpParser(): NativeParserClass {
+  return (loaded ??= load());
+}

@@ -12,10 +12,11 @@
 // body's bytes are copied into one buffer of the declared size, or read into it by the
 // socket itself (`bodyTarget()`). That skips llhttp's body callback, which hands each
 // piece over as a fresh copy. Chunked and close-delimited bodies stay with llhttp.
-import { HTTPParser, type NativeParser, type NativeParseError } from './binding.js';
+import { httpParser, type NativeParser, type NativeParseError, type NativeParserClass } from './binding.js';
 import { ParseError, ResponseTooLargeError, UpgradeError, type HttpClientPoolError } from '../errors.js';
 import { Response } from '../response.js';
 import { Fifo } from '../fifo.js';
+import { connectionAllowsReuse, keepAliveTimeout } from '../keep-alive.js';
 
 const EMPTY_BODY = Buffer.alloc(0);
 
@@ -34,7 +35,9 @@ const NO_BODY = 1;
  * where llhttp rejects bare LF line ends: llhttp 9 (Node >= 20.19.2), told apart by a
  * lenient flag it added. Older ones leave every body to llhttp.
  */
-const OWN_BODY = typeof HTTPParser.kLenientOptionalCRBeforeLF === 'number';
+function framesOwnBodies(P: NativeParserClass): boolean {
+  return typeof P.kLenientOptionalCRBeforeLF === 'number';
+}
 
 const enum Mode {
   /** Between messages or inside a head: llhttp is fed up to the next blank line. */
@@ -60,6 +63,9 @@ export class ResponseParser {
   onHead: (statusCode: number, rawHeaders: string[]) => void = noop;
 
   private readonly native: NativeParser;
+  private readonly P: NativeParserClass;
+  /** Content-Length bodies are framed here (see framesOwnBodies). */
+  private readonly framing: boolean;
   private readonly resource = {};
   private readonly maxHeaderSize: number;
   private readonly maxResponseSize: number;
@@ -98,11 +104,14 @@ export class ResponseParser {
   constructor(maxHeaderSize: number, maxResponseSize: number) {
     this.maxHeaderSize = maxHeaderSize;
     this.maxResponseSize = maxResponseSize;
-    const p = new HTTPParser();
-    p[HTTPParser.kOnHeaders] = this.headerBatch.bind(this);
-    p[HTTPParser.kOnHeadersComplete] = this.headersComplete.bind(this);
-    p[HTTPParser.kOnBody] = this.bodyChunk.bind(this);
-    p[HTTPParser.kOnMessageComplete] = this.messageComplete.bind(this);
+    const P = httpParser();
+    this.P = P;
+    this.framing = framesOwnBodies(P);
+    const p = new P();
+    p[P.kOnHeaders] = this.headerBatch.bind(this);
+    p[P.kOnHeadersComplete] = this.headersComplete.bind(this);
+    p[P.kOnBody] = this.bodyChunk.bind(this);
+    p[P.kOnMessageComplete] = this.messageComplete.bind(this);
     this.native = p;
   }
 
@@ -113,7 +122,7 @@ export class ResponseParser {
 
   /** Starts a new stream (a new socket). */
   reset(): void {
-    this.native.initialize(HTTPParser.RESPONSE, this.resource, this.maxHeaderSize, HTTPParser.kLenientNone);
+    this.native.initialize(this.P.RESPONSE, this.resource, this.maxHeaderSize, this.P.kLenientNone);
     this.done.clear();
     this.expected.clear();
     this.error = null;
@@ -301,7 +310,7 @@ export class ResponseParser {
     const bodiless = this.expected.at(0);
     // llhttp decides keep-alive before it learns a HEAD response has no body, so a HEAD
     // answered without a length looks close-delimited to it; it ends at its blank line.
-    this.messageKeepAlive = shouldKeepAlive || (bodiless && headerAllowsReuse(versionMajor, versionMinor, raw));
+    this.messageKeepAlive = shouldKeepAlive || (bodiless && connectionAllowsReuse(versionMajor, versionMinor, connectionValue(raw)));
     this.onHead(statusCode, raw);
     const hasBody = !bodiless && statusCode !== 204 && statusCode !== 304;
     const length = this.contentLength;
@@ -309,7 +318,7 @@ export class ResponseParser {
       this.error = new ResponseTooLargeError(this.maxResponseSize, {});
       return NO_BODY;
     }
-    if (OWN_BODY && hasBody && length > 0 && length <= PREALLOCATE_LIMIT && this.exact && !this.chunkedOrCoded) {
+    if (this.framing && hasBody && length > 0 && length <= PREALLOCATE_LIMIT && this.exact && !this.chunkedOrCoded) {
       // The head ends exactly where llhttp's input does: the body is framed here.
       this.mode = Mode.OwnBody;
       return NO_BODY;
@@ -462,41 +471,11 @@ function isName(name: string, lower: string, canonical: string): boolean {
   return name === lower || name === canonical || name.toLowerCase() === lower;
 }
 
-/** Connection reuse by the `Connection` header alone: HTTP/1.1 unless `close`, HTTP/1.0 only with `keep-alive`. */
-function headerAllowsReuse(major: number, minor: number, raw: string[]): boolean {
-  let tokens = '';
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'connection') tokens += ',' + raw[i + 1]!.toLowerCase();
-  const has = (t: string): boolean => tokens.split(',').some((x) => x.trim() === t);
-  if (major === 1 && minor === 1) return !has('close');
-  return major === 1 && minor === 0 && has('keep-alive');
-}
-
-/** The `timeout=N` of a `Keep-Alive` header value, in ms; -1 when absent. */
-export function keepAliveTimeout(value: string): number {
-  // A scan rather than a regular expression: it runs on every response that has the header.
-  const lower = value.toLowerCase();
-  for (let i = lower.indexOf('timeout'); i >= 0; i = lower.indexOf('timeout', i + 1)) {
-    if (i > 0 && !isSeparator(lower.charCodeAt(i - 1))) continue;
-    let j = i + 7;
-    while (isSpace(lower.charCodeAt(j))) j++;
-    if (lower.charCodeAt(j) !== 61 /* = */) continue;
-    j++;
-    while (isSpace(lower.charCodeAt(j))) j++;
-    let n = 0;
-    const start = j;
-    for (let c = lower.charCodeAt(j); c >= 48 && c <= 57; c = lower.charCodeAt(++j)) n = n * 10 + (c - 48);
-    if (j > start) return n * 1000;
-  }
-  return -1;
-}
-
-/** What `\s` matched in the regular expression this replaced, for latin1 text. */
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 160;
-}
-
-function isSeparator(c: number): boolean {
-  return isSpace(c) || c === 44 /* , */ || c === 59 /* ; */;
+/** The `Connection` header's values, comma-joined (only asked for HEAD answers). */
+function connectionValue(raw: string[]): string {
+  let value = '';
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'connection') value += ',' + raw[i + 1]!;
+  return value;
 }
 
 function noop(): void {}

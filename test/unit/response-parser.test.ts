@@ -3,8 +3,9 @@
 // behaviours over sockets, for both backends, are in test/contract/parsing.test.ts.
 import { expect } from 'chai';
 import { ParseError, ResponseTooLargeError, UpgradeError } from '../../dist/index.js';
-import { HTTPParser } from '../../dist/parser/binding.js';
-import { keepAliveTimeout, ResponseParser } from '../../dist/parser/response.js';
+import { httpParser } from '../../dist/parser/binding.js';
+import { ResponseParser } from '../../dist/parser/response.js';
+import { keepAliveTimeout } from '../../dist/keep-alive.js';
 import { cleanup, defer } from '../helpers.js';
 import { chunked, headerLines, headerPairs, pattern } from '../wire.js';
 
@@ -38,9 +39,9 @@ function parse(parts: (string | Buffer)[], o: ParseOptions = {}): ResponseParser
 /** Counts llhttp's body callbacks on `p` (the binding copies each body piece it hands over). */
 function countBodyCallbacks(p: ResponseParser): { n: number } {
   const native = (p as unknown as { native: Record<number, (b: Buffer) => void> }).native;
-  const onBody = native[HTTPParser.kOnBody]!;
+  const onBody = native[httpParser().kOnBody]!;
   const calls = { n: 0 };
-  native[HTTPParser.kOnBody] = (b: Buffer) => {
+  native[httpParser().kOnBody] = (b: Buffer) => {
     calls.n++;
     onBody(b);
   };
