@@ -54,6 +54,16 @@ export class Response {
   }
 }
 
+/**
+ * Completes a response made at its head, once its body is whole (the raw parser creates
+ * it when the head arrives). Not on the class, so that callers never see it.
+ */
+export function completeResponse(res: Response, body: Buffer, rawTrailers: readonly string[] | null): void {
+  const writable = res as { body: Buffer; rawTrailers: readonly string[] };
+  writable.body = body;
+  if (rawTrailers !== null) writable.rawTrailers = rawTrailers;
+}
+
 function toObject(raw: readonly string[]): HeaderObject {
   const out: HeaderObject = Object.create(null) as HeaderObject;
   for (let i = 0; i + 1 < raw.length; i += 2) {

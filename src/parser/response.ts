@@ -14,7 +14,7 @@
 // piece over as a fresh copy. Chunked and close-delimited bodies stay with llhttp.
 import { httpParser, type NativeParser, type NativeParseError, type NativeParserClass } from './binding.js';
 import { ParseError, ResponseTooLargeError, UpgradeError, type HttpClientPoolError } from '../errors.js';
-import { Response } from '../response.js';
+import { completeResponse, Response } from '../response.js';
 import { Fifo } from '../fifo.js';
 import { connectionAllowsReuse, keepAliveTimeout } from '../keep-alive.js';
 
@@ -42,10 +42,103 @@ function framesOwnBodies(P: NativeParserClass): boolean {
 const enum Mode {
   /** Between messages or inside a head: llhttp is fed up to the next blank line. */
   Head,
-  /** llhttp reads the body (chunked, close-delimited, or a head that ended where we did not look). */
+  /** llhttp reads the body (chunked, close-delimited, or a head that ended where we did not look); `gathered` keeps it. */
   LlhttpBody,
-  /** The Content-Length body is copied here; llhttp waits for the next head. */
+  /** The Content-Length body is copied here (`framed`); llhttp waits for the next head. */
   OwnBody,
+}
+
+/** A Content-Length body framed beside llhttp: one buffer of the declared size, filled in place. */
+class FramedBody {
+  length = 0;
+  received = 0;
+  private buffer: Buffer | null = null;
+
+  begin(length: number): void {
+    this.length = length;
+    this.received = 0;
+    this.buffer = null;
+  }
+
+  /** How much is still missing. */
+  get missing(): number {
+    return this.length - this.received;
+  }
+
+  /** The body's buffer, allocated at its first byte rather than on the server's word alone. */
+  get target(): Buffer {
+    return (this.buffer ??= Buffer.allocUnsafe(this.length));
+  }
+
+  /** Copies what of `chunk[at, end)` belongs to the body; returns where the body's bytes end. */
+  copy(chunk: Buffer, at: number, end: number): number {
+    const n = Math.min(this.missing, end - at);
+    const body = this.target;
+    if (n <= SMALL_COPY) {
+      // Buffer#copy costs a call into C++ and, on Node 20, a view object; a short loop neither.
+      for (let i = 0, o = this.received; i < n; i++) body[o + i] = chunk[at + i]!;
+    } else {
+      chunk.copy(body, this.received, at, at + n);
+    }
+    this.received += n;
+    return at + n;
+  }
+
+  /** The whole body, once `missing` is 0; the reader lets go of it. */
+  take(): Buffer {
+    const body = this.target;
+    this.buffer = null;
+    return body;
+  }
+}
+
+/** A body llhttp frames, gathered from the pieces it hands over (each a fresh copy). */
+class GatheredBody {
+  received = 0;
+  /** The declared Content-Length, or -1. */
+  private declared = -1;
+  private buffer: Buffer | null = null;
+  private chunks: Buffer[] | null = null;
+
+  begin(declared: number): void {
+    this.declared = declared;
+    this.received = 0;
+    this.buffer = null;
+    this.chunks = null;
+  }
+
+  push(chunk: Buffer): void {
+    const offset = this.received;
+    this.received += chunk.length;
+    if (this.buffer !== null) {
+      chunk.copy(this.buffer, offset);
+    } else if (this.chunks !== null) {
+      this.chunks.push(chunk);
+    } else if (chunk.length === this.declared) {
+      this.buffer = chunk; // the whole body in one piece: no copy
+    } else if (this.declared > 0 && this.declared <= PREALLOCATE_LIMIT) {
+      this.buffer = Buffer.allocUnsafe(this.declared);
+      chunk.copy(this.buffer, 0);
+    } else {
+      this.chunks = [chunk];
+    }
+  }
+
+  /** The body so far, as one buffer; the reader lets go of it. */
+  take(): Buffer {
+    const { buffer, chunks } = this;
+    this.buffer = null;
+    this.chunks = null;
+    if (buffer !== null) return buffer;
+    if (chunks === null) return EMPTY_BODY;
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.received);
+  }
+
+  /** Drops what was gathered (the response failed). */
+  drop(): void {
+    this.buffer = null;
+    this.chunks = null;
+  }
 }
 
 export class ResponseParser {
@@ -84,22 +177,20 @@ export class ResponseParser {
   /** What `finish()` said at the end of the stream: llhttp stood inside a message. Null: not asked yet. */
   private cutShort: boolean | null = null;
 
-  // State of the message being parsed.
+  // The message being parsed: its final head (null before it, and for 1xx heads) and,
+  // by `mode`, the reader of its body.
+  /** The response being read, from its final head on; its body is set when complete. */
+  private head: Response | null = null;
+  /** Header fields flushed in batches (past 32 of them), then the trailers. */
   private fields: string[] = [];
-  private statusCode = 0;
-  private statusMessage = '';
-  private httpVersion = '1.1';
-  private rawHeaders: string[] | null = null;
-  private interim = false;
-  private messageKeepAlive = false;
-  private messageHint = -1;
-  private contentLength = -1;
-  private chunkedOrCoded = false;
+  /** What the head says of the connection, applied when the message completes. */
+  private headKeepAlive = false;
+  private headHint = -1;
+  private readonly framed = new FramedBody();
+  private readonly gathered = new GatheredBody();
+  /** The last `Keep-Alive` value seen on this stream and its hint: servers repeat it on every response. */
   private lastKeepAlive = '';
   private lastKeepAliveHint = -1;
-  private received = 0;
-  private body: Buffer | null = null;
-  private chunks: Buffer[] | null = null;
 
   constructor(maxHeaderSize: number, maxResponseSize: number) {
     this.maxHeaderSize = maxHeaderSize;
@@ -117,7 +208,7 @@ export class ResponseParser {
 
   /** The final response head of the current exchange has been parsed. */
   get headComplete(): boolean {
-    return this.rawHeaders !== null;
+    return this.head !== null;
   }
 
   /** Starts a new stream (a new socket). */
@@ -134,7 +225,7 @@ export class ResponseParser {
     this.begun = false;
     this.fed = false;
     this.cutShort = null;
-    this.resetMessage();
+    this.nextMessage();
   }
 
   /** One more response is expected on this stream. `bodiless`: the request was HEAD. */
@@ -158,7 +249,8 @@ export class ResponseParser {
     let at = 0;
     while (at < end && this.error === null && !this.trailing) {
       if (this.mode === Mode.OwnBody) {
-        at = this.copyBody(chunk, at, end);
+        at = this.framed.copy(chunk, at, end);
+        if (this.framed.missing === 0) this.framedDone();
         continue;
       }
       let stop = end;
@@ -193,14 +285,16 @@ export class ResponseParser {
    * body framed here, when at least `min` bytes are missing; otherwise null.
    */
   bodyTarget(min: number): Buffer | null {
-    if (this.mode !== Mode.OwnBody || this.contentLength - this.received < min) return null;
-    return this.ownBody().subarray(this.received);
+    const f = this.framed;
+    if (this.mode !== Mode.OwnBody || f.missing < min) return null;
+    return f.target.subarray(f.received);
   }
 
   /** `n` bytes were read straight into the last `bodyTarget()`. */
   bodyFilled(n: number): void {
-    this.received += n;
-    if (this.received === this.contentLength) this.ownBodyDone();
+    const f = this.framed;
+    f.received += n;
+    if (f.missing === 0) this.framedDone();
   }
 
   /**
@@ -251,16 +345,10 @@ export class ResponseParser {
     else if (this.error === null) this.error = new ParseError(r.code ?? 'HPE_UNKNOWN', r.reason ?? r.message, {});
   }
 
-  private resetMessage(): void {
+  /** Ready for the next message's head. */
+  private nextMessage(): void {
+    this.head = null;
     if (this.fields.length !== 0) this.fields = [];
-    this.messageHint = -1;
-    this.rawHeaders = null;
-    this.interim = false;
-    this.contentLength = -1;
-    this.chunkedOrCoded = false;
-    this.received = 0;
-    this.body = null;
-    this.chunks = null;
   }
 
   private headerBatch(fields: string[]): void {
@@ -299,128 +387,87 @@ export class ResponseParser {
     }
     if (statusCode < 200) {
       // 100 Continue, 103 Early Hints, ...: skip; the final response follows.
-      this.interim = true;
       return NO_BODY;
     }
-    this.statusCode = statusCode;
-    this.statusMessage = statusMessage;
-    this.httpVersion = versionMajor === 1 && versionMinor === 1 ? '1.1' : `${versionMajor}.${versionMinor}`;
-    this.rawHeaders = raw;
-    this.scanHeaders(raw);
-    const bodiless = this.expected.at(0);
-    // llhttp decides keep-alive before it learns a HEAD response has no body, so a HEAD
-    // answered without a length looks close-delimited to it; it ends at its blank line.
-    this.messageKeepAlive = shouldKeepAlive || (bodiless && connectionAllowsReuse(versionMajor, versionMinor, connectionValue(raw)));
-    this.onHead(statusCode, raw);
-    const hasBody = !bodiless && statusCode !== 204 && statusCode !== 304;
-    const length = this.contentLength;
-    if (hasBody && length > this.maxResponseSize) {
-      this.error = new ResponseTooLargeError(this.maxResponseSize, {});
-      return NO_BODY;
-    }
-    if (this.framing && hasBody && length > 0 && length <= PREALLOCATE_LIMIT && this.exact && !this.chunkedOrCoded) {
-      // The head ends exactly where llhttp's input does: the body is framed here.
-      this.mode = Mode.OwnBody;
-      return NO_BODY;
-    }
-    this.mode = Mode.LlhttpBody;
-    return bodiless ? NO_BODY : WITH_BODY;
-  }
-
-  /** Picks out the fields the client itself acts on. llhttp has already validated them. */
-  private scanHeaders(raw: string[]): void {
+    const httpVersion = versionMajor === 1 && versionMinor === 1 ? '1.1' : `${versionMajor}.${versionMinor}`;
+    this.head = new Response(statusCode, statusMessage, httpVersion, raw, null, EMPTY_BODY);
+    // The fields the client itself acts on. llhttp has already validated them.
+    let length = -1;
+    let chunkedOrCoded = false;
+    this.headHint = -1;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const n = name.length;
       if (n === 14 && isName(name, 'content-length', 'Content-Length')) {
-        this.contentLength = Number(raw[i + 1]);
+        length = Number(raw[i + 1]);
       } else if (n === 10 && isName(name, 'keep-alive', 'Keep-Alive')) {
         const value = raw[i + 1]!;
-        // Servers repeat the same value on every response: parse it once per socket.
         if (value !== this.lastKeepAlive) {
           this.lastKeepAlive = value;
           this.lastKeepAliveHint = keepAliveTimeout(value);
         }
-        this.messageHint = this.lastKeepAliveHint;
+        this.headHint = this.lastKeepAliveHint;
       } else if (n === 17 && isName(name, 'transfer-encoding', 'Transfer-Encoding')) {
-        this.chunkedOrCoded = true;
+        chunkedOrCoded = true;
       }
     }
-  }
-
-  private copyBody(chunk: Buffer, at: number, end: number): number {
-    const n = Math.min(this.contentLength - this.received, end - at);
-    const body = this.ownBody();
-    if (n <= SMALL_COPY) {
-      // Buffer#copy costs a call into C++ and, on Node 20, a view object; a short loop neither.
-      for (let i = 0, o = this.received; i < n; i++) body[o + i] = chunk[at + i]!;
-    } else {
-      chunk.copy(body, this.received, at, at + n);
+    const bodiless = this.expected.at(0);
+    // llhttp decides keep-alive before it learns a HEAD response has no body, so a HEAD
+    // answered without a length looks close-delimited to it; it ends at its blank line.
+    this.headKeepAlive = shouldKeepAlive || (bodiless && connectionAllowsReuse(versionMajor, versionMinor, connectionValue(raw)));
+    this.onHead(statusCode, raw);
+    const hasBody = !bodiless && statusCode !== 204 && statusCode !== 304;
+    if (hasBody && length > this.maxResponseSize) {
+      this.error = new ResponseTooLargeError(this.maxResponseSize, {});
+      return NO_BODY;
     }
-    this.bodyFilled(n);
-    return at + n;
+    if (this.framing && hasBody && length > 0 && length <= PREALLOCATE_LIMIT && this.exact && !chunkedOrCoded) {
+      // The head ends exactly where llhttp's input does: the body is framed here.
+      this.framed.begin(length);
+      this.mode = Mode.OwnBody;
+      return NO_BODY;
+    }
+    this.gathered.begin(length);
+    this.mode = Mode.LlhttpBody;
+    return bodiless ? NO_BODY : WITH_BODY;
   }
 
-  /** The framed body's buffer, allocated at its first byte rather than on the server's word alone. */
-  private ownBody(): Buffer {
-    return (this.body ??= Buffer.allocUnsafe(this.contentLength));
-  }
-
-  private ownBodyDone(): void {
+  private framedDone(): void {
     this.mode = Mode.Head;
-    this.complete(this.body!);
+    this.complete(this.framed.take());
   }
 
   private bodyChunk(chunk: Buffer): void {
     if (this.error !== null || this.trailing) return;
-    const offset = this.received;
-    this.received += chunk.length;
-    if (this.received > this.maxResponseSize) {
+    const g = this.gathered;
+    if (g.received + chunk.length > this.maxResponseSize) {
       this.error = new ResponseTooLargeError(this.maxResponseSize, {});
-      this.body = null;
-      this.chunks = null;
+      g.drop();
       return;
     }
-    if (this.body !== null) {
-      chunk.copy(this.body, offset);
-    } else if (this.chunks !== null) {
-      this.chunks.push(chunk);
-    } else if (chunk.length === this.contentLength) {
-      this.body = chunk; // the whole body in one chunk: no copy
-    } else if (this.contentLength > 0 && this.contentLength <= PREALLOCATE_LIMIT) {
-      this.body = Buffer.allocUnsafe(this.contentLength);
-      chunk.copy(this.body, 0);
-    } else {
-      this.chunks = [chunk];
-    }
+    g.push(chunk);
   }
 
   private messageComplete(): void {
     if (this.trailing || this.error !== null || this.mode === Mode.OwnBody) return;
     this.mode = Mode.Head;
-    if (this.interim) {
-      this.resetMessage();
+    if (this.head === null) {
+      this.nextMessage(); // an interim (1xx) response: the final one follows
       return;
     }
-    if (this.rawHeaders === null) return;
-    let body: Buffer;
-    if (this.body !== null) body = this.body;
-    else if (this.chunks === null) body = EMPTY_BODY;
-    else if (this.chunks.length === 1) body = this.chunks[0]!;
-    else body = Buffer.concat(this.chunks, this.received);
-    this.complete(body);
+    this.complete(this.gathered.take());
   }
 
   private complete(body: Buffer): void {
-    const trailers = this.fields.length !== 0 ? this.fields : null;
-    this.done.push(new Response(this.statusCode, this.statusMessage, this.httpVersion, this.rawHeaders!, trailers, body));
+    const res = this.head!;
+    completeResponse(res, body, this.fields.length !== 0 ? this.fields : null);
+    this.done.push(res);
     this.expected.shift();
-    this.keepAlive = this.messageKeepAlive;
-    this.keepAliveHint = this.messageHint;
+    this.keepAlive = this.headKeepAlive;
+    this.keepAliveHint = this.headHint;
     this.begun = false;
     this.fed = false;
-    if (trailers !== null) this.fields = [];
-    this.resetMessage();
+    this.nextMessage();
   }
 }
 

@@ -179,11 +179,11 @@ describe('parsing: ResponseParser', () => {
     it('a framed body gets its buffer at its first byte, not on the word of the head alone', () => {
       const p = parser();
       p.start(false);
-      const state = p as unknown as { body: Buffer | null };
+      const state = (p as unknown as { framed: { buffer: Buffer | null } }).framed;
       p.feed(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 50000000\r\n\r\n'));
-      expect(state.body).to.equal(null);
+      expect(state.buffer).to.equal(null);
       p.feed(Buffer.from('x'));
-      expect(state.body!.length).to.equal(50_000_000);
+      expect(state.buffer!.length).to.equal(50_000_000);
     });
 
     it('bodyTarget()/bodyFilled(): the rest of a framed body can be read straight into the response body', () => {
