@@ -68,6 +68,8 @@ export interface SlotOwner {
   dialFailed(conn: Connection, ex: Exchange | null, err: HttpClientPoolError): void;
   /** Requests that were sent but never answered, to be sent again ahead of the queue, in order. */
   resend(exs: Exchange[]): void;
+  /** A `ready()` waits for the slots that are connecting: their sockets hold the process meanwhile. */
+  readonly awaited: boolean;
 }
 
 export const enum State {
@@ -125,6 +127,8 @@ export class Connection extends SlotCounters implements Timed {
   private readBuffer: Buffer | null = null;
   /** The socket's `onread` option: plain sockets only (TLS reads through its own layer). */
   private readonly onread: net.OnReadOpts | undefined;
+  /** The socket is ref'd (a new one is), i.e. it keeps the process alive; see `hold()`. */
+  private held = true;
 
   constructor(id: number, owner: SlotOwner) {
     super();
@@ -169,8 +173,24 @@ export class Connection extends SlotCounters implements Timed {
     this.dials++;
     this.secure = false;
     this.socketError = null;
+    this.held = true;
     this.listen(socket);
     this.setTimer(Timer.Dial, this.owner.config.dialTimeout);
+    this.hold();
+  }
+
+  /**
+   * Refs the socket while a caller waits on it (a request on the slot, or a pending
+   * `ready()` while it connects) and unrefs it otherwise, so that idle and eagerly
+   * dialed sockets never keep the process alive. A queued request needs nothing of its
+   * own: it waits only while every slot it could take carries a request.
+   */
+  hold(): void {
+    const want = this.inflight.length !== 0 || (this.state === State.Connecting && this.owner.awaited);
+    if (want === this.held || this.socket === null) return;
+    this.held = want;
+    if (want) this.socket.ref();
+    else this.socket.unref();
   }
 
   /** Takes a request; `canTake(ex)` must be true. */
@@ -179,6 +199,7 @@ export class Connection extends SlotCounters implements Timed {
     ex.conn = this;
     if (this.state === State.Idle || this.state === State.Busy) this.send(ex);
     else if (this.state === State.Dead) this.connect();
+    if (!this.held) this.hold();
     // Connecting: sent once connected.
   }
 
@@ -193,6 +214,7 @@ export class Connection extends SlotCounters implements Timed {
     this.inflight.removeAt(i);
     ex.conn = null;
     if (this.state === State.Busy) this.dropSocket(null);
+    else this.hold(); // a dial nobody waits for any more
     this.owner.released(this);
   }
 
@@ -546,6 +568,7 @@ export class Connection extends SlotCounters implements Timed {
 
   private startIdle(ms: number): void {
     this.setTimer(Timer.Idle, ms);
+    this.hold();
   }
 
   /** Drops the socket; the slot goes Dead (or stays Closed). */

@@ -81,7 +81,10 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
     if (this.closing) return Promise.resolve();
     for (const c of this.conns) c.connect();
     if (this.allConnected()) return Promise.resolve();
-    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      this.readyWaiters.push({ resolve, reject });
+      if (this.readyWaiters.length === 1) this.holdAll();
+    });
   }
 
   /** Refuses nothing itself (the Pool does), lets every started request settle, then closes the sockets. */
@@ -125,6 +128,10 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
 
   // ---- SlotOwner
 
+  get awaited(): boolean {
+    return this.readyWaiters.length !== 0;
+  }
+
   released(conn: Connection): void {
     // Fill the slot from the head of the queue: one request, or with pipelining as
     // many as its pipeline takes. FIFO: a head that cannot go here stops the filling.
@@ -158,6 +165,7 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
       const waiters = this.readyWaiters;
       this.readyWaiters = [];
       for (const w of waiters) w.resolve();
+      this.holdAll();
     }
   }
 
@@ -201,6 +209,12 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
     if (waiters.length === 0) return;
     this.readyWaiters = [];
     for (const w of waiters) w.reject(err);
+    this.holdAll();
+  }
+
+  /** A `ready()` began or ended waiting: the connecting sockets hold the process only meanwhile. */
+  private holdAll(): void {
+    for (const c of this.conns) c.hold();
   }
 
   private maybeDrained(): void {
