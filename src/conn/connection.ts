@@ -70,6 +70,8 @@ export interface SlotOwner {
   resend(exs: Exchange[]): void;
   /** A `ready()` waits for the slots that are connecting: their sockets hold the process meanwhile. */
   readonly awaited: boolean;
+  /** The slot dropped its socket and has nothing on it (the origin may have nothing left at all). */
+  emptied(conn: Connection): void;
 }
 
 export const enum State {
@@ -586,6 +588,7 @@ export class Connection extends SlotCounters implements Timed {
     this.served = 0;
     this.connectedAt = 0;
     this.retiring = false;
+    if (s !== null && this.state === State.Dead && this.inflight.length === 0) this.owner.emptied(this);
   }
 
   /** Past `maxRequestsPerConn` (counting this request) or `maxConnAge`: time to recycle the socket. */
