@@ -18,7 +18,7 @@ export interface Client {
   /** Plain objects and arrays are sent as JSON (with `content-type: application/json` unless set). */
   post(path: string, body?: Body | null, options?: RequestOptions): Promise<Response>;
   request(init: RequestInit): Promise<Response>;
-  /** Per-socket counters and totals of every origin; cheap enough to call every second. */
+  /** Per-socket counters and totals of every origin in use (forgotten ones are not listed); cheap enough to call every second. */
   stats(): PoolStats;
   /** Graceful: new requests are refused with `PoolClosedError`; queued and in-flight ones finish; then every socket closes. Idempotent. */
   close(): Promise<void>;
