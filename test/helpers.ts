@@ -1,6 +1,7 @@
 // Loopback servers for the tests, and cleanup that runs after each test.
 // Tests compile to build/, one level below the root like test/, so `../dist` resolves
 // the same way from the sources and from the compiled files.
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -227,4 +228,80 @@ export function watchUnhandled(): unknown[] {
 /** Lets pending callbacks, microtasks and rejection reports run. */
 export function turn(): Promise<void> {
   return new Promise((r) => setImmediate(() => setImmediate(r)));
+}
+
+/** How a child process ended, with everything it printed. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+/** A child Node process with an IPC channel (see `spawnChild`). */
+export interface Child {
+  readonly process: ChildProcess;
+  /** Resolves when the process has exited and its output is drained. */
+  readonly exited: Promise<ChildExit>;
+  /** Resolves with the next IPC message for which `accept` is true; rejects if the child exits first. */
+  message<T = unknown>(accept?: (m: T) => boolean): Promise<T>;
+  send(message: unknown): void;
+}
+
+/**
+ * Runs `script` in a child Node process (`execArgv` before it, `args` after), with an
+ * IPC channel and its output collected. Nothing here times it: a test awaiting
+ * `exited` is bounded by its own timeout, and the child is killed after the test if
+ * it is still running.
+ */
+export function spawnChild(script: string, args: string[], execArgv: string[] = []): Child {
+  const child = spawn(process.execPath, [...execArgv, script, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  defer(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const messages: unknown[] = [];
+  let waiter: (() => void) | null = null;
+  child.on('message', (m: unknown) => {
+    messages.push(m);
+    waiter?.();
+  });
+  let ended = false;
+  const exited = new Promise<ChildExit>((resolve) => {
+    child.on('error', (e) => {
+      err += String(e);
+    });
+    // 'close': the process exited and its output pipes are drained.
+    child.on('close', (code, signal) => {
+      ended = true;
+      waiter?.();
+      resolve({ code, signal, out, err });
+    });
+  });
+  return {
+    process: child,
+    exited,
+    message<T>(accept: (m: T) => boolean = () => true): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const check = (): void => {
+          const i = messages.findIndex((m) => accept(m as T));
+          if (i >= 0) {
+            waiter = null;
+            resolve(messages.splice(i, 1)[0] as T);
+          } else if (ended) {
+            waiter = null;
+            reject(new Error(`the child exited before the expected message; stdout: ${out} stderr: ${err}`));
+          }
+        };
+        waiter = check;
+        check();
+      });
+    },
+    send(message: unknown): void {
+      child.send(message as never);
+    },
+  };
 }

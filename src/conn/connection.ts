@@ -70,6 +70,10 @@ export interface SlotOwner {
   dialFailed(conn: Connection, ex: Exchange | null, err: HttpClientPoolError): void;
   /** Requests that were sent but never answered, to be sent again ahead of the queue, in order. */
   resend(exs: Exchange[]): void;
+  /** A `ready()` waits for the slots that are connecting: their sockets hold the process meanwhile. */
+  readonly awaited: boolean;
+  /** The slot dropped its socket and has nothing on it (the origin may have nothing left at all). */
+  emptied(conn: Connection): void;
 }
 
 export const enum State {
@@ -129,6 +133,8 @@ export class Connection extends SlotCounters implements Timed {
   private readBuffer: Buffer | null = null;
   /** The socket's `onread` option: plain sockets only (TLS reads through its own layer). */
   private readonly onread: net.OnReadOpts | undefined;
+  /** The socket is ref'd (a new one is), i.e. it keeps the process alive; see `hold()`. */
+  private held = true;
 
   constructor(id: number, owner: SlotOwner) {
     super();
@@ -173,8 +179,24 @@ export class Connection extends SlotCounters implements Timed {
     this.dials++;
     this.secure = false;
     this.socketError = null;
+    this.held = true;
     this.listen(socket);
     this.setTimer(Timer.Dial, this.owner.config.dialTimeout);
+    this.hold();
+  }
+
+  /**
+   * Refs the socket while a caller waits on it (a request on the slot, or a pending
+   * `ready()` while it connects) and unrefs it otherwise, so that idle and eagerly
+   * dialed sockets never keep the process alive. A queued request needs nothing of its
+   * own: it waits only while every slot it could take carries a request.
+   */
+  hold(): void {
+    const want = this.inflight.length !== 0 || (this.state === State.Connecting && this.owner.awaited);
+    if (want === this.held || this.socket === null) return;
+    this.held = want;
+    if (want) this.socket.ref();
+    else this.socket.unref();
   }
 
   /** Takes a request; `canTake(ex)` must be true. */
@@ -183,6 +205,7 @@ export class Connection extends SlotCounters implements Timed {
     ex.conn = this;
     if (this.state === State.Idle || this.state === State.Busy) this.send(ex);
     else if (this.state === State.Dead) this.connect();
+    if (!this.held) this.hold();
     // Connecting: sent once connected.
   }
 
@@ -198,6 +221,7 @@ export class Connection extends SlotCounters implements Timed {
     ex.conn = null;
     // Behind the oldest, the oldest's answer may have begun; the oldest gone, nothing behind it has.
     if (this.state === State.Busy) this.dropSocket(null, i !== 0 && this.parser.responseBegun());
+    else this.hold(); // a dial nobody waits for any more
     this.owner.released(this);
   }
 
@@ -570,6 +594,7 @@ export class Connection extends SlotCounters implements Timed {
 
   private startIdle(ms: number): void {
     this.setTimer(Timer.Idle, ms);
+    this.hold();
   }
 
   /** Drops the socket; the slot goes Dead (or stays Closed). */
@@ -587,6 +612,7 @@ export class Connection extends SlotCounters implements Timed {
     this.served = 0;
     this.connectedAt = 0;
     this.retiring = false;
+    if (s !== null && this.state === State.Dead && this.inflight.length === 0) this.owner.emptied(this);
   }
 
   /** Past `maxRequestsPerConn` (counting this request) or `maxConnAge`: time to recycle the socket. */

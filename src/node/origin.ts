@@ -33,6 +33,7 @@ class Slot extends SlotCounters implements NodeSlot, SlotSockets {
     readonly config: Config,
     readonly sessions: SessionCache,
     private readonly book: AddressBook | null,
+    private readonly emptied: () => void,
   ) {
     super();
     this.lookup = book?.lookupFor(id);
@@ -53,6 +54,11 @@ class Slot extends SlotCounters implements NodeSlot, SlotSockets {
 
   connectedOk(): void {
     this.book?.succeeded(this.id);
+  }
+
+  override socketGone(s: net.Socket): void {
+    super.socketGone(s);
+    if (this.sockets.size === 0) this.emptied();
   }
 
   info(socket: net.Socket): SocketInfo | undefined {
@@ -110,6 +116,9 @@ export class NodeOrigin implements Origin, ExchangeOwner {
   private active = 0;
   private closing = false;
   private onDrained: (() => void) | null = null;
+  /** Set by the client for an origin it may forget; see `sweep()`. */
+  onUnused: ((o: Origin) => void) | null = null;
+  private sweepQueued = false;
 
   constructor(target: Target, config: Config) {
     this.config = config;
@@ -137,8 +146,10 @@ export class NodeOrigin implements Origin, ExchangeOwner {
     // Slot i dials address i mod k of the host, like the raw pool. Sockets are not
     // recycled when the set changes: node:http agents keep their sockets.
     this.addresses = config.socketPath === undefined && isIP(target.hostname) === 0 ? new AddressBook(target.hostname, config.lookup, 0, noop) : null;
-    for (let i = 0; i < config.size; i++) this.slots.push(new Slot(i, endpoint, config, sessions, this.addresses));
+    const emptied = this.emptied.bind(this);
+    for (let i = 0; i < config.size; i++) this.slots.push(new Slot(i, endpoint, config, sessions, this.addresses, emptied));
     this.hostHeader = target.hostHeader;
+    this.sweep = this.sweep.bind(this);
   }
 
   private readonly hostHeader: string;
@@ -225,6 +236,32 @@ export class NodeOrigin implements Origin, ExchangeOwner {
     this.inFlight.delete(ex);
     this.active--;
     if (this.closing) this.maybeDrained();
+    else if (this.active === 0 && this.onUnused !== null) this.emptied();
+  }
+
+  /** A slot's agent lost its last socket, or the last request settled: maybe nothing is left. */
+  private emptied(): void {
+    if (this.sweepQueued || this.onUnused === null || this.closing || !this.unused()) return;
+    // Decided after the current callback, as in Pool: a caller answered just now may send again.
+    this.sweepQueued = true;
+    queueMicrotask(this.sweep);
+  }
+
+  /** No socket in any agent, and nothing queued or in flight. */
+  private unused(): boolean {
+    if (this.active !== 0 || this.queue.length !== 0) return false;
+    for (const slot of this.slots) if (slot.sockets.size !== 0) return false;
+    return true;
+  }
+
+  /** Forgets the origin if it is still unused; its agents are closed for good. */
+  private sweep(): void {
+    this.sweepQueued = false;
+    const forget = this.onUnused;
+    if (forget === null || this.closing || !this.unused()) return;
+    this.closing = true;
+    this.closeSlots();
+    forget(this);
   }
 
   // ----

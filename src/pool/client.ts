@@ -18,7 +18,7 @@ export interface Client {
   /** Plain objects and arrays are sent as JSON (with `content-type: application/json` unless set). */
   post(path: string, body?: Body | null, options?: RequestOptions): Promise<Response>;
   request(init: RequestInit): Promise<Response>;
-  /** Per-socket counters and totals of every origin; cheap enough to call every second. */
+  /** Per-socket counters and totals of every origin in use (forgotten ones are not listed); cheap enough to call every second. */
   stats(): PoolStats;
   /** Graceful: new requests are refused with `PoolClosedError`; queued and in-flight ones finish; then every socket closes. Idempotent. */
   close(): Promise<void>;
@@ -38,6 +38,12 @@ export interface Origin {
   /** Fails every queued and in-flight request, each with its own error from `reason()`. */
   destroy(reason: () => HttpClientPoolError): void;
   stats(now: number): OriginStats;
+  /**
+   * Set by the client for every origin but the base URL's. The origin calls it, once, when
+   * it has no socket left and nothing queued, in flight, dialing or awaited; it has then
+   * closed its slots for good and stopped its timers, and the client forgets it.
+   */
+  onUnused: ((o: Origin) => void) | null;
 }
 
 export abstract class ClientBase implements Client {
@@ -46,6 +52,10 @@ export abstract class ClientBase implements Client {
   private readonly origins = new Map<string, Origin>();
   private closed: Promise<void> | null = null;
   private destroyed = false;
+  /** Drops an origin that has nothing left, so that a client of many origins does not keep them all. */
+  private readonly forget = (o: Origin): void => {
+    if (this.origins.get(o.origin) === o) this.origins.delete(o.origin);
+  };
 
   constructor(options: PoolOptions | undefined) {
     this.config = resolveOptions(options);
@@ -116,6 +126,7 @@ export abstract class ClientBase implements Client {
     let o = this.origins.get(target.origin);
     if (o === undefined) {
       o = this.createOrigin(target);
+      if (this.base === null || target.origin !== this.base.origin) o.onUnused = this.forget;
       this.origins.set(target.origin, o);
     }
     return o;

@@ -34,6 +34,9 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
   private closing = false;
   private onDrained: (() => void) | null = null;
   private readyWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** Set by the client for an origin it may forget; see `sweep()`. */
+  onUnused: ((o: Origin) => void) | null = null;
+  private sweepQueued = false;
 
   constructor(target: Target, config: Config) {
     this.config = config;
@@ -52,6 +55,7 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
         ? new AddressBook(target.hostname, config.lookup, config.dnsRefreshInterval, () => this.recycleAll())
         : null;
     for (let i = 0; i < config.size; i++) this.conns.push(new Connection(i, this));
+    this.sweep = this.sweep.bind(this);
   }
 
   /** Dials every slot up front, so traffic spreads from the first request on. */
@@ -81,7 +85,10 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
     if (this.closing) return Promise.resolve();
     for (const c of this.conns) c.connect();
     if (this.allConnected()) return Promise.resolve();
-    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      this.readyWaiters.push({ resolve, reject });
+      if (this.readyWaiters.length === 1) this.holdAll();
+    });
   }
 
   /** Refuses nothing itself (the Pool does), lets every started request settle, then closes the sockets. */
@@ -121,9 +128,23 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
   settled(_req: PendingRequest): void {
     this.active--;
     if (this.closing) this.maybeDrained();
+    else if (this.active === 0 && this.onUnused !== null) this.emptied();
   }
 
   // ---- SlotOwner
+
+  get awaited(): boolean {
+    return this.readyWaiters.length !== 0;
+  }
+
+  /** A slot lost its socket, or the last request settled: maybe nothing is left of the origin. */
+  emptied(): void {
+    if (this.sweepQueued || this.onUnused === null || this.closing || !this.unused()) return;
+    // Decided after the current callback: the slot may dial again at once (recycling), and
+    // a caller answered just now may be sending to this origin again.
+    this.sweepQueued = true;
+    queueMicrotask(this.sweep);
+  }
 
   released(conn: Connection): void {
     // Fill the slot from the head of the queue: one request, or with pipelining as
@@ -158,6 +179,7 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
       const waiters = this.readyWaiters;
       this.readyWaiters = [];
       for (const w of waiters) w.resolve();
+      this.holdAll();
     }
   }
 
@@ -201,6 +223,30 @@ export class OriginPool implements Origin, SlotOwner, RequestOwner {
     if (waiters.length === 0) return;
     this.readyWaiters = [];
     for (const w of waiters) w.reject(err);
+    this.holdAll();
+  }
+
+  /** A `ready()` began or ended waiting: the connecting sockets hold the process only meanwhile. */
+  private holdAll(): void {
+    for (const c of this.conns) c.hold();
+  }
+
+  /** No socket, and nothing queued, in flight, dialing or awaited. */
+  private unused(): boolean {
+    if (this.active !== 0 || this.queue.length !== 0 || this.readyWaiters.length !== 0) return false;
+    for (const c of this.conns) if (c.state !== State.Dead && c.state !== State.Closed) return false;
+    return true;
+  }
+
+  /** Forgets the origin if it is still unused: its slots close for good and its refresh timer stops. */
+  private sweep(): void {
+    this.sweepQueued = false;
+    const forget = this.onUnused;
+    if (forget === null || this.closing || !this.unused()) return;
+    this.closing = true;
+    this.addresses?.stop();
+    for (const c of this.conns) c.destroy(null);
+    forget(this);
   }
 
   private maybeDrained(): void {
