@@ -12,6 +12,11 @@
 // then 4,000 more. Recycling knobs, where the client has one: Pool maxConnAge 1000,
 // undici clientTtl 1000; NodePool and node:http's Agent have none.
 //
+// At concurrency 16, above the 8 connections, every connection is always busy and each
+// backend's share follows how fast it answers on this machine, not the client's choice:
+// test/balance asserts only the spread of the connections there, and this measures the
+// shares.
+//
 // Writes bench/results/balance.json and bench/results/balance.svg; prints a table.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -1,11 +1,13 @@
 // The command-line tool: argument parsing, the histogram, and whole runs in a
 // child process against loopback servers (and the embedded one).
 import { spawn } from 'node:child_process';
+import { channel } from 'node:diagnostics_channel';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse, UsageError } from '../dist/cli/args.js';
 import { Histogram } from '../dist/cli/histogram.js';
+import { PipelineWatch } from '../dist/cli/pipeline.js';
 import { cleanup, httpServer, rawServer } from './helpers.js';
 
 const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
@@ -60,6 +62,32 @@ describe('cli: arguments', () => {
   for (const args of bad) {
     it(`refuses ${args.join(' ')}`, () => expect(() => parse(args)).to.throw(UsageError));
   }
+
+  // The pool pipelines only idempotent requests without `connection: close`: asking
+  // for pipelining with any other is refused, since the run would pipeline nothing.
+  const neverPipelined: [string[], RegExp][] = [
+    [['--pipelining', '4', '-m', 'POST'], /^--pipelining 4: POST requests are never pipelined/],
+    [['--pipelining', '2', '--body', 'x'], /^--pipelining 2: POST requests are never pipelined/],
+    [['--pipelining', '2', '-m', 'patch'], /^--pipelining 2: PATCH requests are never pipelined/],
+    [['--pipelining', '2', '-m', 'PURGE'], /^--pipelining 2: PURGE requests are never pipelined/],
+    [['--pipelining', '2', '-H', 'connection: close'], /^--pipelining 2: requests with 'connection: close' are never pipelined/],
+    [['--pipelining', '2', '-m', 'PUT', '-H', 'Connection:  CLOSE '], /'connection: close' are never pipelined/],
+  ];
+  for (const [args, message] of neverPipelined) {
+    it(`refuses ${args.join(' ')}: nothing would be pipelined`, () => expect(() => parse(args)).to.throw(UsageError, message));
+  }
+
+  const pipelinable: string[][] = [
+    ['--pipelining', '4'],
+    ['--pipelining', '4', '-m', 'HEAD'],
+    ['--pipelining', '4', '-m', 'put', '--body', 'x'],
+    ['--pipelining', '4', '-m', 'DELETE', '-H', 'connection: keep-alive'],
+    ['-m', 'POST', '--pipelining', '1'],
+    ['-H', 'connection: close'],
+  ];
+  for (const args of pipelinable) {
+    it(`accepts ${args.join(' ')}`, () => expect(() => parse(args)).not.to.throw());
+  }
 });
 
 describe('cli: histogram', () => {
@@ -84,6 +112,67 @@ describe('cli: histogram', () => {
     h.record(-5);
     expect(h.count).to.equal(2);
     expect(h.quantile(1)).to.equal(h.max);
+  });
+});
+
+describe('cli: pipelining as counted from diagnostics events', () => {
+  // The events in the order a pool publishes them (connect before the socket's first
+  // write); the runs below check the same counts against a real pool.
+  const ORIGIN = 'http://127.0.0.1:1';
+  const publish = (name: string, msg: object): void => channel(`http-client-pool:${name}`).publish(msg);
+  const connect = (socketId: number): void => publish('connect', { origin: ORIGIN, socketId });
+  const start = (id: number, socketId: number): void => publish('request-start', { request: { id, origin: ORIGIN, method: 'GET', path: '/' }, socketId });
+  const end = (id: number): void => publish('request-end', { request: { id, origin: ORIGIN, method: 'GET', path: '/' }, statusCode: 200, bodyLength: 0 });
+  const error = (id: number): void => publish('request-error', { request: { id, origin: ORIGIN, method: 'GET', path: '/' }, error: new Error('x') });
+
+  function watch(events: () => void): { pipelined: number; maxDepth: number } {
+    const w = new PipelineWatch();
+    w.start();
+    try {
+      events();
+    } finally {
+      w.stop();
+    }
+    return { pipelined: w.pipelined, maxDepth: w.maxDepth };
+  }
+
+  it('counts a request written while an earlier one on its socket is unsettled, per socket', () => {
+    const got = watch(() => {
+      connect(0);
+      connect(1);
+      start(1, 0);
+      start(2, 1); // another socket: not pipelined
+      start(3, 0); // behind 1
+      end(1);
+      start(4, 0); // behind 3
+      end(3);
+      error(4); // a failure settles too
+      start(5, 0); // alone again
+      end(2);
+      end(5);
+    });
+    expect(got).to.deep.equal({ pipelined: 2, maxDepth: 2 });
+  });
+
+  it('starts a re-dialed socket with an empty pipeline, and a resent request leaves its old socket', () => {
+    const got = watch(() => {
+      connect(0);
+      connect(1);
+      start(1, 0);
+      start(2, 0);
+      start(3, 0); // 2 pipelined, 3 deep
+      // The socket fails unanswered; slot 0 re-dials, 1 and 2 are resent to it, 3 to slot 1.
+      connect(0);
+      start(1, 0);
+      start(2, 0); // behind 1 on the new socket
+      start(3, 1); // alone on slot 1
+      end(1);
+      end(2);
+      end(3);
+      start(4, 1); // slot 1 is empty again
+      end(4);
+    });
+    expect(got).to.deep.equal({ pipelined: 3, maxDepth: 3 });
   });
 });
 
@@ -120,7 +209,32 @@ describe('cli: runs', function () {
     });
     const r = await run([url + '/', '-n', '400', '-c', '4', '--size', '1', '--pipelining', '4', '--json']);
     expect(r.code).to.equal(0);
-    expect(JSON.parse(r.stdout)).to.include({ requests: 400, succeeded: 400, pipelining: 4 });
+    const report = JSON.parse(r.stdout);
+    expect(report).to.include({ requests: 400, succeeded: 400, pipelining: 4, pipelineDepth: 4 });
+    // Every answer waited for 4 requests on the socket: of each 4 at least the last 3 went
+    // out behind an unanswered one; the very first request of the run never did.
+    expect(report.pipelined).to.be.within(300, 399);
+  });
+
+  it('says when a run allowed to pipeline pipelined nothing (one request at a time)', async () => {
+    const { url } = await httpServer((_req, res) => res.end('ok'));
+    const json = await run([url + '/', '-n', '50', '-c', '1', '--size', '1', '--pipelining', '4', '--json']);
+    expect(json.code).to.equal(0);
+    expect(JSON.parse(json.stdout)).to.include({ succeeded: 50, pipelining: 4, pipelined: 0, pipelineDepth: 1 });
+    const text = await run([url + '/', '-n', '50', '-c', '1', '--size', '1', '--pipelining', '4']);
+    expect(text.stdout).to.match(/^target +\S+ \(raw backend, 1 socket, concurrency 1\)$/m);
+    expect(text.stdout).to.match(/^pipelining none \(--pipelining 4\)$/m);
+  });
+
+  it('exits 2 before connecting when asked to pipeline what is never pipelined', async () => {
+    let connections = 0;
+    const { url, server } = await httpServer((_req, res) => res.end('ok'));
+    server.on('connection', () => connections++);
+    const r = await run([url + '/', '-n', '10', '--pipelining', '4', '-m', 'POST']);
+    expect(r.code).to.equal(2);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr.split('\n')[0]).to.equal('http-client-pool: --pipelining 4: POST requests are never pipelined (only GET, HEAD, OPTIONS, PUT, DELETE and TRACE are)');
+    expect(connections).to.equal(0);
   });
 
   it('exits 0 with HTTP error statuses, which it reports', async () => {
@@ -139,7 +253,39 @@ describe('cli: runs', function () {
     await new Promise((resolve) => server.close(resolve));
     const r = await run([url + '/', '-n', '10', '--json']);
     expect(r.code).to.equal(1);
-    expect(JSON.parse(r.stdout).errors).to.deep.equal({ HCP_CONNECT: 10 });
+    const report = JSON.parse(r.stdout);
+    expect(report.errors).to.deep.equal({ HCP_CONNECT: 10 });
+    // Refusals are failures, not throughput: no rate, no latency.
+    expect(report).to.include({ requests: 10, succeeded: 0, failed: 10, requestsPerSec: 0, latency: null });
+    expect(report.statuses).to.deep.equal({});
+    expect(report.failuresPerSec).to.be.greaterThan(0);
+    const text = await run([url + '/', '-n', '5']);
+    expect(text.code).to.equal(1);
+    expect(text.stdout).to.match(/^requests +0 completed in \d+\.\d\d s: 0 req\/s, 0 B\/s in$/m);
+    expect(text.stdout).to.match(/^latency +none: no request completed$/m);
+    expect(text.stdout).to.match(/^errors +5 failed, [\d.]+\/s: HCP_CONNECT: 5$/m);
+  });
+
+  it('counts completed and failed requests apart when some fail', async () => {
+    // One socket, one request at a time: the server answers 6 POSTs, then resets the
+    // connection on every request. A POST that was written is never resent, so each of
+    // the last 4 fails once.
+    let seen = 0;
+    const { url } = await rawServer((socket) => {
+      if (seen++ < 6) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      else socket.resetAndDestroy();
+    });
+    const r = await run([url + '/', '-n', '10', '-c', '1', '--size', '1', '-m', 'POST', '--json']);
+    expect(r.code).to.equal(1);
+    const report = JSON.parse(r.stdout);
+    expect(report).to.include({ requests: 10, succeeded: 6, failed: 4 });
+    expect(report.statuses).to.deep.equal({ '200': 6 });
+    expect(report.errors).to.deep.equal({ HCP_SOCKET: 4 });
+    expect(seen).to.equal(10);
+    // Both rates are over the same duration: 6 completed to 4 failed (within rounding).
+    expect(report.failuresPerSec).to.be.greaterThan(0);
+    expect(Math.abs(report.requestsPerSec * 4 - report.failuresPerSec * 6)).to.be.at.most(2.1);
+    expect(report.latency).to.be.an('object');
   });
 
   it('exits 2 with a one-line message and the usage for bad arguments', async () => {
@@ -160,7 +306,7 @@ describe('cli: runs', function () {
     const r = await run(['-n', '200', '--size', '2', '-c', '1']);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(/^target +http:\/\/127\.0\.0\.1:\d+\/ \(raw backend, 2 sockets, concurrency 1\)/);
-    expect(r.stdout).to.match(/requests +200 in/);
+    expect(r.stdout).to.match(/requests +200 completed in/);
     expect(r.stdout).to.match(/status +200: 200/);
     expect(r.stdout).to.match(/errors +none/);
     expect(r.stdout.match(/^ +\d +127\.0\.0\.1:\d+ +100 +50\.0%$/gm)).to.have.length(2);
@@ -177,7 +323,7 @@ describe('cli: runs', function () {
       child.stdout.on('data', (d: Buffer) => (text += d));
       child.on('close', () => resolve(text));
     });
-    expect(out).to.match(/\r\x1b\[K\d+\.\d s {2}\d+ requests {2}\d+ req\/s {2}0 errors/);
+    expect(out).to.match(/\r\x1b\[K\d+\.\d s {2}\d+ completed {2}\d+ req\/s {2}0 failed/);
     expect(out).to.include('\r\x1b[Ktarget ');
   });
 

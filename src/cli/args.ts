@@ -2,6 +2,7 @@
 // exits with code 2 and a one-line message before anything connects.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { isIdempotent } from '../parser/request.js';
 
 export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n requests | -d duration] [--size N]
                         [--pipelining N] [-m method] [-H 'name: value']... [--body text|@file] [--timeout ms]
@@ -12,7 +13,8 @@ export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n request
   -n N           stop after N requests
   -d DURATION    stop after this long: 10s, 500ms, 2m (default 10s unless -n is given)
   --size N       sockets per origin (default 8)
-  --pipelining N requests in flight per socket, idempotent methods only (default 1; raw backend)
+  --pipelining N requests in flight per socket (default 1; raw backend; GET, HEAD, OPTIONS,
+                 PUT, DELETE, TRACE only, and not with -H 'connection: close')
   -m METHOD      request method (default GET, or POST with --body)
   -H 'k: v'      request header, repeatable
   --body X       request body: text, or @path to read a file
@@ -80,15 +82,18 @@ export function parse(argv: string[]): Args {
   const backend = v.backend ?? 'raw';
   if (backend !== 'raw' && backend !== 'node') throw new UsageError(`--backend must be raw or node, got ${backend}`);
   if (backend === 'node' && v.pipelining !== undefined && v.pipelining !== '1') throw new UsageError('--pipelining needs the raw backend: node:http does not pipeline');
+  const pipelining = v.pipelining === undefined ? 1 : int('--pipelining', v.pipelining, 1);
+  const hs = headers(v.H ?? []);
+  if (pipelining > 1) checkPipelinable(pipelining, method, hs);
   return {
     url,
     concurrency: v.c === undefined ? 16 : int('-c', v.c, 1),
     requests,
     durationMs,
     size: v.size === undefined ? 8 : int('--size', v.size, 1),
-    pipelining: v.pipelining === undefined ? 1 : int('--pipelining', v.pipelining, 1),
+    pipelining,
     method,
-    headers: headers(v.H ?? []),
+    headers: hs,
     body,
     timeout: v.timeout === undefined ? 0 : int('--timeout', v.timeout, 0),
     insecure: v.insecure ?? false,
@@ -96,6 +101,22 @@ export function parse(argv: string[]): Args {
     json: v.json ?? false,
     help: v.help ?? false,
   };
+}
+
+/**
+ * The pool pipelines only idempotent requests without `connection: close` (the same
+ * rule as `Pool`); with any other the run would pipeline nothing, so asking for
+ * pipelining is refused rather than labelling a run with what it did not do.
+ */
+function checkPipelinable(pipelining: number, method: string, hs: Record<string, string[]>): void {
+  if (!isIdempotent(method)) {
+    throw new UsageError(`--pipelining ${pipelining}: ${method} requests are never pipelined (only GET, HEAD, OPTIONS, PUT, DELETE and TRACE are)`);
+  }
+  for (const name of Object.keys(hs)) {
+    if (name.toLowerCase() === 'connection' && hs[name]!.some((v) => v.toLowerCase() === 'close')) {
+      throw new UsageError(`--pipelining ${pipelining}: requests with 'connection: close' are never pipelined (each one closes its socket)`);
+    }
+  }
 }
 
 function int(flag: string, s: string, min: number): number {

@@ -1,6 +1,8 @@
 // The load loop: `concurrency` workers send requests back to back until the count
-// or the duration is reached (or stop() is called), recording latency, status
-// codes and error codes.
+// or the duration is reached (or stop() is called). A request either completes (a
+// whole HTTP response, whatever its status) or fails (no response: connect, timeout,
+// reset, parse); the two are counted apart, and only completed ones are timed, so a
+// burst of fast refusals never reads as throughput or latency.
 import type { Client } from '../pool/pool.js';
 import type { Headers } from '../options.js';
 import { Histogram } from './histogram.js';
@@ -11,18 +13,21 @@ export interface LoadPlan {
   headers: Headers | undefined;
   body: Buffer | null;
   concurrency: number;
-  /** Stop after this many requests; null: run for `durationMs`. */
+  /** Stop after this many requests (completed or failed); null: run for `durationMs`. */
   requests: number | null;
   durationMs: number | null;
   timeout: number;
 }
 
 export class Load {
+  /** Latency of completed requests only. */
   readonly latency = new Histogram();
   readonly statuses = new Map<number, number>();
+  /** Failed requests by error `code`. */
   readonly errors = new Map<string, number>();
-  /** Requests settled. */
-  done = 0;
+  /** Requests that got a whole response, any status. */
+  completed = 0;
+  /** Requests that got no response. */
   failed = 0;
   startedAt = 0;
   endedAt = 0;
@@ -36,6 +41,11 @@ export class Load {
   constructor(client: Client, plan: LoadPlan) {
     this.client = client;
     this.plan = plan;
+  }
+
+  /** Requests settled so far, completed or failed. */
+  get settled(): number {
+    return this.completed + this.failed;
   }
 
   /** Runs to the end of the plan; resolves when every worker has finished its last request. */
@@ -67,14 +77,14 @@ export class Load {
       const t0 = performance.now();
       try {
         const res = await client.request(init);
+        this.latency.record((performance.now() - t0) * 1000);
         this.statuses.set(res.statusCode, (this.statuses.get(res.statusCode) ?? 0) + 1);
+        this.completed++;
       } catch (err) {
         const code = String((err as { code?: unknown }).code ?? (err as Error).name ?? 'UNKNOWN');
         this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
         this.failed++;
       }
-      this.latency.record((performance.now() - t0) * 1000);
-      this.done++;
     }
   }
 }

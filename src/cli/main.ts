@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Headers } from '../options.js';
 import { parse, USAGE, UsageError, type Args } from './args.js';
 import { Load } from './load.js';
+import { PipelineWatch } from './pipeline.js';
 import { formatReport, makeReport } from './report.js';
 import { startEmbeddedServer, type EmbeddedServer } from './server.js';
 
@@ -60,21 +61,20 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const progress = process.stderr.isTTY && !args.json ? setInterval(() => showProgress(load), 250) : null;
+  // Counted only when pipelining is allowed: a plain run publishes no diagnostics events.
+  const pipeline = args.pipelining > 1 ? new PipelineWatch() : null;
+  pipeline?.start();
 
   await load.run();
+  pipeline?.stop();
 
   if (progress !== null) {
     clearInterval(progress);
     process.stderr.write('\r\x1b[K');
   }
   process.off('SIGINT', onSigint);
-  const report = makeReport(load, client.stats(), {
-    url: options.baseURL + url.pathname + url.search,
-    backend: args.backend,
-    size: args.size,
-    pipelining: args.pipelining,
-    concurrency: args.concurrency,
-  });
+  const info = { url: options.baseURL + url.pathname + url.search, backend: args.backend, size: args.size, pipelining: args.pipelining, concurrency: args.concurrency };
+  const report = makeReport(load, client.stats(), info, pipeline);
   await client.close();
   await server?.stop();
   process.stdout.write(args.json ? JSON.stringify(report) + '\n' : formatReport(report) + '\n');
@@ -83,8 +83,8 @@ async function main(argv: string[]): Promise<number> {
 
 function showProgress(load: Load): void {
   const s = load.elapsedMs / 1000;
-  const rate = s > 0 ? Math.round(load.done / s) : 0;
-  process.stderr.write(`\r\x1b[K${s.toFixed(1)} s  ${load.done} requests  ${rate} req/s  ${load.failed} errors`);
+  const rate = s > 0 ? Math.round(load.completed / s) : 0;
+  process.stderr.write(`\r\x1b[K${s.toFixed(1)} s  ${load.completed} completed  ${rate} req/s  ${load.failed} failed`);
 }
 
 function toHeaders(h: Record<string, string[]>): Headers | undefined {

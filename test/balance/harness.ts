@@ -38,6 +38,8 @@ export interface Backend {
   server: http.Server;
   /** Requests this backend answered. */
   served: number;
+  /** Connections that carried at least one request (a health check's carries none). */
+  connections: number;
   /** Closes the listener and drops every connection at once (an abrupt backend death). */
   stop(): Promise<void>;
   /** Listens again on the same address and port after stop(). */
@@ -50,13 +52,19 @@ export interface Backend {
  * to its request. `port` 0 picks a free one.
  */
 export async function backend(id: string, host = '127.0.0.1', port = 0): Promise<Backend> {
+  const seen = new WeakSet<net.Socket>();
   const b: Backend = {
     id,
     host,
     port,
     served: 0,
+    connections: 0,
     server: http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
       b.served++;
+      if (!seen.has(req.socket)) {
+        seen.add(req.socket);
+        b.connections++;
+      }
       const m = /^\/r\/([^/?]+)/.exec(req.url ?? '');
       const rid = m === null ? '' : m[1]!;
       res.setHeader('x-backend', id);
@@ -324,7 +332,8 @@ export async function load(client: Getter, n: number, concurrency: number, t: Ta
 /**
  * Sends requests (concurrency `concurrency`) until `done()` holds, checked after each
  * response: the responses are the events that move recycling forward. Bounded by the
- * test's timeout.
+ * test's timeout: once the test timed out, cleanup() destroys the pool, and the loop
+ * stops there rather than spinning on rejections for the rest of the run.
  */
 export async function loadUntil(client: Getter, concurrency: number, done: () => boolean, t: Tally = tally()): Promise<Tally> {
   let stop = false;
@@ -338,6 +347,8 @@ export async function loadUntil(client: Getter, concurrency: number, done: () =>
         t.ok++;
       } catch (err) {
         t.failed.push(err as Error);
+        const code = (err as { code?: unknown }).code;
+        if (code === 'HCP_POOL_DESTROYED' || code === 'HCP_POOL_CLOSED') stop = true;
       }
       if (done()) stop = true;
     }
