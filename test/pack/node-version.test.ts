@@ -99,9 +99,13 @@ describe('pack: Node version floor', () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('engines in package.json names the same floor as the import check', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
+  it('engines in package.json names the same floor as the import check, and sideEffects keeps it', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      engines: { node: string }; sideEffects: unknown;
+    };
     expect(pkg.engines.node).to.equal(`^${NODE_FLOOR_20} || >=${NODE_FLOOR}`);
+    // A bundler honouring `sideEffects` would otherwise drop the check's bare import.
+    expect(pkg.sideEffects).to.deep.equal(['./dist/node-version.js']);
   });
 
   const table: [string, string | undefined][] = [
