@@ -154,9 +154,11 @@ describe('pack: the package as npm pack makes it', function () {
   });
 
   it("TypeScript: the README's example type-checks (nodenext ESM and CommonJS, bundler) against the tarball", async () => {
-    const checks = await Promise.all(['esm', 'cjs', 'bundler'].map((dir) =>
+    // allSettled: no tsc may still be writing into the scratch folder when `after` removes it.
+    const settled = await Promise.allSettled(['esm', 'cjs', 'bundler'].map((dir) =>
       run(process.execPath, [tsc, '-p', '.', '--listFiles'], path.join(consumer, dir))));
-    for (const { stdout } of checks) {
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
+    for (const { stdout } of settled.map((s) => (s as PromiseFulfilledResult<Run>).value)) {
       const files = stdout.split('\n');
       expect(files.some((f) => f.endsWith('/consumer/node_modules/http-client-pool/dist/index.d.ts')), stdout).to.equal(true);
       expect(files.filter((f) => f.startsWith(root + path.sep) && !f.includes('/node_modules/')), 'resolved in the worktree').to.deep.equal([]);
