@@ -1,4 +1,5 @@
 // Public surface of http-client-pool.
+import './node-version.js'; // first: an unsupported Node fails before anything reaches the parser
 export { Pool } from './pool/pool.js';
 export { NodePool } from './node/pool.js';
 export type { Client } from './pool/client.js';

@@ -1,0 +1,171 @@
+// The package as a user gets it: `npm pack` of the built worktree, the tarball installed in a
+// scratch consumer under the OS temp folder (so nothing resolves to the worktree), then the
+// packed file list, an ESM import and a CommonJS require that each make one request to a
+// loopback server, and TypeScript type-checks of the README's quick-start example under
+// `module: nodenext` (a "type": "module" and a "type": "commonjs" consumer) and
+// `moduleResolution: bundler`. It runs on whichever Node runs the suite, so CI checks
+// require(esm) on every supported line. Needs `dist/` built (`npm test` does that first).
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const typeRoots = path.join(root, 'node_modules', '@types');
+
+interface Run {
+  stdout: string;
+  stderr: string;
+}
+
+function run(file: string, args: string[], cwd: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { cwd, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${path.basename(file)} ${args.join(' ')} (in ${cwd}): ${err.message}\n${stdout}\n${stderr}`));
+      else resolve({ stdout, stderr });
+    });
+  });
+}
+
+const npm = (args: string[], cwd: string): Promise<Run> => run(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, cwd);
+
+/** The README's quick-start example: its first ```ts block that imports the package. */
+function readmeExample(): string {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  for (const m of readme.matchAll(/```ts\n([\s\S]*?)```/g)) {
+    if (m[1]!.includes("from 'http-client-pool'")) return m[1]!;
+  }
+  throw new Error('README.md has no ```ts block importing http-client-pool');
+}
+
+/** The example for a CommonJS module, which has no top-level await: the body goes in a function. */
+function inAsyncFunction(example: string): string {
+  const lines = example.split('\n');
+  const imports = lines.filter((l) => l.startsWith('import '));
+  const body = lines.filter((l) => !l.startsWith('import '));
+  return `${imports.join('\n')}\n\nexport async function main(): Promise<void> {\n${body.map((l) => `  ${l}`).join('\n')}\n}\n`;
+}
+
+// One request against a node:http server on loopback, with the package loaded by `load`.
+const REQUEST = (load: string): string => `${load}
+const http = require('node:http');
+const server = http.createServer((req, res) => res.end('packed ' + req.url));
+server.listen(0, '127.0.0.1', async () => {
+  const pool = new hcp.Pool({ baseURL: 'http://127.0.0.1:' + server.address().port, size: 1 });
+  const res = await pool.get('/x');
+  await pool.close();
+  server.close();
+  console.log(JSON.stringify({ status: res.statusCode, text: res.text(), same: await same() }));
+});
+`;
+
+// skipLibCheck: checking all of @types/node costs seconds per consumer; the shipped .d.ts files
+// are tsc's own output, and the example's uses of them are still checked.
+function tsconfig(compilerOptions: Record<string, unknown>): string {
+  return JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022', strict: true, skipLibCheck: true, types: ['node'], typeRoots: [typeRoots], ...compilerOptions,
+    },
+    include: ['*.ts'],
+  }, null, 2);
+}
+
+function write(dir: string, files: Record<string, string>): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+}
+
+describe('pack: the package as npm pack makes it', function () {
+  this.timeout(120_000);
+  let tmp = '';
+  let consumer = '';
+  let packed: string[] = [];
+
+  before(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hcp-pack-'));
+    // --ignore-scripts: `prepare` would rebuild dist/ under the running suite.
+    const out = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], root);
+    const info = (JSON.parse(out.stdout) as { filename: string; files: { path: string }[] }[])[0]!;
+    packed = info.files.map((f) => f.path).sort();
+    consumer = path.join(tmp, 'consumer');
+    write(consumer, { 'package.json': JSON.stringify({ name: 'consumer', private: true }) });
+    await npm(['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock',
+      path.join(tmp, info.filename)], consumer);
+
+    const example = readmeExample();
+    write(path.join(consumer, 'esm'), {
+      'package.json': JSON.stringify({ type: 'module' }),
+      'tsconfig.json': tsconfig({ module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true }),
+      'example.ts': example,
+      'run.js': REQUEST("import { createRequire } from 'node:module';\nimport * as hcp from 'http-client-pool';\n" +
+        'const require = createRequire(import.meta.url);\nconst same = async () => require(\'http-client-pool\').Pool === hcp.Pool;'),
+    });
+    write(path.join(consumer, 'cjs'), {
+      'package.json': JSON.stringify({ type: 'commonjs' }),
+      'tsconfig.json': tsconfig({ module: 'NodeNext', moduleResolution: 'NodeNext', outDir: 'out' }),
+      'example.ts': inAsyncFunction(example),
+      // Compiled by tsc to require(): the case that used to fail only at run time.
+      'probe.ts': "import { Pool } from 'http-client-pool';\nconsole.log(typeof Pool);\n",
+      'run.js': REQUEST("const hcp = require('http-client-pool');\n" +
+        "const same = async () => (await import('http-client-pool')).Pool === hcp.Pool;"),
+    });
+    write(path.join(consumer, 'bundler'), {
+      'package.json': JSON.stringify({ type: 'module' }),
+      'tsconfig.json': tsconfig({ module: 'ESNext', moduleResolution: 'Bundler', noEmit: true }),
+      'example.ts': example,
+    });
+  });
+
+  after(() => {
+    if (tmp !== '') fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('ships dist, README.md, LICENSE and package.json only: no tests, sources or source maps', () => {
+    const outside = packed.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p));
+    expect(outside, 'files outside dist/').to.deep.equal([]);
+    expect(packed.filter((p) => p.endsWith('.map')), 'source maps').to.deep.equal([]);
+    expect(packed.filter((p) => /test|\.ts$/.test(p) && !p.endsWith('.d.ts')), 'tests or sources').to.deep.equal([]);
+    expect(packed).to.include.members(['package.json', 'README.md', 'LICENSE']);
+  });
+
+  it('every file package.json points at is packed, and LICENSE is the license it names', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(consumer, 'node_modules', 'http-client-pool', 'package.json'), 'utf8')) as {
+      main: string; types: string; license: string; bin: Record<string, string>;
+      exports: { '.': Record<string, string> }; sideEffects: boolean | string[];
+    };
+    const targets = [pkg.main, pkg.types, ...Object.values(pkg.exports['.']), ...Object.values(pkg.bin),
+      ...(Array.isArray(pkg.sideEffects) ? pkg.sideEffects : [])];
+    for (const t of targets) expect(packed, t).to.include(path.posix.normalize(t));
+    expect(pkg.exports['.'], 'a require() needs a condition it matches').to.have.property('default');
+    expect(fs.readFileSync(path.join(consumer, 'node_modules', 'http-client-pool', 'LICENSE'), 'utf8')).to.match(new RegExp(`^${pkg.license} License`));
+  });
+
+  it('ESM: import works and is the same module as require()', async () => {
+    const { stdout } = await run(process.execPath, ['run.js'], path.join(consumer, 'esm'));
+    expect(JSON.parse(stdout)).to.deep.equal({ status: 200, text: 'packed /x', same: true });
+  });
+
+  it('CommonJS: require() works and is the same module as import()', async () => {
+    const { stdout } = await run(process.execPath, ['run.js'], path.join(consumer, 'cjs'));
+    expect(JSON.parse(stdout)).to.deep.equal({ status: 200, text: 'packed /x', same: true });
+  });
+
+  it("TypeScript: the README's example type-checks (nodenext ESM and CommonJS, bundler) against the tarball", async () => {
+    // allSettled: no tsc may still be writing into the scratch folder when `after` removes it.
+    const settled = await Promise.allSettled(['esm', 'cjs', 'bundler'].map((dir) =>
+      run(process.execPath, [tsc, '-p', '.', '--listFiles'], path.join(consumer, dir))));
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
+    for (const { stdout } of settled.map((s) => (s as PromiseFulfilledResult<Run>).value)) {
+      const files = stdout.split('\n');
+      expect(files.some((f) => f.endsWith('/consumer/node_modules/http-client-pool/dist/index.d.ts')), stdout).to.equal(true);
+      expect(files.filter((f) => f.startsWith(root + path.sep) && !f.includes('/node_modules/')), 'resolved in the worktree').to.deep.equal([]);
+    }
+    // The CommonJS consumer's import compiles to require(), and that runs.
+    const probe = path.join(consumer, 'cjs', 'out', 'probe.js');
+    expect(fs.readFileSync(probe, 'utf8')).to.include('require("http-client-pool")');
+    expect((await run(process.execPath, [probe], path.join(consumer, 'cjs'))).stdout.trim()).to.equal('function');
+  });
+});
