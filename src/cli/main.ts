@@ -2,6 +2,7 @@
 // `http-client-pool`: load and latency tool. Exit codes: 0 the run completed (HTTP
 // error statuses are reported, not failures), 1 a request failed at transport level,
 // 2 bad arguments.
+import '../node-version.js'; // first: an unsupported Node fails before anything reaches the parser
 import { NodePool } from '../node/pool.js';
 import { Pool, type Client } from '../pool/pool.js';
 import { InvalidArgumentError } from '../errors.js';

@@ -211,6 +211,11 @@ export class ResponseParser {
     return this.head !== null;
   }
 
+  /** The response being read, from its final head until it is complete; else null. */
+  get current(): Response | null {
+    return this.head;
+  }
+
   /** Starts a new stream (a new socket). */
   reset(): void {
     this.native.initialize(this.P.RESPONSE, this.resource, this.maxHeaderSize, this.P.kLenientNone);
