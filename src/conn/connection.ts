@@ -125,6 +125,9 @@ export class Connection extends SlotCounters implements Timed {
   private readBuffer: Buffer | null = null;
   /** The socket's `onread` option: plain sockets only (TLS reads through its own layer). */
   private readonly onread: net.OnReadOpts | undefined;
+  /** A request that could not be sent again, held back from a reused idle socket until the loop has read it (see `hold`). */
+  private held: Exchange | null = null;
+  private holdTimer: NodeJS.Immediate | null = null;
 
   constructor(id: number, owner: SlotOwner) {
     super();
@@ -154,6 +157,7 @@ export class Connection extends SlotCounters implements Timed {
     if (n === 0) return this.state !== State.Closed;
     return (
       !this.retiring &&
+      this.held === null &&
       n < this.depth &&
       ex.pipelinable &&
       (this.state === State.Idle || this.state === State.Busy) &&
@@ -177,9 +181,55 @@ export class Connection extends SlotCounters implements Timed {
   dispatch(ex: Exchange): void {
     this.inflight.push(ex);
     ex.conn = this;
-    if (this.state === State.Idle || this.state === State.Busy) this.send(ex);
+    if (this.state === State.Idle && this.served > 0 && (ex.retried || !ex.retryable)) this.hold(ex);
+    else if (this.state === State.Idle || this.state === State.Busy) this.send(ex);
     else if (this.state === State.Dead) this.connect();
     // Connecting: sent once connected.
+  }
+
+  /**
+   * A request that cannot be sent again if its socket turns out dead (not idempotent,
+   * or resent already) must not go out on a kept-alive socket whose close by the server
+   * may be sitting unread: when the event loop was busy as the server's FIN or reset
+   * arrived, nothing has read it yet, and the request would be lost. Node reads sockets
+   * only in libuv's poll phase, and this code may itself run inside a poll-phase callback
+   * (a response just read, a timer of the caller's after a stall): one setImmediate
+   * would run in the check phase of the same loop turn, before any new poll. The
+   * second, set from the first, runs in the next turn's check phase, so one poll (not
+   * blocking: an immediate is pending) has read the socket in between. If it found an
+   * EOF or a reset the slot re-dials and the request goes out on the fresh socket; it
+   * was never written, so that is not a retry. Idempotent requests go at once: one
+   * that meets a dead socket is resent.
+   */
+  private hold(ex: Exchange): void {
+    if (this.holdTimer !== null) clearImmediate(this.holdTimer);
+    this.held = ex;
+    this.holdTimer = setImmediate(holdOneTurn, this);
+  }
+
+  /** The second deferral of `hold` (called from the first). */
+  holdAgain(): void {
+    this.holdTimer = setImmediate(holdDone, this);
+  }
+
+  /** The loop has polled since `hold`: send on the socket if it is still sound, else on a fresh one. */
+  sendHeld(): void {
+    const ex = this.held;
+    this.held = null;
+    this.holdTimer = null;
+    if (ex === null || ex.conn !== this) return;
+    if (this.state === State.Idle) {
+      const s = this.socket!;
+      if (!s.destroyed && s.writable && this.socketError === null) return this.send(ex);
+      this.teardown(); // a reset read in that poll: its 'close' comes later
+    }
+    if (this.state === State.Dead) this.connect(); // sent once connected
+  }
+
+  private cancelHold(): void {
+    if (this.holdTimer !== null) clearImmediate(this.holdTimer);
+    this.holdTimer = null;
+    this.held = null;
   }
 
   /**
@@ -192,6 +242,7 @@ export class Connection extends SlotCounters implements Timed {
     if (i < 0) return;
     this.inflight.removeAt(i);
     ex.conn = null;
+    if (ex === this.held) this.cancelHold();
     if (this.state === State.Busy) this.dropSocket(null);
     this.owner.released(this);
   }
@@ -201,6 +252,7 @@ export class Connection extends SlotCounters implements Timed {
     if (this.state === State.Closed) return;
     const phase = this.phase;
     const lost = this.takeAll();
+    this.cancelHold();
     this.teardown();
     this.state = State.Closed;
     if (this.feeding) setImmediate(() => this.parser.close());
@@ -374,6 +426,7 @@ export class Connection extends SlotCounters implements Timed {
   // ---- the exchanges
 
   private send(ex: Exchange): void {
+    if (ex === this.held) this.cancelHold(); // held, then sent from a re-dial that came first
     if (this.state === State.Idle) this.clearTimer();
     this.state = State.Busy;
     ex.reused = this.served > 0 || this.sent > 0;
@@ -625,7 +678,7 @@ export class Connection extends SlotCounters implements Timed {
       case State.Busy:
         return this.inflight.length !== 0 && this.inflight.at(0).seq >= this.flushed ? 'write' : this.parser.headComplete ? 'body' : 'headers';
       default:
-        return 'queue';
+        return this.held !== null ? 'write' : 'queue';
     }
   }
 
@@ -660,6 +713,14 @@ export function idleTime(configured: number, hintMs: number): number {
 }
 
 function noop(): void {}
+
+function holdOneTurn(c: Connection): void {
+  c.holdAgain();
+}
+
+function holdDone(c: Connection): void {
+  c.sendHeld();
+}
 
 const EMPTY = Buffer.alloc(0);
 /** Size of a plain socket's read buffer: what one read takes at most. */

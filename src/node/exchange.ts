@@ -89,6 +89,8 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
   private written = false;
   private gotResponse = false;
   private response: http.IncomingMessage | null = null;
+  /** Held back from the agent's kept-alive socket until the loop has read it (see `dispatch`). */
+  private holding = false;
   private readonly headTimer = new HeadTimer(this);
 
   constructor(
@@ -126,9 +128,33 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     this.signal?.addEventListener('abort', this);
   }
 
-  /** Sends the request through `slot`'s agent. */
+  /**
+   * Sends the request through `slot`'s agent. One that cannot be sent again if its
+   * socket turns out dead (not idempotent, or resent already) waits first when the agent
+   * holds a kept-alive socket, for the reason and the two turns given at `Connection.hold`:
+   * the agent hands out its free socket synchronously, so the request itself is held.
+   */
   dispatch(slot: NodeSlot): void {
     this.slot = slot;
+    if ((this.retried || !this.retryable) && hasParked(slot.agent)) {
+      this.holding = true;
+      setImmediate(holdOneTurn, this);
+      return;
+    }
+    this.send(slot);
+  }
+
+  /** The loop has polled since `dispatch` held the request. */
+  sendHeld(): void {
+    const slot = this.slot;
+    if (!this.holding || this.settledFlag || slot === null) return;
+    this.holding = false;
+    // A free socket whose FIN or reset that poll read is destroyed by now, and the agent
+    // skips destroyed sockets: it hands out a sound one or dials.
+    this.send(slot);
+  }
+
+  private send(slot: NodeSlot): void {
     this.written = false;
     this.gotResponse = false;
     this.response = null;
@@ -306,6 +332,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
   }
 
   private phase(): Phase {
+    if (this.holding) return 'write';
     const info = this.socket === null ? undefined : this.slot?.info(this.socket);
     if (info === undefined) return this.socket === null ? 'dial' : this.gotResponse ? 'body' : 'headers';
     if (info.phase !== 'open') return info.phase;
@@ -331,6 +358,20 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     if (slot !== null) this.owner.released(slot);
     return true;
   }
+}
+
+/** The agent keeps a free socket (one that served a request). */
+function hasParked(agent: http.Agent): boolean {
+  for (const _ in agent.freeSockets) return true;
+  return false;
+}
+
+function holdOneTurn(ex: NodeExchange): void {
+  setImmediate(holdDone, ex);
+}
+
+function holdDone(ex: NodeExchange): void {
+  ex.sendHeld();
 }
 
 /** The response allows the connection to be reused, by its version and `Connection` header. */
