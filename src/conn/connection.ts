@@ -128,6 +128,8 @@ export class Connection extends SlotCounters implements Timed {
   /** A request that could not be sent again, held back from a reused idle socket until the loop has read it (see `hold`). */
   private held: Exchange | null = null;
   private holdTimer: NodeJS.Immediate | null = null;
+  /** A write on the current socket failed and the socket is read on for an answer already sent (see `writeFailed`). */
+  private readingOn = false;
 
   constructor(id: number, owner: SlotOwner) {
     super();
@@ -402,7 +404,11 @@ export class Connection extends SlotCounters implements Timed {
   }
 
   private onError(err: Error): void {
-    this.socketError = err;
+    // The first error is the news: after a failed write, a reset read later is its echo.
+    this.socketError ??= err;
+    // The 'error' of a write we read on after (see writeFailed): Node marked the read side
+    // failed as well, which would drop the bytes still to come and the EOF.
+    if (this.readingOn && this.socket !== null && !this.socket.destroyed) (this.socket as unknown as StreamStates)._readableState.errored = null;
   }
 
   private onClose(): void {
@@ -470,7 +476,30 @@ export class Connection extends SlotCounters implements Timed {
 
   private onWritten(err?: Error | null): void {
     this.flushed++;
-    if (err == null) this.maybeStartHeadTimer();
+    if (err != null) this.writeFailed(err);
+    // After a failed write too: the head timer bounds the wait for an answer already sent.
+    this.maybeStartHeadTimer();
+  }
+
+  /**
+   * A write failed (EPIPE, ECONNRESET): a server that answers an upload before reading it
+   * (401, 413, and close) makes the client's write fail while its complete answer may
+   * already sit in the kernel, readable still (Linux keeps received bytes after a reset).
+   * Node destroys a socket whose write failed, and a destroyed socket reads nothing
+   * more; so this socket is kept and read on until a complete response (which settles the
+   * request; the socket is dropped after it), its EOF or a reset (the request fails, the
+   * write error as cause). Called before Node's errorOrDestroy, which with autoDestroy
+   * off emits 'error' instead of destroying.
+   */
+  private writeFailed(err: Error): void {
+    const s = this.socket;
+    // A late callback of a socket given up on, or a write cancelled by our own destroy.
+    if (s === null || s.destroyed || this.state !== State.Busy || (err as NodeJS.ErrnoException).syscall === undefined) return;
+    this.socketError ??= err;
+    this.readingOn = true;
+    const states = s as unknown as StreamStates;
+    states._writableState.autoDestroy = false;
+    states._readableState.autoDestroy = false;
   }
 
   /**
@@ -512,7 +541,7 @@ export class Connection extends SlotCounters implements Timed {
       ex.succeed(res);
     }
     if (this.state !== State.Busy) return; // settled callbacks may have destroyed the slot
-    if (socketEnded || !p.keepAlive || p.trailing || (this.retiring && this.inflight.length === 0)) {
+    if (socketEnded || this.readingOn || !p.keepAlive || p.trailing || (this.retiring && this.inflight.length === 0)) {
       // The socket carries nothing more (or was recycled after its last answer); requests
       // pipelined behind that were never answered go back to the pool.
       this.dropSocket(null);
@@ -613,6 +642,7 @@ export class Connection extends SlotCounters implements Timed {
       s.destroy();
     }
     if (this.state !== State.Closed) this.state = State.Dead;
+    this.readingOn = false;
     this.served = 0;
     this.connectedAt = 0;
     this.retiring = false;
@@ -713,6 +743,12 @@ export function idleTime(configured: number, hintMs: number): number {
 }
 
 function noop(): void {}
+
+/** The fields of Node's stream states that `writeFailed` and `onError` set (present on Node 20-24). */
+interface StreamStates {
+  _writableState: { autoDestroy: boolean };
+  _readableState: { autoDestroy: boolean; errored: Error | null };
+}
 
 function holdOneTurn(c: Connection): void {
   c.holdAgain();

@@ -2,12 +2,14 @@
 // (test/faults/race-server/): it has to act while the client's thread is blocked.
 // - A POST on a kept-alive socket the server closed while the client's thread was
 //   blocked: the close is unread when the POST is made; the POST must not be lost.
+// - An early answer to an upload (413 and close, the body unread): the client's write
+//   fails while the answer is in the kernel; the answer must be delivered.
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
-import { AbortError, type Client, type Response } from '../../dist/index.js';
-import { cleanup, defer, rawServer, rejects, reply, Tracker } from '../helpers.js';
+import { AbortError, SocketError, type Client, type Response } from '../../dist/index.js';
+import { cleanup, defer, fixture, rawServer, rejects, reply, Tracker } from '../helpers.js';
 import { BACKENDS } from '../contract/backends.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,7 +64,7 @@ class RaceServer {
    * the order it reads, so every request before it (a resent one too) has been reported.
    */
   async barrier(pool: Client): Promise<void> {
-    await pool.get('/barrier');
+    await pool.get('/barrier').catch(() => {}); // the early server answers 413 and closes
     await this.until(() => this.seen.at(-1) === 'GET /barrier');
   }
 
@@ -149,6 +151,55 @@ describe('races with a server in another process', function () {
         const sent = Buffer.concat(tracker.chunks.get(tracker.sockets[0]!) ?? []).toString('latin1');
         expect(sent).to.not.include('/aborted');
         expect(tracker.connections, 'the held POST and the next one use the kept-alive socket').to.equal(1);
+      });
+
+      describe('an early answer to an upload (413, Connection: close, 32 MiB of the body unread)', () => {
+        const TIMES = 40;
+        const body = Buffer.alloc(32 * 1024 * 1024, 0x61);
+
+        for (const variant of ['fin', 'rst'] as const) {
+          const how = variant === 'fin' ? 'ends (FIN) and then closes, resetting' : 'closes at once, resetting';
+          it(`is delivered every time when the server ${how}: ${TIMES} uploads`, async function () {
+            const server = await RaceServer.start('early', variant);
+            const pool = backend.pool({ baseURL: server.url, size: 1, requestTimeout: 5000 });
+            const bodies: string[] = [];
+            const errors: string[] = [];
+            for (let i = 0; i < TIMES; i++) {
+              try {
+                const res = await pool.post(`/upload?i=${i}`, body);
+                expect(res.statusCode).to.equal(413);
+                bodies.push(res.text());
+              } catch (err) {
+                errors.push(`${(err as { code?: string }).code} (${(err as { cause?: { code?: string } }).cause?.code})`);
+              }
+            }
+            expect(errors, `${errors.length} of ${TIMES} uploads lost their answer`).to.deep.equal([]);
+            expect(new Set(bodies)).to.deep.equal(new Set(['request entity too large\n']));
+            await server.barrier(pool);
+            // Each upload was sent once (an answered request is never resent).
+            expect(server.seen.filter((s) => s.startsWith('POST'))).to.deep.equal(Array.from({ length: TIMES }, (_, i) => `POST /upload?i=${i}`));
+          });
+        }
+
+        it('is delivered every time over TLS: 20 uploads of 8 MiB, the server closing at once', async () => {
+          const server = await RaceServer.start('early', 'rst', 'tls');
+          const pool = backend.pool({ baseURL: `https://localhost:${server.port}`, size: 1, tls: { ca: fixture('ca.pem') }, requestTimeout: 5000 });
+          const upload = body.subarray(0, 8 * 1024 * 1024);
+          const r = await outcome(Array.from({ length: 20 }, (_, i) => pool.post(`/upload?i=${i}`, upload)), 413);
+          expect(r.errors, `${r.errors.length} of 20 uploads lost their answer`).to.deep.equal([]);
+        });
+
+        it('without an answer, fails with SocketError whose cause is the write error or the reset', async () => {
+          const server = await RaceServer.start('early', 'none');
+          const pool = backend.pool({ baseURL: server.url, size: 1, requestTimeout: 5000 });
+          for (let i = 0; i < 10; i++) {
+            const err = await rejects(pool.post(`/upload?i=${i}`, body), SocketError, 'HCP_SOCKET');
+            const cause = err.cause as NodeJS.ErrnoException;
+            expect(cause.code).to.be.oneOf(['EPIPE', 'ECONNRESET']);
+          }
+          await server.barrier(pool);
+          expect(server.seen.filter((s) => s.startsWith('POST')).length).to.equal(10); // a POST is never resent
+        });
       });
     });
   }
