@@ -185,7 +185,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       }
       // node:http writes the request right after this event; an empty write queued behind
       // it reports, before Node acts on it, whether that write failed.
-      if (this.body !== null) process.nextTick(() => void (this.socket === socket && !socket.destroyed && socket.write(EMPTY, (err?: Error | null) => this.uploadWritten(socket, err))));
+      if (this.body !== null) process.nextTick(() => void (this.socket === socket && socket.writable && socket.write(EMPTY, (err?: Error | null) => this.uploadWritten(socket, err))));
     });
     req.on('finish', () => {
       this.written = true;

@@ -85,7 +85,7 @@ class RaceServer {
   }
 }
 
-/** How many of `n` results of `promises` settle as a response with `status`, and the others' codes. */
+/** How many of `promises` settle as a response with `status`, and what the others gave. */
 async function outcome(promises: Promise<Response>[], status: number): Promise<{ ok: number; errors: string[] }> {
   const results = await Promise.allSettled(promises);
   let ok = 0;
