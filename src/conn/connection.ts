@@ -135,6 +135,11 @@ export class Connection extends SlotCounters implements Timed {
   private readonly onread: net.OnReadOpts | undefined;
   /** The socket is ref'd (a new one is), i.e. it keeps the process alive; see `hold()`. */
   private held = true;
+  /** A request that could not be sent again, held back from a reused idle socket until the loop has read it (see `defer`). */
+  private deferred: Exchange | null = null;
+  private deferTimer: NodeJS.Immediate | null = null;
+  /** A write on the current socket failed and the socket is read on for an answer already sent (see `writeFailed`). */
+  private readingOn = false;
 
   constructor(id: number, owner: SlotOwner) {
     super();
@@ -164,6 +169,7 @@ export class Connection extends SlotCounters implements Timed {
     if (n === 0) return this.state !== State.Closed;
     return (
       !this.retiring &&
+      this.deferred === null &&
       n < this.depth &&
       ex.pipelinable &&
       (this.state === State.Idle || this.state === State.Busy) &&
@@ -203,10 +209,56 @@ export class Connection extends SlotCounters implements Timed {
   dispatch(ex: Exchange): void {
     this.inflight.push(ex);
     ex.conn = this;
-    if (this.state === State.Idle || this.state === State.Busy) this.send(ex);
+    if (this.state === State.Idle && this.served > 0 && (ex.retried || !ex.retryable)) this.defer(ex);
+    else if (this.state === State.Idle || this.state === State.Busy) this.send(ex);
     else if (this.state === State.Dead) this.connect();
     if (!this.held) this.hold();
     // Connecting: sent once connected.
+  }
+
+  /**
+   * A request that cannot be sent again if its socket turns out dead (not idempotent,
+   * or resent already) must not go out on a kept-alive socket whose close by the server
+   * may be sitting unread: when the event loop was busy as the server's FIN or reset
+   * arrived, nothing has read it yet, and the request would be lost. Node reads sockets
+   * only in libuv's poll phase, and this code may itself run inside a poll-phase callback
+   * (a response just read, a timer of the caller's after a stall): one setImmediate
+   * would run in the check phase of the same loop turn, before any new poll. The
+   * second, set from the first, runs in the next turn's check phase, so one poll (not
+   * blocking: an immediate is pending) has read the socket in between. If it found an
+   * EOF or a reset the slot re-dials and the request goes out on the fresh socket; it
+   * was never written, so that is not a retry. Idempotent requests go at once: one
+   * that meets a dead socket is resent.
+   */
+  private defer(ex: Exchange): void {
+    if (this.deferTimer !== null) clearImmediate(this.deferTimer);
+    this.deferred = ex;
+    this.deferTimer = setImmediate(deferOneTurn, this);
+  }
+
+  /** The second turn of `defer` (called from the first). */
+  deferAgain(): void {
+    this.deferTimer = setImmediate(deferDone, this);
+  }
+
+  /** The loop has polled since `defer`: send on the socket if it is still sound, else on a fresh one. */
+  sendDeferred(): void {
+    const ex = this.deferred;
+    this.deferred = null;
+    this.deferTimer = null;
+    if (ex === null || ex.conn !== this) return;
+    if (this.state === State.Idle) {
+      const s = this.socket!;
+      if (!s.destroyed && s.writable && this.socketError === null) return this.send(ex);
+      this.teardown(); // a reset read in that poll: its 'close' comes later
+    }
+    if (this.state === State.Dead) this.connect(); // sent once connected
+  }
+
+  private cancelDeferred(): void {
+    if (this.deferTimer !== null) clearImmediate(this.deferTimer);
+    this.deferTimer = null;
+    this.deferred = null;
   }
 
   /**
@@ -219,6 +271,7 @@ export class Connection extends SlotCounters implements Timed {
     if (i < 0) return;
     this.inflight.removeAt(i);
     ex.conn = null;
+    if (ex === this.deferred) this.cancelDeferred();
     // Behind the oldest, the oldest's answer may have begun; the oldest gone, nothing behind it has.
     if (this.state === State.Busy) this.dropSocket(null, i !== 0 && this.parser.responseBegun());
     else this.hold(); // a dial nobody waits for any more
@@ -230,6 +283,7 @@ export class Connection extends SlotCounters implements Timed {
     if (this.state === State.Closed) return;
     const phase = this.phase;
     const lost = this.takeAll();
+    this.cancelDeferred();
     this.teardown();
     this.state = State.Closed;
     if (this.feeding) setImmediate(() => this.parser.close());
@@ -392,7 +446,11 @@ export class Connection extends SlotCounters implements Timed {
   }
 
   private onError(err: Error): void {
-    this.socketError = err;
+    // The first error is the news: after a failed write, a reset read later is its echo.
+    this.socketError ??= err;
+    // The 'error' of a write we read on after (see writeFailed): Node marked the read side
+    // failed as well, which would drop the bytes still to come and the EOF.
+    if (this.readingOn && this.socket !== null && !this.socket.destroyed) (this.socket as unknown as StreamStates)._readableState.errored = null;
   }
 
   private onClose(): void {
@@ -416,6 +474,7 @@ export class Connection extends SlotCounters implements Timed {
   // ---- the exchanges
 
   private send(ex: Exchange): void {
+    if (ex === this.deferred) this.cancelDeferred(); // deferred, then sent from a re-dial that came first
     if (this.state === State.Idle) this.clearTimer();
     this.state = State.Busy;
     ex.reused = this.served > 0 || this.sent > 0;
@@ -459,7 +518,30 @@ export class Connection extends SlotCounters implements Timed {
 
   private onWritten(err?: Error | null): void {
     this.flushed++;
-    if (err == null) this.maybeStartHeadTimer();
+    if (err != null) this.writeFailed(err);
+    // After a failed write too: the head timer bounds the wait for an answer already sent.
+    this.maybeStartHeadTimer();
+  }
+
+  /**
+   * A write failed (EPIPE, ECONNRESET): a server that answers an upload before reading it
+   * (401, 413, and close) makes the client's write fail while its complete answer may
+   * already sit in the kernel, readable still (Linux keeps received bytes after a reset).
+   * Node destroys a socket whose write failed, and a destroyed socket reads nothing
+   * more; so this socket is kept and read on until a complete response (which settles the
+   * request; the socket is dropped after it), its EOF or a reset (the request fails, the
+   * write error as cause). Called before Node's errorOrDestroy, which with autoDestroy
+   * off emits 'error' instead of destroying.
+   */
+  private writeFailed(err: Error): void {
+    const s = this.socket;
+    // A late callback of a socket given up on, or a write cancelled by our own destroy.
+    if (s === null || s.destroyed || this.state !== State.Busy || (err as NodeJS.ErrnoException).syscall === undefined) return;
+    this.socketError ??= err;
+    this.readingOn = true;
+    const states = s as unknown as StreamStates;
+    states._writableState.autoDestroy = false;
+    states._readableState.autoDestroy = false;
   }
 
   /**
@@ -501,7 +583,7 @@ export class Connection extends SlotCounters implements Timed {
       ex.succeed(res);
     }
     if (this.state !== State.Busy) return; // settled callbacks may have destroyed the slot
-    if (socketEnded || !p.keepAlive || p.trailing || (this.retiring && this.inflight.length === 0)) {
+    if (socketEnded || this.readingOn || !p.keepAlive || p.trailing || (this.retiring && this.inflight.length === 0)) {
       // The socket carries nothing more (or was recycled after its last answer); requests
       // pipelined behind that were never answered go back to the pool.
       this.dropSocket(null, p.responseBegun());
@@ -609,6 +691,7 @@ export class Connection extends SlotCounters implements Timed {
       s.destroy();
     }
     if (this.state !== State.Closed) this.state = State.Dead;
+    this.readingOn = false;
     this.served = 0;
     this.connectedAt = 0;
     this.retiring = false;
@@ -675,7 +758,7 @@ export class Connection extends SlotCounters implements Timed {
       case State.Busy:
         return this.inflight.length !== 0 && this.inflight.at(0).seq >= this.flushed ? 'write' : this.parser.headComplete ? 'body' : 'headers';
       default:
-        return 'queue';
+        return this.deferred !== null ? 'write' : 'queue';
     }
   }
 
@@ -698,6 +781,20 @@ function cloneError(err: HttpClientPoolError): HttpClientPoolError {
 }
 
 function noop(): void {}
+
+/** The fields of Node's stream states that `writeFailed` and `onError` set (present on Node 20-24). */
+interface StreamStates {
+  _writableState: { autoDestroy: boolean };
+  _readableState: { autoDestroy: boolean; errored: Error | null };
+}
+
+function deferOneTurn(c: Connection): void {
+  c.deferAgain();
+}
+
+function deferDone(c: Connection): void {
+  c.sendDeferred();
+}
 
 const EMPTY = Buffer.alloc(0);
 /** Size of a plain socket's read buffer: what one read takes at most. */

@@ -96,6 +96,10 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
   private written = false;
   private gotResponse = false;
   private response: http.IncomingMessage | null = null;
+  /** Held back from the agent's kept-alive socket until the loop has read it (see `dispatch`). */
+  private holding = false;
+  /** The upload's write failed; its socket is read on for an answer already sent (see `uploadWritten`). */
+  private writeError: Error | null = null;
   private readonly phaseTimer = new PhaseTimer(this);
 
   constructor(
@@ -133,10 +137,35 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     this.signal?.addEventListener('abort', this);
   }
 
-  /** Sends the request through `slot`'s agent. */
+  /**
+   * Sends the request through `slot`'s agent. One that cannot be sent again if its
+   * socket turns out dead (not idempotent, or resent already) waits first when the agent
+   * holds a kept-alive socket, for the reason and the two turns given at `Connection.defer`:
+   * the agent hands out its free socket synchronously, so the request itself is held.
+   */
   dispatch(slot: NodeSlot): void {
     this.slot = slot;
+    if ((this.retried || !this.retryable) && hasParked(slot.agent)) {
+      this.holding = true;
+      setImmediate(holdOneTurn, this);
+      return;
+    }
+    this.send(slot);
+  }
+
+  /** The loop has polled since `dispatch` held the request. */
+  sendHeld(): void {
+    const slot = this.slot;
+    if (!this.holding || this.settledFlag || slot === null) return;
+    this.holding = false;
+    // A free socket whose FIN or reset that poll read is destroyed by now, and the agent
+    // skips destroyed sockets: it hands out a sound one or dials.
+    this.send(slot);
+  }
+
+  private send(slot: NodeSlot): void {
     this.written = false;
+    this.writeError = null;
     this.gotResponse = false;
     this.response = null;
     const options: http.RequestOptions = { ...this.owner.requestOptions, agent: slot.agent, method: this.method, path: this.path, headers: this.headers };
@@ -161,6 +190,9 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
         if (info !== undefined && info.phase !== 'open') socket.once(this.owner.secure ? 'secureConnect' : 'connect', publish);
         else publish();
       }
+      // node:http writes the request right after this event; an empty write queued behind
+      // it reports, before Node acts on it, whether that write failed.
+      if (this.body !== null) process.nextTick(() => void (this.socket === socket && socket.writable && socket.write(EMPTY, (err?: Error | null) => this.uploadWritten(socket, err))));
     });
     req.on('finish', () => {
       this.written = true;
@@ -176,6 +208,27 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     });
     req.on('error', (err: Error) => this.onError(req, err));
     req.end(this.body ?? undefined);
+  }
+
+  /**
+   * The upload's write finished or failed. A server that answers an upload before reading
+   * it (401, 413, and close) makes the write fail (EPIPE, ECONNRESET) while its complete
+   * answer may already sit in the kernel, readable still. Node would destroy the socket
+   * (autoDestroy), and node:http too on the socket's 'error', dropping that answer; so
+   * the socket is kept and its 'error' not emitted: node:http reads on, and delivers the
+   * answer, or fails at EOF or reset (with the write error as cause, see onError). This
+   * runs before Node acts on the error (buffered writes' callbacks come first).
+   */
+  private uploadWritten(socket: net.Socket, err: Error | null | undefined): void {
+    if (err == null || this.settledFlag || this.socket !== socket || socket.destroyed || (err as NodeJS.ErrnoException).syscall === undefined) return;
+    this.writeError = err;
+    const states = socket as unknown as StreamStates;
+    states._writableState.autoDestroy = false;
+    states._readableState.autoDestroy = false;
+    states._writableState.errorEmitted = true;
+    // Node marked the read side failed too (which drops what is still to be read) and
+    // marks it again right after this callback if cleared now.
+    process.nextTick(readOn, states);
   }
 
   /** The whole-request deadline passed. */
@@ -269,6 +322,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       if (slot !== null) slot.requests++;
       // Answered before the body was all sent: the socket cannot carry another request.
       if (!req.writableFinished) req.destroy();
+      if (this.writeError !== null) this.socket?.destroy();
       if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: response.statusCode, bodyLength: response.body.length });
       this.resolve(response);
     });
@@ -282,9 +336,9 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
 
   private onError(req: http.ClientRequest, err: Error): void {
     if (this.settledFlag || req !== this.req) return;
-    // Bytes after a complete response: node reports them on the request before the
-    // response's 'end'. The response stands (it is whole); the socket is dropped.
-    if (this.response?.complete === true && ((err as { code?: string }).code ?? '').startsWith('HPE_')) return;
+    // A complete response stands whatever the socket does next (bytes after it, a failed
+    // write, a reset): node reports that on the request before the response's 'end'.
+    if (this.response?.complete === true) return;
     disarm(this.phaseTimer);
     const info = this.socket === null ? undefined : this.slot?.info(this.socket);
     const ctx = { cause: err };
@@ -308,7 +362,9 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       this.dispatch(slot);
       return;
     }
-    this.fail(new SocketError(`the connection failed before the response was complete: ${err.message}`, { ...ctx, phase: this.gotResponse ? 'body' : 'headers' }));
+    // After a failed upload node:http reports only the EOF or reset that followed: the write's error is the news.
+    const cause = this.writeError ?? err;
+    this.fail(new SocketError(`the connection failed before the response was complete: ${cause.message}`, { cause, phase: this.gotResponse ? 'body' : 'headers' }));
   }
 
   /** A dial failure: nothing was sent, so the origin may move the exchange to another slot. */
@@ -323,6 +379,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
   }
 
   private phase(): Phase {
+    if (this.holding) return 'write';
     const info = this.socket === null ? undefined : this.slot?.info(this.socket);
     if (info === undefined) return this.socket === null ? 'dial' : this.gotResponse ? 'body' : 'headers';
     if (info.phase !== 'open') return info.phase;
@@ -348,6 +405,32 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     if (slot !== null) this.owner.released(slot);
     return true;
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The fields of Node's stream states that `uploadWritten` sets (present on Node 20-24). */
+interface StreamStates {
+  _writableState: { autoDestroy: boolean; errorEmitted: boolean };
+  _readableState: { autoDestroy: boolean; errored: Error | null };
+}
+
+function readOn(states: StreamStates): void {
+  states._readableState.errored = null;
+}
+
+/** The agent keeps a free socket (one that served a request). */
+function hasParked(agent: http.Agent): boolean {
+  for (const _ in agent.freeSockets) return true;
+  return false;
+}
+
+function holdOneTurn(ex: NodeExchange): void {
+  setImmediate(holdDone, ex);
+}
+
+function holdDone(ex: NodeExchange): void {
+  ex.sendHeld();
 }
 
 /** The response allows the connection to be reused, by its version and `Connection` header. */
