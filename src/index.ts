@@ -1,10 +1,10 @@
 // Public surface of http-client-pool.
 import './node-version.js'; // first: an unsupported Node fails before anything reaches the parser
-export { Pool } from './pool/pool.js';
+export { Pool } from './raw/pool.js';
 export { NodePool } from './node/pool.js';
-export type { Client } from './pool/client.js';
+export type { Client } from './core/client.js';
 export { Response } from './response.js';
-export type { PoolStats, OriginStats, SocketStats, SocketState } from './pool/stats.js';
+export type { PoolStats, OriginStats, SocketStats, SocketState } from './core/stats.js';
 export {
   HttpClientPoolError,
   InvalidArgumentError,

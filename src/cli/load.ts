@@ -3,7 +3,7 @@
 // whole HTTP response, whatever its status) or fails (no response: connect, timeout,
 // reset, parse); the two are counted apart, and only completed ones are timed, so a
 // burst of fast refusals never reads as throughput or latency.
-import type { Client } from '../pool/pool.js';
+import type { Client } from '../raw/pool.js';
 import type { Headers } from '../options.js';
 import { Histogram } from './histogram.js';
 

@@ -4,7 +4,7 @@
 // 2 bad arguments.
 import '../node-version.js'; // first: an unsupported Node fails before anything reaches the parser
 import { NodePool } from '../node/pool.js';
-import { Pool, type Client } from '../pool/pool.js';
+import { Pool, type Client } from '../raw/pool.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Headers } from '../options.js';
 import { parse, USAGE, UsageError, type Args } from './args.js';

@@ -2,7 +2,7 @@
 // Completed requests (a whole response, any status) and failed ones (no response)
 // are reported apart: rates and latency are of completed requests, failures get
 // their own count and rate.
-import type { PoolStats } from '../pool/stats.js';
+import type { PoolStats } from '../core/stats.js';
 import type { Load } from './load.js';
 
 /** Milliseconds. */

@@ -1,67 +1,48 @@
-// One call sent through node:http: its request, its timers (whole request, response
-// head and body gap; dial, TLS and idle belong to the socket), cancellation, and the
-// mapping of node's errors onto this library's classes.
+// One request sent through node:http: its ClientRequest, its phase timer (response
+// head, then the gap between body reads; dial, TLS and idle belong to the socket), and
+// the mapping of node's errors onto this library's classes. The request's life (its
+// promise, deadline and signal) is the shared core's `Request`; this is only how a
+// NodePool slot carries it.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { arm, disarm, type Timed } from '../conn/timers.js';
+import type { Request } from '../core/request.js';
 import {
-  AbortError,
   BodyTimeoutError,
   ConnectError,
   HeadersTimeoutError,
   HttpClientPoolError,
   ParseError,
-  RequestTimeoutError,
   ResponseTooLargeError,
   SocketError,
   TLSError,
   UpgradeError,
   type Phase,
 } from '../errors.js';
-import type { Queued } from '../pool/queue.js';
 import { Response } from '../response.js';
 import { connectionAllowsReuse, idleTime, keepAliveTimeout } from '../keep-alive.js';
-import {
-  connectErrorChannel,
-  nextRequestId,
-  requestEndChannel,
-  requestErrorChannel,
-  requestStartChannel,
-  responseHeadersChannel,
-  type RequestInfo,
-} from '../diagnostics.js';
+import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
 import type { SocketInfo } from './agent.js';
 
-/** What an exchange needs of its slot. */
-export interface NodeSlot {
+/** What an exchange needs of the slot carrying it. */
+export interface ExchangeSlot {
   readonly id: number;
-  requests: number;
-  errors: number;
   readonly agent: http.Agent;
-  info(socket: net.Socket): SocketInfo | undefined;
-}
-
-/** What an exchange reports to its origin. */
-export interface ExchangeOwner {
-  readonly origin: string;
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
   readonly responseHeaderTimeout: number;
   readonly bodyTimeout: number;
   readonly idleConnTimeout: number;
   readonly maxResponseSize: number;
-  unqueue(ex: NodeExchange): void;
-  /** The exchange left its slot (done, failed, or to be moved). */
-  released(slot: NodeSlot): void;
-  /** Its socket could not be opened; nothing was sent. */
-  dialFailed(ex: NodeExchange, err: HttpClientPoolError): void;
-  settled(ex: NodeExchange): void;
+  info(socket: net.Socket): SocketInfo | undefined;
+  /** The exchange is over on this slot: answered (`res`), failed (`err`), or its dial failed (`dialErr`: it may move). */
+  finished(ex: NodeExchange, res: Response | null, err: HttpClientPoolError | null, dialErr: boolean): void;
 }
 
 /**
  * The phase deadline of an exchange: the response head, then the gap between body
- * reads (the exchange itself holds the whole-request one).
+ * reads (the request itself holds the whole-request one).
  */
 class PhaseTimer implements Timed {
   deadline = 0;
@@ -70,27 +51,14 @@ class PhaseTimer implements Timed {
   body = false;
   constructor(private readonly ex: NodeExchange) {}
   expire(): void {
-    const { owner } = this.ex;
-    this.ex.abortRequest(this.body ? new BodyTimeoutError(owner.bodyTimeout, {}) : new HeadersTimeoutError(owner.responseHeaderTimeout, {}));
+    const slot = this.ex.slot;
+    if (slot === null) return;
+    this.ex.giveUp(this.body ? new BodyTimeoutError(slot.bodyTimeout, {}) : new HeadersTimeoutError(slot.responseHeaderTimeout, {}));
   }
 }
 
-export class NodeExchange implements Queued<NodeExchange>, Timed {
-  prev: NodeExchange | null = null;
-  next: NodeExchange | null = null;
-  queued = false;
-  deadline = 0;
-  clockIndex = -1;
-
-  slot: NodeSlot | null = null;
-  dialFailures = 0;
-  readonly id = nextRequestId();
-  readonly promise: Promise<Response>;
-
-  private resolve!: (res: Response) => void;
-  private reject!: (err: Error) => void;
-  private settledFlag = false;
-  private retried = false;
+export class NodeExchange {
+  slot: ExchangeSlot | null = null;
   private req: http.ClientRequest | null = null;
   private socket: net.Socket | null = null;
   private written = false;
@@ -103,49 +71,23 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
   private readonly phaseTimer = new PhaseTimer(this);
 
   constructor(
-    readonly owner: ExchangeOwner,
-    private readonly method: string,
-    private readonly path: string,
+    readonly request: Request,
+    /** Headers for node:http, in the order and form the raw pool writes them. */
     private readonly headers: Record<string, string | string[]>,
     private readonly body: Buffer | string | null,
-    private readonly retryable: boolean,
-    private readonly closeAfter: boolean,
-    private readonly signal: AbortSignal | null,
-    private readonly timeoutMs: number,
-  ) {
-    this.promise = new Promise<Response>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  get info(): RequestInfo {
-    return { id: this.id, origin: this.owner.origin, method: this.method, path: this.path };
-  }
-
-  get aborted(): boolean {
-    return this.signal?.aborted === true;
-  }
-
-  get settled(): boolean {
-    return this.settledFlag;
-  }
-
-  /** Starts the whole-request timer and listens to the signal. */
-  start(): void {
-    arm(this, this.timeoutMs);
-    this.signal?.addEventListener('abort', this);
-  }
+  ) {}
 
   /**
    * Sends the request through `slot`'s agent. One that cannot be sent again if its
    * socket turns out dead (not idempotent, or resent already) waits first when the agent
-   * holds a kept-alive socket, for the reason and the two turns given at `Connection.defer`:
-   * the agent hands out its free socket synchronously, so the request itself is held.
+   * holds a kept-alive socket, for the reason and the two turns given at the raw slot's
+   * `defer` and `afterPoll`: the agent hands out its free socket synchronously, so the
+   * request itself is held.
    */
-  dispatch(slot: NodeSlot): void {
+  dispatch(slot: ExchangeSlot): void {
     this.slot = slot;
-    if ((this.retried || !this.retryable) && hasParked(slot.agent)) {
+    const request = this.request;
+    if ((request.retried || !request.retryable) && hasParked(slot.agent)) {
       this.holding = true;
       setImmediate(holdOneTurn, this);
       return;
@@ -156,24 +98,25 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
   /** The loop has polled since `dispatch` held the request. */
   sendHeld(): void {
     const slot = this.slot;
-    if (!this.holding || this.settledFlag || slot === null) return;
+    if (!this.holding || slot === null) return;
     this.holding = false;
     // A free socket whose FIN or reset that poll read is destroyed by now, and the agent
     // skips destroyed sockets: it hands out a sound one or dials.
     this.send(slot);
   }
 
-  private send(slot: NodeSlot): void {
+  private send(slot: ExchangeSlot): void {
     this.written = false;
     this.writeError = null;
     this.gotResponse = false;
     this.response = null;
-    const options: http.RequestOptions = { ...this.owner.requestOptions, agent: slot.agent, method: this.method, path: this.path, headers: this.headers };
-    const req = (this.owner.secure ? https.request : http.request)(options);
+    const request = this.request;
+    const options: http.RequestOptions = { ...slot.requestOptions, agent: slot.agent, method: request.method, path: request.path, headers: this.headers };
+    const req = (slot.secure ? https.request : http.request)(options);
     this.req = req;
     // A caller's `connection: close` must close the socket after the response; node
     // would otherwise keep it in the agent.
-    if (this.closeAfter) req.shouldKeepAlive = false;
+    if (request.closeAfter) req.shouldKeepAlive = false;
     // node:http caps the header count by default (and the cap differs between Node
     // versions); Pool bounds headers by maxHeaderSize alone, and so does NodePool.
     req.maxHeadersCount = 0;
@@ -186,8 +129,8 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       }
       if (requestStartChannel.hasSubscribers) {
         // As in Pool: published when the request meets a connected socket.
-        const publish = (): void => void requestStartChannel.publish({ request: this.info, socketId: slot.id });
-        if (info !== undefined && info.phase !== 'open') socket.once(this.owner.secure ? 'secureConnect' : 'connect', publish);
+        const publish = (): void => void requestStartChannel.publish({ request: request.info, socketId: slot.id });
+        if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', publish);
         else publish();
       }
       // node:http writes the request right after this event; an empty write queued behind
@@ -198,7 +141,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       this.written = true;
       if (!this.gotResponse) {
         this.phaseTimer.body = false;
-        arm(this.phaseTimer, this.owner.responseHeaderTimeout);
+        arm(this.phaseTimer, slot.responseHeaderTimeout);
       }
     });
     req.on('response', (res: http.IncomingMessage) => this.onResponse(req, res));
@@ -220,7 +163,7 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
    * runs before Node acts on the error (buffered writes' callbacks come first).
    */
   private uploadWritten(socket: net.Socket, err: Error | null | undefined): void {
-    if (err == null || this.settledFlag || this.socket !== socket || socket.destroyed || (err as NodeJS.ErrnoException).syscall === undefined) return;
+    if (err == null || this.slot === null || this.socket !== socket || socket.destroyed || (err as NodeJS.ErrnoException).syscall === undefined) return;
     this.writeError = err;
     const states = socket as unknown as StreamStates;
     states._writableState.autoDestroy = false;
@@ -231,103 +174,107 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     process.nextTick(readOn, states);
   }
 
-  /** The whole-request deadline passed. */
-  expire(): void {
-    this.cancel(new RequestTimeoutError(this.timeoutMs, {}));
+  /** The phase this exchange is in, for errors raised from outside (abort, whole-request timeout). */
+  get phase(): Phase {
+    if (this.holding) return 'write';
+    const info = this.socket === null ? undefined : this.slot?.info(this.socket);
+    if (info === undefined) return this.socket === null ? 'dial' : this.gotResponse ? 'body' : 'headers';
+    if (info.phase !== 'open') return info.phase;
+    return !this.written ? 'write' : this.gotResponse ? 'body' : 'headers';
   }
 
-  /** The signal fired. */
-  handleEvent(): void {
-    this.cancel(new AbortError({ cause: this.signal?.reason }));
-  }
-
-  /** Fails the exchange with `err` and destroys its request (and so its socket). */
-  abortRequest(err: HttpClientPoolError): void {
+  /** The request was cancelled: its node:http request (and so its socket) is dropped; nothing is reported. */
+  drop(): void {
     const req = this.req;
     const socket = this.socket;
-    this.fail(this.decorate(err));
+    this.detach();
     req?.destroy();
     // Newer Node may already have parked a socket whose response it finished reading;
     // the socket of a request given up on is dropped, as in Pool.
     socket?.destroy();
   }
 
-  fail(err: HttpClientPoolError): void {
-    if (this.settledFlag) return;
-    this.decorate(err);
-    const slot = this.slot;
-    this.settle();
-    if (slot !== null && !(err instanceof AbortError || err instanceof RequestTimeoutError)) slot.errors++;
-    if (requestErrorChannel.hasSubscribers) requestErrorChannel.publish({ request: this.info, error: err });
-    this.reject(err);
+  /** Fails the exchange with `err` and drops its node:http request (and so its socket). */
+  giveUp(err: HttpClientPoolError): void {
+    const req = this.req;
+    const socket = this.socket;
+    this.fail(err);
+    req?.destroy();
+    socket?.destroy();
   }
 
-  private cancel(err: HttpClientPoolError): void {
-    if (this.settledFlag) return;
-    if (this.slot === null) {
-      err.phase = 'queue';
-      this.owner.unqueue(this);
-      this.fail(err);
-    } else {
-      err.phase = this.phase();
-      this.abortRequest(err);
-    }
+  private fail(err: HttpClientPoolError): void {
+    const slot = this.slot;
+    if (slot === null) return;
+    this.detach();
+    slot.finished(this, null, err, false);
+  }
+
+  /** Stops listening to this attempt: later events of its request are not news. */
+  private detach(): void {
+    this.holding = false;
+    disarm(this.phaseTimer);
+    this.slot = null;
+    this.req = null;
   }
 
   private onResponse(req: http.ClientRequest, res: http.IncomingMessage): void {
     this.gotResponse = true;
     disarm(this.phaseTimer);
-    if (this.settledFlag) return void res.resume();
+    const slot = this.slot;
+    if (slot === null || req !== this.req) return void res.resume();
     this.response = res;
+    const request = this.request;
     if (responseHeadersChannel.hasSubscribers) {
-      responseHeadersChannel.publish({ request: this.info, socketId: this.slot?.id, statusCode: res.statusCode, rawHeaders: res.rawHeaders });
+      responseHeadersChannel.publish({ request: request.info, socketId: slot.id, statusCode: res.statusCode, rawHeaders: res.rawHeaders });
+      if (this.slot === null) return void res.resume(); // a subscriber destroyed the pool
     }
-    if (res.statusCode! < 100) return this.abortRequest(new ParseError('HPE_INVALID_STATUS', `invalid status code ${res.statusCode}`, { phase: 'headers' }));
+    if (res.statusCode! < 100) return this.giveUp(new ParseError('HPE_INVALID_STATUS', `invalid status code ${res.statusCode}`, { phase: 'headers' }));
     // node:http passes a 101 without an Upgrade header on as a response; it is still a protocol switch.
-    if (res.statusCode === 101) return this.abortRequest(new UpgradeError({ phase: 'headers' }));
-    const info = this.socket === null ? undefined : this.slot?.info(this.socket);
+    if (res.statusCode === 101) return this.giveUp(new UpgradeError({ phase: 'headers' }));
+    const info = this.socket === null ? undefined : slot.info(this.socket);
     if (info !== undefined) {
       const ka = res.headers['keep-alive'];
       info.hint = typeof ka === 'string' ? keepAliveTimeout(ka) : -1;
       // A hint too short to reuse the socket safely: node must close it, not park it.
-      if (idleTime(this.owner.idleConnTimeout, info.hint) < 0) req.shouldKeepAlive = false;
+      if (idleTime(slot.idleConnTimeout, info.hint) < 0) req.shouldKeepAlive = false;
       // node decides keep-alive before it knows a HEAD answer has no body; without a length
       // such an answer looks close-delimited to it, but it ends at its blank line.
-      else if (this.method === 'HEAD' && !this.closeAfter && !req.shouldKeepAlive && persistent(res)) req.shouldKeepAlive = true;
+      else if (request.bodiless && !request.closeAfter && !req.shouldKeepAlive && persistent(res)) req.shouldKeepAlive = true;
     }
-    const max = this.owner.maxResponseSize;
+    const max = slot.maxResponseSize;
     const declared = Number(res.headers['content-length']);
-    const bodiless = this.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
-    if (!bodiless && declared > max) return this.abortRequest(new ResponseTooLargeError(max, {}));
+    const bodiless = request.bodiless || res.statusCode === 204 || res.statusCode === 304;
+    if (!bodiless && declared > max) return this.giveUp(new ResponseTooLargeError(max, {}));
     const chunks: Buffer[] = [];
     let size = 0;
     // The body timer runs from the end of the head, and again from every read.
     const timer = this.phaseTimer;
-    const bodyTimeout = this.owner.bodyTimeout;
+    const bodyTimeout = slot.bodyTimeout;
     timer.body = true;
     if (!res.complete) arm(timer, bodyTimeout);
     res.on('data', (chunk: Buffer) => {
+      if (req !== this.req) return;
       arm(timer, bodyTimeout);
       size += chunk.length;
-      if (size > max) this.abortRequest(new ResponseTooLargeError(max, {}));
+      if (size > max) this.giveUp(new ResponseTooLargeError(max, {}));
       else chunks.push(chunk);
     });
     res.on('end', () => {
+      if (req !== this.req) return;
       disarm(timer);
       if (!res.complete) return; // 'aborted' / 'error' reports it
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const response = new Response(res.statusCode!, res.statusMessage ?? '', res.httpVersion, res.rawHeaders, res.rawTrailers, body);
-      const slot = this.slot;
-      if (!this.settle()) return;
-      if (slot !== null) slot.requests++;
+      this.detach();
       // Answered before the body was all sent: the socket cannot carry another request.
       if (!req.writableFinished) req.destroy();
       if (this.writeError !== null) this.socket?.destroy();
-      if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: response.statusCode, bodyLength: response.body.length });
-      this.resolve(response);
+      slot.finished(this, response, null, false);
     });
     res.on('error', (err: Error) => this.onError(req, err));
     res.on('aborted', () => {
+      if (req !== this.req) return;
       // node drops llhttp's verdict on EOF; give the same cause as Pool when the server ended the stream.
       const cause = this.socket?.readableEnded === true ? new ParseError('HPE_INVALID_EOF_STATE', 'Invalid EOF state', { phase: 'body' }) : undefined;
       this.fail(new SocketError('the connection closed before the response was complete', { phase: 'body', cause }));
@@ -335,19 +282,20 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
   }
 
   private onError(req: http.ClientRequest, err: Error): void {
-    if (this.settledFlag || req !== this.req) return;
+    const slot = this.slot;
+    if (slot === null || req !== this.req) return;
     // A complete response stands whatever the socket does next (bytes after it, a failed
     // write, a reset): node reports that on the request before the response's 'end'.
     if (this.response?.complete === true) return;
     disarm(this.phaseTimer);
-    const info = this.socket === null ? undefined : this.slot?.info(this.socket);
+    const info = this.socket === null ? undefined : slot.info(this.socket);
     const ctx = { cause: err };
     // Dial and TLS failures (timeouts included) move the request to another slot, as in Pool.
     if (info !== undefined && info.phase === 'dial') {
-      return this.moveOrFail(err instanceof HttpClientPoolError ? err : new ConnectError(`connect failed: ${err.message}`, ctx));
+      return this.dialFailed(err instanceof HttpClientPoolError ? err : new ConnectError(`connect failed: ${err.message}`, ctx));
     }
     if (info !== undefined && info.phase === 'tls') {
-      return this.moveOrFail(err instanceof HttpClientPoolError ? err : new TLSError(`TLS handshake failed: ${err.message}`, ctx));
+      return this.dialFailed(err instanceof HttpClientPoolError ? err : new TLSError(`TLS handshake failed: ${err.message}`, ctx));
     }
     if (err instanceof HttpClientPoolError) return this.fail(err);
     const code = (err as { code?: string }).code ?? '';
@@ -355,10 +303,11 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
       return this.fail(new ParseError(code, (err as { reason?: string }).reason ?? err.message, { ...ctx, phase: this.gotResponse ? 'body' : 'headers' }));
     }
     // Reset or EOF before any response byte on a reused socket: resend once if safe.
-    const reused = info === undefined ? req.reusedSocket : info.uses > 1;
-    if (!this.gotResponse && !this.retried && reused && (this.retryable || !this.written)) {
-      this.retried = true;
-      const slot = this.slot!;
+    const request = this.request;
+    request.reused = info === undefined ? req.reusedSocket : info.uses > 1;
+    request.written = this.written;
+    if (request.mayResend(this.gotResponse)) {
+      request.retried = true;
       this.dispatch(slot);
       return;
     }
@@ -367,49 +316,17 @@ export class NodeExchange implements Queued<NodeExchange>, Timed {
     this.fail(new SocketError(`the connection failed before the response was complete: ${cause.message}`, { cause, phase: this.gotResponse ? 'body' : 'headers' }));
   }
 
-  /** A dial failure: nothing was sent, so the origin may move the exchange to another slot. */
-  private moveOrFail(err: HttpClientPoolError): void {
+  /** A dial failure: nothing was sent, so the origin may move the request to another slot. */
+  private dialFailed(err: HttpClientPoolError): void {
     const slot = this.slot!;
-    this.decorate(err);
-    if (connectErrorChannel.hasSubscribers) connectErrorChannel.publish({ origin: this.owner.origin, socketId: slot.id, error: err });
-    this.slot = null;
-    this.req = null;
-    this.owner.dialFailed(this, err);
-    this.owner.released(slot);
-  }
-
-  private phase(): Phase {
-    if (this.holding) return 'write';
-    const info = this.socket === null ? undefined : this.slot?.info(this.socket);
-    if (info === undefined) return this.socket === null ? 'dial' : this.gotResponse ? 'body' : 'headers';
-    if (info.phase !== 'open') return info.phase;
-    return !this.written ? 'write' : this.gotResponse ? 'body' : 'headers';
-  }
-
-  private decorate(err: HttpClientPoolError): HttpClientPoolError {
-    err.origin ??= this.owner.origin;
-    if (this.slot !== null) err.socketId ??= this.slot.id;
-    return err;
-  }
-
-  private settle(): boolean {
-    if (this.settledFlag) return false;
-    this.settledFlag = true;
-    disarm(this);
-    disarm(this.phaseTimer);
-    this.signal?.removeEventListener('abort', this);
-    const slot = this.slot;
-    this.slot = null;
-    this.req = null;
-    this.owner.settled(this);
-    if (slot !== null) this.owner.released(slot);
-    return true;
+    this.detach();
+    slot.finished(this, null, err, true);
   }
 }
 
 const EMPTY = Buffer.alloc(0);
 
-/** The fields of Node's stream states that `uploadWritten` sets (present on Node 20-24). */
+/** The fields of Node's stream states that `uploadWritten` sets (present on Node 20-26). */
 interface StreamStates {
   _writableState: { autoDestroy: boolean; errorEmitted: boolean };
   _readableState: { autoDestroy: boolean; errored: Error | null };

@@ -2,22 +2,17 @@
 // origin, each with keep-alive and `maxConnsPerHost` sockets, chosen round-robin.
 // The reference backend: users can fall back to it, and the tests use it as the
 // oracle for the raw parser path.
+import { ClientBase } from '../core/client.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { PoolOptions } from '../options.js';
-import { ClientBase, type Origin } from '../pool/client.js';
-import type { Target } from '../pool/target.js';
-import { NodeOrigin } from './origin.js';
+import { nodeBackend } from './slot.js';
 
 export class NodePool extends ClientBase {
   constructor(options?: PoolOptions) {
-    super(options);
+    super(options, nodeBackend);
     if (this.config.pipelining !== 1) {
       throw new InvalidArgumentError('NodePool does not pipeline: node:http sends one request per socket at a time (use Pool)');
     }
     this.start();
-  }
-
-  protected createOrigin(target: Target): Origin {
-    return new NodeOrigin(target, this.config);
   }
 }

@@ -1,6 +1,5 @@
 // Point-in-time view of a pool's sockets, built from counters the slots keep
 // anyway: reading it costs one small object per socket and touches no socket.
-import { type Connection, State } from '../conn/connection.js';
 
 export type SocketState = 'dead' | 'connecting' | 'idle' | 'busy' | 'closed';
 
@@ -46,33 +45,6 @@ export interface PoolStats {
     bytesOut: number;
     reconnects: number;
     errors: number;
-  };
-}
-
-const STATE_NAMES: Record<State, SocketState> = {
-  [State.Dead]: 'dead',
-  [State.Connecting]: 'connecting',
-  [State.Idle]: 'idle',
-  [State.Busy]: 'busy',
-  [State.Closed]: 'closed',
-};
-
-export function socketStats(c: Connection, now: number): SocketStats {
-  const s = c.liveSocket;
-  return {
-    id: c.id,
-    state: STATE_NAMES[c.state],
-    localAddress: s?.localAddress ?? null,
-    localPort: s?.localPort ?? null,
-    remoteAddress: s?.remoteAddress ?? null,
-    remotePort: s?.remotePort ?? null,
-    requests: c.requests,
-    inFlight: c.inflight.length,
-    bytesIn: c.bytesInClosed + (s?.bytesRead ?? 0),
-    bytesOut: c.bytesOutClosed + (s?.bytesWritten ?? 0),
-    reconnects: Math.max(0, c.dials - 1),
-    errors: c.errors,
-    ageMs: c.connectedAt === 0 ? 0 : now - c.connectedAt,
   };
 }
 

@@ -1,13 +1,14 @@
-// What both backends share: the public call surface, call checking, one backend
-// origin per distinct origin, and close/destroy over all of them. A backend only
-// says how one origin sends a request.
+// The public call surface both backends share: call checking, one origin per distinct
+// origin (dropped again once it has nothing left, unless it is the base URL's), and
+// close/destroy over all of them. A backend only says how its slots are made.
 import { AbortError, HttpClientPoolError, PoolClosedError, PoolDestroyedError } from '../errors.js';
 import { resolveOptions, type Body, type Config, type PoolOptions, type RequestInit, type RequestOptions } from '../options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { RequestEncoder } from '../parser/request.js';
 import type { Response } from '../response.js';
-import { checkCall, type Call } from './call.js';
-import { poolStats, type OriginStats, type PoolStats } from './stats.js';
+import { checkCall } from './call.js';
+import { Origin, type Backend } from './origin.js';
+import { poolStats, type PoolStats } from './stats.js';
 import { parseURL, type Target } from './target.js';
 
 /** The interface every backend of this library implements. */
@@ -18,32 +19,12 @@ export interface Client {
   /** Plain objects and arrays are sent as JSON (with `content-type: application/json` unless set). */
   post(path: string, body?: Body | null, options?: RequestOptions): Promise<Response>;
   request(init: RequestInit): Promise<Response>;
-  /** Per-socket counters and totals of every origin in use (forgotten ones are not listed); cheap enough to call every second. */
+  /** Per-socket counters and totals of every origin; cheap enough to call every second. */
   stats(): PoolStats;
   /** Graceful: new requests are refused with `PoolClosedError`; queued and in-flight ones finish; then every socket closes. Idempotent. */
   close(): Promise<void>;
   /** Immediate: queued and in-flight requests reject with `err` (default `PoolDestroyedError`); sockets are destroyed. Idempotent. */
   destroy(err?: Error): void;
-}
-
-/** One origin's sockets in a backend. */
-export interface Origin {
-  readonly origin: string;
-  /** Sends a checked call. Throws `InvalidArgumentError` for a bad header or body, before anything is sent. */
-  send(method: string, call: Call, body: Body | null | undefined): Promise<Response>;
-  /** Starts dialing (once); called after the first call to the origin passed its checks. */
-  open(): void;
-  ready(): Promise<void>;
-  close(): Promise<void>;
-  /** Fails every queued and in-flight request, each with its own error from `reason()`. */
-  destroy(reason: () => HttpClientPoolError): void;
-  stats(now: number): OriginStats;
-  /**
-   * Set by the client for every origin but the base URL's. The origin calls it, once, when
-   * it has no socket left and nothing queued, in flight, dialing or awaited; it has then
-   * closed its slots for good and stopped its timers, and the client forgets it.
-   */
-  onUnused: ((o: Origin) => void) | null;
 }
 
 export abstract class ClientBase implements Client {
@@ -57,15 +38,15 @@ export abstract class ClientBase implements Client {
     if (this.origins.get(o.origin) === o) this.origins.delete(o.origin);
   };
 
-  constructor(options: PoolOptions | undefined) {
+  constructor(
+    options: PoolOptions | undefined,
+    private readonly backend: Backend,
+  ) {
     this.config = resolveOptions(options);
     this.base = this.config.baseURL === '' ? null : parseURL(this.config.baseURL, true).target;
     // Default headers are checked now, not at the first request of the first origin.
     new RequestEncoder('', this.config.headers);
   }
-
-  /** Creates the backend's sockets for one origin. */
-  protected abstract createOrigin(target: Target): Origin;
 
   /** Subclasses call this at the end of their constructor: the base URL's sockets start dialing. */
   protected start(): void {
@@ -125,7 +106,7 @@ export abstract class ClientBase implements Client {
   private originFor(target: Target): Origin {
     let o = this.origins.get(target.origin);
     if (o === undefined) {
-      o = this.createOrigin(target);
+      o = new Origin(target, this.config, this.backend);
       if (this.base === null || target.origin !== this.base.origin) o.onUnused = this.forget;
       this.origins.set(target.origin, o);
     }
@@ -135,11 +116,6 @@ export abstract class ClientBase implements Client {
   private closedError(): HttpClientPoolError {
     return this.destroyed ? new PoolDestroyedError() : new PoolClosedError();
   }
-}
-
-/** The rejection of a call whose signal had already fired: nothing was sent. */
-export function abortedAtCall(origin: string, signal: AbortSignal): AbortError {
-  return new AbortError({ cause: signal.reason, origin, phase: 'call' });
 }
 
 /** `destroy(err)` rejects with the caller's own error; it must still be a pool error to carry context. */

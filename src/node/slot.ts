@@ -1,0 +1,242 @@
+// One NodePool slot: an http(s).Agent with keep-alive and `maxConnsPerHost` sockets,
+// opened by our own dial code (agent.ts). It carries requests through node:http
+// (exchange.ts) and reports to its origin like a raw slot does.
+import type * as http from 'node:http';
+import type * as net from 'node:net';
+import type { LookupFunction } from 'node:net';
+import type { AddressBook } from '../conn/addresses.js';
+import type { Endpoint, SessionCache } from '../conn/dial.js';
+import type { Backend, SlotContext } from '../core/origin.js';
+import type { Request } from '../core/request.js';
+import { SlotCounters, type Slot, type SlotReports } from '../core/slot.js';
+import type { SocketStats } from '../core/stats.js';
+import { AbortError, RequestTimeoutError, type HttpClientPoolError, type Phase } from '../errors.js';
+import { idleTime } from '../keep-alive.js';
+import type { Body, Config, Headers } from '../options.js';
+import type { Response } from '../response.js';
+import { createAgent, type SlotSockets, type SocketInfo } from './agent.js';
+import { NodeExchange, type ExchangeSlot } from './exchange.js';
+
+export class NodeSlot extends SlotCounters implements Slot, SlotSockets, ExchangeSlot {
+  readonly agent: http.Agent;
+  readonly lookup: LookupFunction | undefined;
+  readonly sockets = new Map<net.Socket, SocketInfo>();
+  readonly endpoint: Endpoint;
+  readonly config: Config;
+  readonly sessions: SessionCache;
+  readonly secure: boolean;
+  readonly requestOptions: http.RequestOptions;
+  readonly responseHeaderTimeout: number;
+  readonly bodyTimeout: number;
+  readonly idleConnTimeout: number;
+  readonly maxResponseSize: number;
+  /** node:http dials with a request: there is nothing for `ready()` to wait for. */
+  readonly connected = true;
+  private readonly inFlight = new Set<NodeExchange>();
+  private readonly book: AddressBook | null;
+  private readonly reports: SlotReports;
+  private closed = false;
+
+  constructor(
+    readonly id: number,
+    ctx: SlotContext,
+  ) {
+    super();
+    const { config, endpoint } = ctx;
+    this.config = config;
+    this.endpoint = endpoint;
+    this.sessions = ctx.sessions;
+    this.book = ctx.addresses;
+    this.reports = ctx.reports;
+    this.secure = endpoint.tls !== null;
+    this.requestOptions = { host: endpoint.hostname, port: endpoint.port, maxHeaderSize: config.maxHeaderSize, setHost: false };
+    this.responseHeaderTimeout = config.responseHeaderTimeout;
+    this.bodyTimeout = config.bodyTimeout;
+    this.idleConnTimeout = config.idleConnTimeout;
+    this.maxResponseSize = config.maxResponseSize;
+    this.lookup = this.book?.lookupFor(id);
+    this.agent = createAgent(this, config.maxConnsPerHost);
+    // A socket the agent keeps for reuse gets the same idle rule as the raw pool's.
+    this.agent.on('free', (socket: net.Socket) => {
+      const info = this.sockets.get(socket);
+      if (info === undefined || socket.destroyed || !parked(this.agent, socket)) return; // handed straight to a waiting request
+      const ms = idleTime(config.idleConnTimeout, info.hint);
+      if (ms < 0) socket.destroy();
+      else info.set('idle', ms);
+    });
+  }
+
+  // ---- Slot
+
+  canTake(): boolean {
+    return !this.closed && this.inFlight.size < this.config.maxConnsPerHost;
+  }
+
+  take(req: Request): void {
+    const ex = req.carrier as NodeExchange;
+    this.inFlight.add(ex);
+    req.slot = this;
+    ex.dispatch(this);
+  }
+
+  connect(): void {
+    // node:http dials with a request.
+  }
+
+  get vacant(): boolean {
+    return this.sockets.size === 0 && this.inFlight.size === 0;
+  }
+
+  recycle(): void {
+    // An agent keeps its sockets on its own terms: addresses are looked up again on re-dials only.
+  }
+
+  hold(): void {
+    // node:http unrefs the sockets its agent keeps free, and refs them for a request.
+  }
+
+  destroy(reason: (() => HttpClientPoolError) | null): void {
+    this.closed = true;
+    if (reason !== null) {
+      for (const ex of [...this.inFlight]) {
+        const err = reason();
+        err.phase ??= ex.phase;
+        ex.giveUp(err);
+      }
+    }
+    this.agent.destroy();
+  }
+
+  stats(now: number): SocketStats {
+    // A slot may hold several sockets (maxConnsPerHost); report the addresses of the first.
+    let first: SocketInfo | undefined;
+    let bytesIn = this.bytesInClosed;
+    let bytesOut = this.bytesOutClosed;
+    for (const info of this.sockets.values()) {
+      if (!info.socket.destroyed && !info.socket.writableEnded) first ??= info; // a socket node is closing is gone
+      bytesIn += info.socket.bytesRead;
+      bytesOut += info.socket.bytesWritten;
+    }
+    const s = first?.socket;
+    return {
+      id: this.id,
+      state: this.closed ? 'closed' : this.inFlight.size > 0 ? 'busy' : first === undefined ? 'dead' : first.phase === 'open' ? 'idle' : 'connecting',
+      localAddress: s?.localAddress ?? null,
+      localPort: s?.localPort ?? null,
+      remoteAddress: s?.remoteAddress ?? null,
+      remotePort: s?.remotePort ?? null,
+      requests: this.requests,
+      inFlight: this.inFlight.size,
+      bytesIn,
+      bytesOut,
+      reconnects: Math.max(0, this.dials - 1),
+      errors: this.errors,
+      ageMs: first === undefined ? 0 : now - first.openedAt,
+    };
+  }
+
+  // ---- the request's carrier
+
+  phaseOf(req: Request): Phase {
+    return (req.carrier as NodeExchange).phase;
+  }
+
+  withdraw(req: Request): void {
+    const ex = req.carrier as NodeExchange;
+    if (!this.inFlight.delete(ex)) return;
+    req.slot = null;
+    ex.drop();
+    this.reports.wake();
+  }
+
+  // ---- ExchangeSlot, SlotSockets
+
+  info(socket: net.Socket): SocketInfo | undefined {
+    return this.sockets.get(socket);
+  }
+
+  finished(ex: NodeExchange, res: Response | null, err: HttpClientPoolError | null, dialErr: boolean): void {
+    if (!this.inFlight.delete(ex)) return;
+    const req = ex.request;
+    req.slot = null;
+    if (res !== null) {
+      this.requests++;
+      req.succeed(res);
+    } else if (dialErr) {
+      this.errors++;
+      err!.origin ??= this.endpoint.origin;
+      err!.socketId ??= this.id;
+      this.reports.dialFailed(this.id, req, err!);
+    } else {
+      if (!(err instanceof AbortError || err instanceof RequestTimeoutError)) this.errors++;
+      err!.origin ??= this.endpoint.origin;
+      err!.socketId ??= this.id;
+      req.fail(err!);
+    }
+    this.reports.wake();
+  }
+
+  connectedOk(): void {
+    this.book?.succeeded(this.id);
+  }
+
+  override socketGone(s: net.Socket): void {
+    super.socketGone(s);
+    if (this.sockets.size === 0) this.reports.emptied();
+  }
+}
+
+function parked(agent: http.Agent, socket: net.Socket): boolean {
+  for (const list of Object.values(agent.freeSockets)) if (list?.includes(socket)) return true;
+  return false;
+}
+
+/** NodePool's slots: node:http agents. */
+export const nodeBackend: Backend = {
+  followsAddresses: false,
+  createSlot: (id, ctx) => new NodeSlot(id, ctx),
+  prepare(req, headers, body, config, hostHeader): void {
+    const parts = requestParts(req.method, headers, body, config.headers, hostHeader);
+    req.carrier = new NodeExchange(req, parts.headers, parts.payload);
+  },
+};
+
+/** Headers for node:http in the same order and form the raw pool writes them, and the body bytes. */
+function requestParts(
+  method: string,
+  given: Headers | undefined,
+  body: Body | null | undefined,
+  defaults: Headers,
+  hostHeader: string,
+): { headers: Record<string, string | string[]>; payload: Buffer | string | null } {
+  const headers: Record<string, string | string[]> = {};
+  const names = new Map<string, string>(); // lower-case -> name as given
+  const put = (h: Headers): void => {
+    for (const name of Object.keys(h)) {
+      const v = h[name];
+      if (v === undefined) continue;
+      const lower = name.toLowerCase();
+      const prev = names.get(lower);
+      if (prev !== undefined) delete headers[prev];
+      names.set(lower, name);
+      headers[name] = typeof v === 'number' ? String(v) : typeof v === 'string' ? v : [...v];
+    }
+  };
+  put(defaults);
+  if (given !== undefined) put(given);
+  if (!names.has('host')) headers['host'] = hostHeader;
+  let payload: Buffer | string | null = null;
+  if (body !== undefined && body !== null) {
+    if (typeof body === 'string') payload = body;
+    else if (body instanceof Uint8Array) payload = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    else {
+      payload = JSON.stringify(body);
+      if (!names.has('content-type')) headers['content-type'] = 'application/json';
+    }
+  }
+  const cl = names.get('content-length');
+  if (cl !== undefined) delete headers[cl];
+  if (payload !== null) headers['content-length'] = String(Buffer.byteLength(payload));
+  else if (method === 'POST' || method === 'PUT' || method === 'PATCH') headers['content-length'] = '0';
+  return { headers, payload };
+}

@@ -1,0 +1,346 @@
+// One raw slot's driver: the socket, its reads into the slot's own buffer, the corked
+// writes and the slot's timer on the shared clock. It turns socket events into events
+// of the slot's state machine (protocol.ts) and does what the machine asks. No
+// protocol decision is made here.
+import type * as net from 'node:net';
+import type { LookupFunction } from 'node:net';
+import { connectTCP, startTLS, type Endpoint, type SessionCache } from '../conn/dial.js';
+import { arm, disarm, type Timed } from '../conn/timers.js';
+import type { Slot } from '../core/slot.js';
+import type { Request } from '../core/request.js';
+import type { SocketStats } from '../core/stats.js';
+import type { HttpClientPoolError } from '../errors.js';
+import type { Config } from '../options.js';
+import type { SlotReports } from '../core/slot.js';
+import { connectChannel, publishConnect } from '../diagnostics.js';
+import { SlotMachine, State, type SlotIo } from './protocol.js';
+
+export { State };
+
+/** Size of a plain socket's read buffer: what one read takes at most. */
+const READ_BUFFER_SIZE = 64 * 1024;
+/** A body missing at least this much is read straight into its buffer. */
+const DIRECT_READ_MIN = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+export class Connection implements Slot, SlotIo, Timed {
+  readonly id: number;
+  readonly machine: SlotMachine;
+  deadline = 0;
+  clockIndex = -1;
+
+  private socket: net.Socket | null = null;
+  private corked = false;
+  /** The pending turn of `afterPoll`. */
+  private poll: NodeJS.Immediate | null = null;
+  /** Plain sockets read into this one buffer (see `readInto`); null until the first read, and for TLS. */
+  private readBuffer: Buffer | null = null;
+  /** The socket's `onread` option: plain sockets only (TLS reads through its own layer). */
+  private readonly onread: net.OnReadOpts | undefined;
+  /** Picks this slot's address among the host's (multi-address dialing); undefined: Node's own lookup. */
+  private readonly lookup: LookupFunction | undefined;
+  private readonly pipelined: boolean;
+
+  constructor(
+    id: number,
+    private readonly endpoint: Endpoint,
+    private readonly sessions: SessionCache,
+    lookup: LookupFunction | undefined,
+    config: Config,
+    owner: SlotReports,
+  ) {
+    this.id = id;
+    this.lookup = lookup;
+    this.pipelined = config.pipelining > 1;
+    this.machine = new SlotMachine(id, endpoint.origin, config, endpoint.tls !== null, this, owner);
+    this.onConnect = this.onConnect.bind(this);
+    this.onSecureConnect = this.onSecureConnect.bind(this);
+    this.onData = this.onData.bind(this);
+    this.onEnd = this.onEnd.bind(this);
+    this.onError = this.onError.bind(this);
+    this.onClose = this.onClose.bind(this);
+    this.onWritten = this.onWritten.bind(this);
+    this.flush = this.flush.bind(this);
+    this.onread = endpoint.tls === null ? { buffer: this.readInto.bind(this), callback: this.onRead.bind(this) } : undefined;
+  }
+
+  // ---- the slot, as the origin sees it
+
+  get state(): State {
+    return this.machine.kind;
+  }
+
+  get connected(): boolean {
+    const k = this.machine.kind;
+    return k === State.Idle || k === State.Busy;
+  }
+
+  get vacant(): boolean {
+    return this.socket === null && this.machine.inflight.length === 0;
+  }
+
+  canTake(req: Request): boolean {
+    return this.machine.canTake(req);
+  }
+
+  take(req: Request): void {
+    this.machine.take(req);
+  }
+
+  connect(): void {
+    this.machine.connect();
+  }
+
+  recycle(): void {
+    this.machine.recycle();
+  }
+
+  hold(): void {
+    this.machine.hold();
+  }
+
+  destroy(reason: (() => HttpClientPoolError) | null): void {
+    this.machine.destroy(reason);
+  }
+
+  stats(now: number): SocketStats {
+    const s = this.socket;
+    const m = this.machine;
+    const connectedAt = m.connectedAt;
+    return {
+      id: this.id,
+      state: STATE_NAMES[m.kind],
+      localAddress: s?.localAddress ?? null,
+      localPort: s?.localPort ?? null,
+      remoteAddress: s?.remoteAddress ?? null,
+      remotePort: s?.remotePort ?? null,
+      requests: m.requests,
+      inFlight: m.inflight.length,
+      bytesIn: m.bytesInClosed + (s?.bytesRead ?? 0),
+      bytesOut: m.bytesOutClosed + (s?.bytesWritten ?? 0),
+      reconnects: Math.max(0, m.dials - 1),
+      errors: m.errors,
+      ageMs: connectedAt === 0 ? 0 : now - connectedAt,
+    };
+  }
+
+  /** The live socket (for the connect event's addresses); never to be written to or listened on from outside. */
+  get liveSocket(): net.Socket | null {
+    return this.socket;
+  }
+
+  // ---- SlotIo
+
+  dial(): void {
+    this.listen(connectTCP(this.endpoint, this.lookup, this.onread));
+  }
+
+  startTLS(): void {
+    const tcp = this.socket!;
+    this.sessions.acquire(() => {
+      if (this.socket !== tcp) return; // given up on while waiting for the first ticket
+      this.unlisten(tcp);
+      tcp.on('error', noop);
+      this.listen(startTLS(tcp, this.endpoint, this.sessions));
+    });
+  }
+
+  write(head: Buffer, body: Buffer | null): boolean {
+    const socket = this.socket!;
+    if (this.pipelined && !this.corked) {
+      // Pipelined requests made in the same turn (callers answering the responses just
+      // settled) leave together in one writev, after the current microtasks.
+      this.corked = true;
+      socket.cork();
+      queueMicrotask(this.flush);
+    }
+    if (body === null) {
+      socket.write(head);
+      // The common case: the kernel took the head at once, and no callback needs to wait
+      // for a later tick. Otherwise an empty write behind it reports when it has left.
+      if (socket.writableLength === 0 && !socket.destroyed) return true;
+      socket.write(EMPTY, this.onWritten);
+      return false;
+    }
+    // Head and a large body leave in one writev.
+    socket.cork();
+    socket.write(head);
+    socket.write(body, this.onWritten);
+    socket.uncork();
+    return false;
+  }
+
+  arm(ms: number): void {
+    arm(this, ms);
+  }
+
+  disarm(): void {
+    disarm(this);
+  }
+
+  close(): void {
+    const s = this.socket;
+    if (s === null) return;
+    this.socket = null;
+    this.machine.socketGone(s);
+    this.unlisten(s);
+    s.on('error', noop); // late errors of a socket we gave up on are not news
+    s.destroy();
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  ref(held: boolean): void {
+    if (held) this.socket?.ref();
+    else this.socket?.unref();
+  }
+
+  /**
+   * Node reads sockets only in libuv's poll phase, and this may itself run inside a
+   * poll-phase callback (a response just read, a caller's timer after a stall): one
+   * setImmediate would run in the check phase of the same loop turn, before any new
+   * poll. The second, set from the first, runs in the next turn's check phase, so one
+   * poll (not blocking: an immediate is pending) has read the socket in between.
+   */
+  afterPoll(): void {
+    this.cancelPoll();
+    this.poll = setImmediate(pollOneTurn, this);
+  }
+
+  cancelPoll(): void {
+    if (this.poll !== null) clearImmediate(this.poll);
+    this.poll = null;
+  }
+
+  /** The first turn of `afterPoll` has run. */
+  pollAgain(): void {
+    this.poll = setImmediate(pollDone, this);
+  }
+
+  /** The second turn of `afterPoll` has run. */
+  polled(): void {
+    this.poll = null;
+    this.machine.polled();
+  }
+
+  writable(): boolean {
+    const s = this.socket;
+    return s !== null && !s.destroyed && s.writable;
+  }
+
+  /**
+   * Node destroys a socket whose write failed, and a destroyed socket reads nothing
+   * more. Called from the failed write's callback, before Node's errorOrDestroy: with
+   * autoDestroy off that emits 'error' instead of destroying, and once 'error' has marked
+   * the read side failed, clearing the mark lets the bytes still to come and the EOF in.
+   */
+  readOn(): boolean {
+    const s = this.socket;
+    if (s === null || s.destroyed) return false;
+    const states = s as unknown as StreamStates;
+    states._writableState.autoDestroy = false;
+    states._readableState.autoDestroy = false;
+    states._readableState.errored = null;
+    return true;
+  }
+
+  usable(): void {
+    if (connectChannel.hasSubscribers) publishConnect(this.endpoint.origin, this.id, this.socket, this.endpoint.tls !== null);
+  }
+
+  /** The shared clock's callback: the machine's phase timer. */
+  expire(): void {
+    this.machine.expire();
+  }
+
+  // ---- socket events
+
+  private onConnect(): void {
+    this.machine.connected();
+  }
+
+  private onSecureConnect(): void {
+    this.machine.secured();
+  }
+
+  /**
+   * Where a plain socket reads next (Node asks after every read): the missing rest of a
+   * large Content-Length body, so the kernel copies it straight into the response's
+   * buffer; otherwise this slot's one read buffer, so no read allocates.
+   */
+  private readInto(): Buffer {
+    return this.machine.readTarget(DIRECT_READ_MIN) ?? (this.readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE));
+  }
+
+  /** A read of a plain socket (the `onread` callback); true: go on reading. */
+  private onRead(n: number, buf: Buffer): boolean {
+    if (buf === this.readBuffer) this.machine.read(buf, n);
+    else this.machine.filled(n);
+    return true;
+  }
+
+  /** Bytes of a TLS socket ('data' events). */
+  private onData(chunk: Buffer): void {
+    this.machine.read(chunk, chunk.length);
+  }
+
+  private onEnd(): void {
+    this.machine.ended();
+  }
+
+  private onError(err: Error): void {
+    this.machine.errored(err);
+  }
+
+  private onClose(): void {
+    this.machine.closed();
+  }
+
+  private onWritten(err?: Error | null): void {
+    this.machine.written(err ?? null);
+  }
+
+  private flush(): void {
+    this.corked = false;
+    this.socket?.uncork();
+  }
+
+  private listen(s: net.Socket): void {
+    this.socket = s;
+    s.on('connect', this.onConnect);
+    s.on('secureConnect', this.onSecureConnect);
+    s.on('data', this.onData);
+    s.on('end', this.onEnd);
+    s.on('error', this.onError);
+    s.on('close', this.onClose);
+  }
+
+  private unlisten(s: net.Socket): void {
+    s.removeListener('connect', this.onConnect);
+    s.removeListener('secureConnect', this.onSecureConnect);
+    s.removeListener('data', this.onData);
+    s.removeListener('end', this.onEnd);
+    s.removeListener('error', this.onError);
+    s.removeListener('close', this.onClose);
+  }
+}
+
+/** The fields of Node's stream states that `readOn` sets (present on Node 20-26). */
+interface StreamStates {
+  _writableState: { autoDestroy: boolean };
+  _readableState: { autoDestroy: boolean; errored: Error | null };
+}
+
+function pollOneTurn(c: Connection): void {
+  c.pollAgain();
+}
+
+function pollDone(c: Connection): void {
+  c.polled();
+}
+
+const STATE_NAMES = ['dead', 'connecting', 'idle', 'busy', 'closed'] as const satisfies readonly SocketStats['state'][];
+
+function noop(): void {}

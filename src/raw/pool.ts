@@ -1,0 +1,28 @@
+// The raw-socket pool: N sockets per origin, written to and parsed by this library.
+import type { Backend } from '../core/origin.js';
+import { ClientBase } from '../core/client.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { PoolOptions } from '../options.js';
+import { httpParser } from '../parser/binding.js';
+import { Connection } from './connection.js';
+
+export type { Client } from '../core/client.js';
+
+/** Pool's slots: one raw socket each, driven by the slot's protocol machine. */
+const rawBackend: Backend = {
+  followsAddresses: true,
+  createSlot: (id, ctx) => new Connection(id, ctx.endpoint, ctx.sessions, ctx.addresses?.lookupFor(id), ctx.config, ctx.reports),
+  prepare: () => {}, // the encoded head and body are what a raw slot writes
+};
+
+export class Pool extends ClientBase {
+  constructor(options?: PoolOptions) {
+    // The raw backend cannot run without Node's parser: say so here, before any socket.
+    httpParser();
+    super(options, rawBackend);
+    if (this.config.maxConnsPerHost !== 1) {
+      throw new InvalidArgumentError('Pool has exactly one socket per slot: maxConnsPerHost must be 1 (raise size instead)');
+    }
+    this.start();
+  }
+}

@@ -1,0 +1,724 @@
+// The protocol of one raw slot as a state machine: no socket, no clock, no timers. Its
+// driver (connection.ts) turns socket events into calls here (connected, bytes read,
+// write done, EOF, error, the phase timer fired) and carries out what the machine asks
+// through `SlotIo` (dial, start TLS, write these bytes, arm or clear the timer, close).
+// The origin hands requests over with `take()` and hears back through `SlotReports`;
+// it never gets a call from here while this machine is half-way through an event:
+// every report that lets the origin act comes last, as `wake()`.
+//
+// A slot carries one request at a time (more with pipelining) and outlives its
+// sockets: when a socket dies the slot goes Dead and re-dials with its next request.
+// It has one phase timer (dial, TLS, response head, body gap or idle; only one of them
+// can be running at a time). The whole-request timer belongs to the request.
+import type { Config } from '../options.js';
+import { Fifo } from '../fifo.js';
+import type { Request } from '../core/request.js';
+import { SlotCounters, type SlotReports } from '../core/slot.js';
+import { ResponseParser } from '../parser/response.js';
+import { withConnectionClose } from '../parser/request.js';
+import { idleTime } from '../keep-alive.js';
+import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
+import {
+  BodyTimeoutError,
+  ConnectError,
+  ConnectTimeoutError,
+  HeadersTimeoutError,
+  type HttpClientPoolError,
+  ParseError,
+  type Phase,
+  SocketError,
+  TLSError,
+  TLSTimeoutError,
+} from '../errors.js';
+import type { Response } from '../response.js';
+
+/** What the machine asks of its driver. */
+export interface SlotIo {
+  /** Opens a socket (TCP or unix); `connected()` or `closed()` follows. */
+  dial(): void;
+  /** Starts TLS over the connected socket; `secured()` or `closed()` follows. */
+  startTLS(): void;
+  /** Writes one request; true when the kernel took all of it at once, else `written()` follows. */
+  write(head: Buffer, body: Buffer | null): boolean;
+  /** Arms the phase timer `ms` from now (0: off); `expire()` follows. */
+  arm(ms: number): void;
+  disarm(): void;
+  /** Drops the socket; no more events of it follow. */
+  close(): void;
+  /** Wall-clock ms (`Date.now()`), for connection ages. */
+  now(): number;
+  /** The socket is connected (and secured) and about to carry requests: for the connect event. */
+  usable(): void;
+  /** Refs (true) or unrefs the socket: whether it keeps the process alive. */
+  ref(held: boolean): void;
+  /** Calls `polled()` once the event loop has polled the socket for news (see `defer`). */
+  afterPoll(): void;
+  cancelPoll(): void;
+  /** The socket can still be written to, as far as Node knows. */
+  writable(): boolean;
+  /**
+   * Keeps a socket whose write failed open for reading (Node would destroy it and drop
+   * what is still to be read); false when it is gone already.
+   */
+  readOn(): boolean;
+}
+
+export const enum State {
+  /** No socket; dials when given a request. */
+  Dead,
+  Connecting,
+  Idle,
+  Busy,
+  /** The pool is gone; never used again. */
+  Closed,
+}
+
+const enum Timer {
+  None,
+  Dial,
+  TLS,
+  Headers,
+  /** The gap between two reads of a response body. */
+  Body,
+  Idle,
+}
+
+/** The socket being opened. */
+class Dialing {
+  /** TCP is connected and the TLS handshake is next (or waiting for the first ticket): a failure is the TLS phase's. */
+  tls = false;
+  /** The socket's error, reported with its close. */
+  error: Error | null = null;
+}
+
+/** A connected socket: what it carried, and whether it takes more. */
+class Open {
+  /** Requests written on it / whose writes completed / answered. */
+  sent = 0;
+  flushed = 0;
+  served = 0;
+  /** It takes no more requests and closes after those on it (recycling). */
+  retiring = false;
+  /** A write failed, and the socket is read on for an answer already sent (see `writeFailed`). */
+  readingOn = false;
+  /** The socket's first error: after a failed write, a reset read later is its echo. */
+  error: Error | null = null;
+  constructor(
+    /** `now()` when it became usable. */
+    readonly connectedAt: number,
+    /** `maxConnAge`, jittered; 0 = no limit. */
+    readonly ageLimit: number,
+  ) {}
+}
+
+const DEAD = { kind: State.Dead } as const;
+const CLOSED = { kind: State.Closed } as const;
+
+export class SlotMachine extends SlotCounters {
+  readonly id: number;
+  /**
+   * Requests on this slot, oldest first: the one waiting for the dial, or those
+   * written and not yet answered (more than one only with pipelining).
+   */
+  readonly inflight = new Fifo<Request>();
+
+  private state = State.Dead;
+  private dialing: Dialing | null = null;
+  private open: Open | null = null;
+  private timer = Timer.None;
+  private readonly parser: ResponseParser;
+  private readonly depth: number;
+  /** Responses matched to their requests, settled once the slot's state is consistent again. */
+  private readonly settling = new Fifo<Request>();
+  /** The socket is ref'd (a new one is), i.e. it keeps the process alive; see `hold()`. */
+  private held = true;
+  /** A request that cannot be sent again, kept from a reused idle socket until the loop has read it (see `defer`). */
+  private deferred: Request | null = null;
+
+  constructor(
+    id: number,
+    /** `scheme://host:port`, for errors. */
+    private readonly origin: string,
+    private readonly config: Config,
+    private readonly tls: boolean,
+    private readonly io: SlotIo,
+    private readonly owner: SlotReports,
+  ) {
+    super();
+    this.id = id;
+    this.depth = config.pipelining;
+    this.parser = new ResponseParser(config.maxHeaderSize, config.maxResponseSize);
+    this.parser.onHead = this.headReceived.bind(this);
+  }
+
+  get kind(): State {
+    return this.state;
+  }
+
+  /** `now()` when the current socket became usable; 0 without one. */
+  get connectedAt(): number {
+    return this.open?.connectedAt ?? 0;
+  }
+
+  // ---- from the origin
+
+  /**
+   * Can take `req` now: when empty; with pipelining, also behind other pipelinable
+   * requests on a connected socket, up to the pipeline depth.
+   */
+  canTake(req: Request): boolean {
+    const n = this.inflight.length;
+    if (n === 0) return this.state !== State.Closed;
+    const open = this.open;
+    return open !== null && !open.retiring && this.deferred === null && n < this.depth && req.pipelinable && this.inflight.at(n - 1).pipelinable;
+  }
+
+  /** Starts a dial if the slot has no socket. */
+  connect(): void {
+    if (this.state !== State.Dead) return;
+    this.state = State.Connecting;
+    this.dialing = new Dialing();
+    this.dials++;
+    this.io.dial();
+    this.held = true;
+    this.setTimer(Timer.Dial, this.config.dialTimeout);
+    this.hold();
+  }
+
+  /**
+   * Refs the socket while a caller waits on it (a request on the slot, or a pending
+   * `ready()` while it connects) and unrefs it otherwise, so that idle and eagerly
+   * dialed sockets never keep the process alive. A queued request needs nothing of its
+   * own: it waits only while every slot it could take carries a request.
+   */
+  hold(): void {
+    if (this.dialing === null && this.open === null) return;
+    const want = this.inflight.length !== 0 || (this.dialing !== null && this.owner.awaited);
+    if (want === this.held) return;
+    this.held = want;
+    this.io.ref(want);
+  }
+
+  /** Takes a request; `canTake(req)` must be true. */
+  take(req: Request): void {
+    this.inflight.push(req);
+    req.slot = this;
+    const open = this.open;
+    if (open !== null && this.state === State.Idle && open.served > 0 && (req.retried || !req.retryable)) this.defer(req);
+    else if (open !== null) this.send(req);
+    else this.connect(); // Connecting: sent once connected
+    if (!this.held) this.hold();
+  }
+
+  /**
+   * A request that cannot be sent again if its socket turns out dead (not idempotent,
+   * or resent already) must not go out on a kept-alive socket whose close by the server
+   * may be sitting unread: when the event loop was busy as the server's FIN or reset
+   * arrived, nothing has read it yet, and the request would be lost. So it waits until
+   * the loop has polled the socket (`afterPoll`). If that found an EOF or a reset, the
+   * slot re-dials and the request goes out on the fresh socket; it was never written, so
+   * that is not a retry. Idempotent requests go at once: one that meets a dead socket is
+   * resent.
+   */
+  private defer(req: Request): void {
+    this.deferred = req;
+    this.io.afterPoll();
+  }
+
+  /** The loop has polled since `defer`: send on the socket if it is still sound, else on a fresh one. */
+  polled(): void {
+    const req = this.deferred;
+    this.deferred = null;
+    if (req === null || req.slot !== this) return;
+    if (this.state === State.Idle) {
+      if (this.open!.error === null && this.io.writable()) return this.send(req);
+      this.teardown(); // a reset read in that poll: its 'close' comes later
+    }
+    if (this.state === State.Dead) this.connect(); // sent once connected
+  }
+
+  private cancelDeferred(): void {
+    if (this.deferred === null) return;
+    this.deferred = null;
+    this.io.cancelPoll();
+  }
+
+  /**
+   * Takes back a request that was aborted or timed out. If it was already on the
+   * wire, the socket is dropped: the rest of its response would be unreadable;
+   * requests pipelined behind it go back to the origin.
+   */
+  withdraw(req: Request): void {
+    const i = this.inflight.indexOf(req);
+    if (i < 0) return;
+    this.inflight.removeAt(i);
+    req.slot = null;
+    if (req === this.deferred) this.cancelDeferred();
+    // Behind the oldest, the oldest's answer may have begun; the oldest gone, nothing behind it has.
+    if (this.state === State.Busy) this.dropSocket(null, i !== 0 && this.parser.responseBegun(), true);
+    else this.hold(); // a dial nobody waits for any more
+    this.owner.wake();
+  }
+
+  /** Closes the slot for good; requests still on it fail with `reason()` (each with its own copy). */
+  destroy(reason: (() => HttpClientPoolError) | null): void {
+    if (this.state === State.Closed) return;
+    const phase = this.phase;
+    // Answers matched but not settled yet (a settle callback is destroying the pool) are lost too.
+    const lost = this.settling.takeAll();
+    for (const req of this.takeAll()) lost.push(req);
+    this.cancelDeferred();
+    this.teardown();
+    this.state = State.Closed;
+    this.parser.close();
+    if (reason === null || lost.length === 0) return;
+    const err = reason();
+    for (const req of lost) req.fail(this.decorate(lost.length === 1 ? err : cloneError(err), phase));
+  }
+
+  /**
+   * Recycles the socket without failing anything: an idle one closes now and the slot
+   * re-dials; a busy one takes no more requests and closes after its last response.
+   */
+  recycle(): void {
+    if (this.state === State.Idle) {
+      this.teardown();
+      this.connect();
+    } else if (this.state === State.Busy) {
+      this.open!.retiring = true;
+    } else if (this.state === State.Connecting) {
+      // Dialed before the change: dial again so it follows the new addresses.
+      const waiting = this.takeAll();
+      this.teardown();
+      for (const req of waiting) this.take(req);
+      if (waiting.length === 0) this.connect();
+    }
+  }
+
+  // ---- from the driver
+
+  /** The phase timer fired. */
+  expire(): void {
+    const timer = this.timer;
+    this.timer = Timer.None;
+    const { config } = this;
+    switch (timer) {
+      case Timer.Dial:
+        return this.failDial(new ConnectTimeoutError(config.dialTimeout, {}));
+      case Timer.TLS:
+        return this.failDial(new TLSTimeoutError(config.tlsTimeout, {}));
+      case Timer.Headers:
+        return this.failOldest(new HeadersTimeoutError(config.responseHeaderTimeout, {}), false);
+      case Timer.Body:
+        return this.failOldest(new BodyTimeoutError(config.bodyTimeout, {}), false);
+      case Timer.Idle:
+        return this.teardown();
+    }
+  }
+
+  /** TCP (or the unix socket) connected. */
+  connected(): void {
+    const d = this.dialing;
+    if (d === null || d.tls) return;
+    if (!this.tls) return this.established();
+    // TLS as its own step, so that its timer covers the handshake alone.
+    d.tls = true; // from here on a failure is the TLS phase's, even while waiting for the first ticket
+    this.setTimer(Timer.TLS, this.config.tlsTimeout);
+    this.io.startTLS();
+  }
+
+  /** The TLS handshake finished. */
+  secured(): void {
+    if (this.dialing !== null) this.established();
+  }
+
+  /**
+   * Where a plain socket reads next: the missing rest of a large Content-Length body,
+   * so the kernel copies it straight into the response's buffer; otherwise null (the
+   * driver's own read buffer).
+   */
+  readTarget(min: number): Buffer | null {
+    return this.state === State.Busy ? this.parser.bodyTarget(min) : null;
+  }
+
+  /** The first `n` bytes of `chunk` were read. */
+  read(chunk: Buffer, n: number): void {
+    if (!this.expectingBytes()) return;
+    this.parser.feed(chunk, n);
+    this.afterParse();
+  }
+
+  /** `n` bytes were read into the last `readTarget()`. */
+  filled(n: number): void {
+    if (!this.expectingBytes()) return;
+    this.parser.bodyFilled(n);
+    this.afterParse();
+  }
+
+  /** The write of the oldest unflushed request completed (or failed: `err`). */
+  written(err: Error | null): void {
+    const open = this.open;
+    if (open === null) return;
+    open.flushed++;
+    if (err !== null) this.writeFailed(open, err);
+    // After a failed write too: the head timer bounds the wait for an answer already sent.
+    this.maybeStartHeadTimer();
+  }
+
+  /**
+   * A write failed (EPIPE, ECONNRESET): a server that answers an upload before reading it
+   * (401, 413, and close) makes the client's write fail while its complete answer may
+   * already sit in the kernel, readable still (Linux keeps received bytes after a reset).
+   * So the socket is read on until a complete response (which settles the request; the
+   * socket is dropped after it), its EOF or a reset (the request fails, the write error
+   * as cause).
+   */
+  private writeFailed(open: Open, err: Error): void {
+    // A write cancelled by our own destroy has no syscall: nothing to read on for.
+    if (this.state !== State.Busy || (err as NodeJS.ErrnoException).syscall === undefined || !this.io.readOn()) return;
+    open.error ??= err;
+    open.readingOn = true;
+  }
+
+  /** The socket reported an error; its close follows (unless it is read on after a failed write). */
+  errored(err: Error): void {
+    const d = this.dialing;
+    const open = this.open;
+    if (d !== null) d.error ??= err;
+    else if (open !== null) {
+      open.error ??= err;
+      // Node marked the read side failed as well, which would drop the bytes still to come and the EOF.
+      if (open.readingOn) this.io.readOn();
+    }
+  }
+
+  /** The server ended its side. */
+  ended(): void {
+    if (this.state === State.Busy) {
+      // A close-delimited body ends here; anything else cut short is an error.
+      this.parser.eof();
+      if (this.settleCompleted(true)) return;
+      const cause = this.open!.error;
+      const perr = this.parser.error;
+      return this.failOldest(
+        perr !== null && !(perr instanceof ParseError && perr.parserCode === 'HPE_INVALID_EOF_STATE')
+          ? perr
+          : cause === null
+            ? new SocketError('the server closed the connection before the response was complete', { cause: perr ?? undefined })
+            : new SocketError(`the connection failed before the response was complete: ${cause.message}`, { cause }),
+        true,
+      );
+    }
+    // While connecting, 'error' (with the reason) and 'close' follow; report there.
+    if (this.state !== State.Connecting) this.closed();
+  }
+
+  /** The socket closed. */
+  closed(): void {
+    if (this.state === State.Connecting) {
+      const err = this.dialing!.error;
+      const ctx = { cause: err ?? undefined };
+      const detail = err?.message ?? 'socket closed';
+      this.failDial(this.dialing!.tls ? new TLSError(`TLS handshake failed: ${detail}`, ctx) : new ConnectError(`connect failed: ${detail}`, ctx));
+    } else if (this.state === State.Busy) {
+      const err = this.open!.error;
+      const reason = err === null ? 'the connection closed' : `the connection failed: ${err.message}`;
+      this.failOldest(new SocketError(`${reason} before the response was complete`, { cause: err ?? undefined }), true);
+    } else {
+      this.teardown(); // an idle socket closed by the server: nothing to report
+    }
+  }
+
+  // ---- what the stats and errors raised from outside need
+
+  /** The phase of the slot's oldest request, for errors raised from outside (abort, whole-request timeout). */
+  get phase(): Phase {
+    switch (this.state) {
+      case State.Connecting:
+        return this.dialing!.tls ? 'tls' : 'dial';
+      case State.Busy:
+        return this.inflight.length !== 0 && this.inflight.at(0).seq >= this.open!.flushed ? 'write' : this.parser.headComplete ? 'body' : 'headers';
+      default:
+        return this.deferred !== null ? 'write' : 'queue';
+    }
+  }
+
+  /** Phase of a particular request on this slot (a pipelined one behind the oldest waits for its head). */
+  phaseOf(req: Request): Phase {
+    if ((this.inflight.length !== 0 && this.inflight.at(0) === req) || this.state !== State.Busy) return this.phase;
+    return req.seq >= this.open!.flushed ? 'write' : 'headers';
+  }
+
+  // ---- connecting
+
+  private established(): void {
+    const { config } = this;
+    this.dialing = null;
+    const age = config.maxConnAge;
+    // ±10% jitter, so sockets dialed together do not all recycle together.
+    this.open = new Open(this.io.now(), age > 0 ? age * (0.9 + Math.random() * 0.2) : 0);
+    this.state = State.Idle;
+    this.clearTimer();
+    this.parser.reset();
+    this.io.usable();
+    this.owner.connected(this.id);
+    if (this.inflight.length !== 0) this.send(this.inflight.at(0));
+    else this.goIdle(config.idleConnTimeout);
+    // With pipelining, requests that queued while this socket was connecting can join it now.
+    this.owner.wake();
+  }
+
+  private failDial(err: HttpClientPoolError): void {
+    this.errors++;
+    const req = this.inflight.length === 0 ? null : this.inflight.shift()!;
+    const rest = this.takeAll();
+    this.teardown();
+    if (req !== null) req.slot = null;
+    this.owner.dialFailed(this.id, req, this.decorate(err));
+    if (rest.length !== 0) this.owner.requeue(rest);
+    this.owner.wake();
+  }
+
+  // ---- requests and responses
+
+  private send(req: Request): void {
+    if (req === this.deferred) this.cancelDeferred(); // deferred, then sent from a re-dial that came first
+    const open = this.open!;
+    if (this.state === State.Idle) this.clearTimer();
+    this.state = State.Busy;
+    req.reused = open.served > 0 || open.sent > 0;
+    req.written = true;
+    if (!open.retiring && this.pastLimits(open)) {
+      // Recycling: this is the socket's last request; it tells the server so, and the
+      // socket closes after its response. Nothing fails or is resent because of it.
+      open.retiring = true;
+      if (!req.closeAfter) req.head = withConnectionClose(req.head);
+    }
+    req.seq = open.sent++;
+    this.parser.expect(req.bodiless);
+    if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req.info, socketId: this.id });
+    if (this.io.write(req.head, req.body)) this.written(null);
+  }
+
+  /**
+   * The response-head timer covers the oldest unanswered request, from when it is
+   * fully written (or, pipelined, from when the response before it completed) to the
+   * end of its response head.
+   */
+  private maybeStartHeadTimer(): void {
+    if (this.state !== State.Busy || this.timer !== Timer.None || this.inflight.length === 0) return;
+    if (this.inflight.at(0).seq < this.open!.flushed && !this.parser.headComplete) this.setTimer(Timer.Headers, this.config.responseHeaderTimeout);
+  }
+
+  /** Called by the parser, inside llhttp: only state changes here, no caller's code. */
+  private headReceived(): void {
+    if (this.timer === Timer.Headers) this.clearTimer();
+    if (responseHeadersChannel.hasSubscribers) this.headsToPublish++;
+  }
+
+  /** Final heads parsed during the current feed, published once it returned. */
+  private headsToPublish = 0;
+
+  /** Bytes arrived while a response is due? Otherwise they are nobody's and the socket is dropped. */
+  private expectingBytes(): boolean {
+    if (this.state === State.Busy) return true;
+    // Bytes nobody asked for: they must never be read as the next request's response.
+    this.teardown();
+    return false;
+  }
+
+  private afterParse(): void {
+    const p = this.parser;
+    if (this.headsToPublish !== 0) this.publishHeads();
+    if (this.settleCompleted(false)) return;
+    if (p.error !== null) this.failOldest(p.error, false);
+    else if (p.trailing) this.dropSocket(null, p.responseBegun());
+    else if (p.headComplete) this.bodyRead();
+  }
+
+  /** The response-headers events of heads the last feed parsed (outside llhttp: a subscriber may destroy the pool). */
+  private publishHeads(): void {
+    // Heads of responses already complete come first, in order; the one still being read last.
+    const n = this.headsToPublish;
+    this.headsToPublish = 0;
+    const p = this.parser;
+    const done = p.done.length;
+    const inProgress = p.headComplete ? 1 : 0;
+    for (let k = done + inProgress - n; k < done + inProgress; k++) {
+      if (k < 0 || k >= this.inflight.length) continue;
+      const res = k < done ? p.done.at(k) : p.current!;
+      responseHeadersChannel.publish({ request: this.inflight.at(k).info, socketId: this.id, statusCode: res.statusCode, rawHeaders: res.rawHeaders });
+      if (this.state === State.Closed) return;
+    }
+  }
+
+  /**
+   * Bytes of a body that is not complete yet were read: the body timer runs (again)
+   * from now. A body that arrives with its head in one read never arms it.
+   */
+  private bodyRead(): void {
+    const t = this.timer;
+    if (t === Timer.None || t === Timer.Body) this.setTimer(Timer.Body, this.config.bodyTimeout);
+  }
+
+  /**
+   * Matches the responses the parser completed to their requests, oldest first; keeps
+   * or drops the socket after them; then settles them. True when it settled any: the
+   * slot has moved on and the caller has nothing more to do.
+   */
+  private settleCompleted(socketEnded: boolean): boolean {
+    const p = this.parser;
+    const done = p.done;
+    if (done.length === 0) return false;
+    const open = this.open!;
+    for (let n = Math.min(done.length, this.inflight.length); n > 0; n--) {
+      const req = this.inflight.shift()!;
+      req.slot = null;
+      open.served++;
+      this.requests++;
+      // A response that came before its request was fully written ends the socket's use.
+      if (req.seq >= open.flushed || req.closeAfter) socketEnded = true;
+      this.settling.push(req);
+    }
+    if (socketEnded || open.readingOn || !p.keepAlive || p.trailing || (open.retiring && this.inflight.length === 0)) {
+      // The socket carries nothing more (or was recycled after its last answer). The
+      // answered settle first; then requests pipelined behind them that were never
+      // answered go back to the origin (unless a settle callback destroyed the pool).
+      const begun = p.responseBegun();
+      this.settleMatched();
+      if (this.state !== State.Closed) this.dropSocket(null, begun);
+      return true;
+    } else if (this.inflight.length === 0) {
+      const idleMs = idleTime(this.config.idleConnTimeout, p.keepAliveHint);
+      if (idleMs < 0) {
+        this.teardown();
+      } else {
+        this.state = State.Idle;
+        // A request the origin hands over at once clears it again; arming is a field write.
+        this.goIdle(idleMs);
+      }
+    } else {
+      this.clearTimer();
+      this.maybeStartHeadTimer();
+    }
+    this.settleMatched();
+    this.owner.wake();
+    return true;
+  }
+
+  /** Settles the matched responses, in order. A settle callback (a diagnostics subscriber) may destroy the pool meanwhile: `destroy()` then takes the rest. */
+  private settleMatched(): void {
+    const done = this.parser.done;
+    for (let req = this.settling.shift(); req !== undefined; req = this.settling.shift()) req.succeed(done.shift() as Response);
+    done.clear();
+  }
+
+  /**
+   * Fails the oldest request on this socket and drops the socket. `maybeRetry`: the
+   * socket broke (reset, EOF) rather than timing out or sending garbage; a request
+   * that saw no response byte on a reused socket is then resent once on a fresh one,
+   * if its method is idempotent or none of it had been written. Requests pipelined
+   * behind it are resent (if safe) or failed by dropSocket().
+   */
+  private failOldest(err: HttpClientPoolError, maybeRetry: boolean): void {
+    const req = this.inflight.shift();
+    if (req === undefined) return this.teardown();
+    req.slot = null;
+    const phase: Phase = this.parser.headComplete ? 'body' : 'headers';
+    const retry = maybeRetry && req.mayResend(this.parser.responseBegun());
+    this.dropSocket(retry ? req : null, false, true);
+    if (!retry) {
+      this.errors++;
+      req.fail(this.decorate(err, phase));
+    }
+    this.owner.wake();
+  }
+
+  /**
+   * Drops the socket with requests still on it: those that got no byte of response
+   * and are safe to resend (idempotent, not resent before) go back to the origin ahead
+   * of the queue, in order (`first` leading); the others fail. `oldestBegun`: bytes
+   * of an answer to the oldest of them arrived, so it is never sent again. `quiet`:
+   * the caller wakes the origin itself.
+   */
+  private dropSocket(first: Request | null, oldestBegun: boolean, quiet = false): void {
+    const rest = this.takeAll();
+    const headComplete = this.parser.headComplete;
+    this.teardown();
+    const again: Request[] = [];
+    if (first !== null) {
+      first.retried = true;
+      again.push(first);
+    }
+    for (let i = 0; i < rest.length; i++) {
+      const req = rest[i]!;
+      const oldest = i === 0 && first === null;
+      if (req.retryable && !req.retried && !(oldest && oldestBegun)) {
+        req.retried = true;
+        again.push(req);
+      } else {
+        this.errors++;
+        const message = oldest
+          ? 'the connection was closed before the response to this request was complete'
+          : 'the connection was closed before this pipelined request was answered';
+        req.fail(this.decorate(new SocketError(message, {}), oldest && oldestBegun && headComplete ? 'body' : 'headers'));
+      }
+    }
+    if (again.length !== 0) this.owner.requeue(again);
+    if (!quiet) this.owner.wake();
+  }
+
+  private takeAll(): Request[] {
+    const all = this.inflight.takeAll();
+    for (const req of all) req.slot = null;
+    return all;
+  }
+
+  /** Drops the socket; the slot goes Dead (or stays Closed). */
+  private teardown(): void {
+    this.clearTimer();
+    const had = this.dialing !== null || this.open !== null;
+    if (had) this.io.close();
+    this.dialing = null;
+    this.open = null;
+    if (this.state === State.Closed) return;
+    this.state = State.Dead;
+    if (had) this.owner.emptied();
+  }
+
+  private goIdle(ms: number): void {
+    this.setTimer(Timer.Idle, ms);
+    this.hold();
+  }
+
+  /** Past `maxRequestsPerConn` (counting this request) or `maxConnAge`: time to recycle the socket. */
+  private pastLimits(open: Open): boolean {
+    const { maxRequestsPerConn } = this.config;
+    if (maxRequestsPerConn > 0 && open.sent + 1 >= maxRequestsPerConn) return true;
+    return open.ageLimit > 0 && this.io.now() - open.connectedAt >= open.ageLimit;
+  }
+
+  private setTimer(timer: Timer, ms: number): void {
+    this.timer = ms > 0 ? timer : Timer.None;
+    this.io.arm(ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer === Timer.None) return;
+    this.timer = Timer.None;
+    this.io.disarm();
+  }
+
+  private decorate(err: HttpClientPoolError, phase?: Phase): HttpClientPoolError {
+    err.origin ??= this.origin;
+    err.socketId ??= this.id;
+    err.phase ??= phase;
+    return err;
+  }
+}
+
+/** A copy of `err` for another request (each rejection carries its own context). */
+function cloneError(err: HttpClientPoolError): HttpClientPoolError {
+  const copy = Object.create(Object.getPrototypeOf(err) as object) as HttpClientPoolError;
+  return Object.assign(copy, err, { message: err.message, stack: err.stack });
+}
