@@ -321,12 +321,14 @@ export class ResponseParser {
   }
 
   /**
-   * Some byte arrived since the last completed response: the oldest unanswered request
-   * has (part of) an answer, even if only an interim one or bytes nobody can read, so
-   * it must never be sent again.
+   * Some byte of the oldest unanswered response arrived (an interim one, or bytes nobody
+   * can read, count): that request must never be sent again. Bytes fed from the start
+   * of a head are seen here; a head that llhttp began inside the same call that
+   * completed the response before it is not, so then llhttp is asked whether it stands
+   * inside a message, which ends the stream: call this only when the socket is over.
    */
   responseBegun(): boolean {
-    return this.fed;
+    return this.fed || this.begun || this.mode === Mode.OwnBody || this.askFinish();
   }
 
   /** Frees the native parser. Never call from inside `feed()`. */

@@ -109,7 +109,7 @@ export class Connection implements Slot, SlotIo, Timed {
     const connectedAt = m.connectedAt;
     return {
       id: this.id,
-      state: STATE_NAMES[m.kind],
+      state: m.stateName,
       localAddress: s?.localAddress ?? null,
       localPort: s?.localPort ?? null,
       remoteAddress: s?.remoteAddress ?? null,

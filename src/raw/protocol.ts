@@ -31,6 +31,7 @@ import {
   TLSTimeoutError,
 } from '../errors.js';
 import type { Response } from '../response.js';
+import type { SocketState } from '../core/stats.js';
 
 /** What the machine asks of its driver. */
 export interface SlotIo {
@@ -111,8 +112,8 @@ class Open {
   ) {}
 }
 
-const DEAD = { kind: State.Dead } as const;
-const CLOSED = { kind: State.Closed } as const;
+/** By `State`, in its order. */
+const STATE_NAMES = ['dead', 'connecting', 'idle', 'busy', 'closed'] as const satisfies readonly SocketState[];
 
 export class SlotMachine extends SlotCounters {
   readonly id: number;
@@ -153,6 +154,11 @@ export class SlotMachine extends SlotCounters {
 
   get kind(): State {
     return this.state;
+  }
+
+  /** The state as stats name it. */
+  get stateName(): SocketState {
+    return STATE_NAMES[this.state];
   }
 
   /** `now()` when the current socket became usable; 0 without one. */
