@@ -28,7 +28,8 @@ export class AddressBook implements Timed {
     private readonly hostname: string,
     lookup: LookupFunction | undefined,
     private readonly refreshMs: number,
-    private readonly onChange: () => void,
+    /** Called when the address set changed; null: nobody follows changes. */
+    private readonly onChange: (() => void) | null,
   ) {
     this.lookup = (lookup ?? dns.lookup) as unknown as Lookup;
   }
@@ -69,7 +70,7 @@ export class AddressBook implements Timed {
   }
 
   expire(): void {
-    this.resolve(noop);
+    this.resolve(null);
     arm(this, this.refreshMs);
   }
 
@@ -78,12 +79,13 @@ export class AddressBook implements Timed {
     else this.resolve(done);
   }
 
-  private resolve(done: (err: NodeJS.ErrnoException | null) => void): void {
+  /** Looks the host up again; `done` (if any) hears how it went. Lookups under way are shared. */
+  private resolve(done: ((err: NodeJS.ErrnoException | null) => void) | null): void {
     if (this.waiting !== null) {
-      this.waiting.push(done);
+      if (done !== null) this.waiting.push(done);
       return;
     }
-    this.waiting = [done];
+    this.waiting = done === null ? [] : [done];
     this.lookup(this.hostname, { all: true }, (err, addresses) => {
       const waiting = this.waiting!;
       this.waiting = null;
@@ -103,9 +105,7 @@ export class AddressBook implements Timed {
         this.resolvedAt = performance.now();
       }
       for (const w of waiting) w(failure);
-      if (changed) this.onChange();
+      if (changed && this.onChange !== null) this.onChange();
     });
   }
 }
-
-function noop(): void {}

@@ -53,9 +53,9 @@ export abstract class ClientBase implements Client {
     if (this.base !== null) this.originFor(this.base).open();
   }
 
-  ready(): Promise<void> {
-    if (this.closed !== null) return Promise.reject(this.closedError());
-    return Promise.all(Array.from(this.origins.values(), (o) => o.ready())).then(noop);
+  async ready(): Promise<void> {
+    if (this.closed !== null) throw this.closedError();
+    await Promise.all(Array.from(this.origins.values(), (o) => o.ready()));
   }
 
   get(path: string, options?: RequestOptions): Promise<Response> {
@@ -79,7 +79,7 @@ export abstract class ClientBase implements Client {
   }
 
   close(): Promise<void> {
-    this.closed ??= Promise.all(Array.from(this.origins.values(), (o) => o.close())).then(noop);
+    this.closed ??= closeAll(Array.from(this.origins.values()));
     return this.closed;
   }
 
@@ -124,4 +124,6 @@ function asPoolError(err: Error): HttpClientPoolError {
   return new HttpClientPoolError(err.message, 'HCP_POOL_DESTROYED', { cause: err });
 }
 
-function noop(): void {}
+async function closeAll(origins: Origin[]): Promise<void> {
+  await Promise.all(origins.map((o) => o.close()));
+}

@@ -84,7 +84,7 @@ export class Origin implements RequestOwner, SlotReports {
       config.socketPath === undefined && isIP(target.hostname) === 0
         ? backend.followsAddresses
           ? new AddressBook(target.hostname, config.lookup, config.dnsRefreshInterval, () => this.recycleAll())
-          : new AddressBook(target.hostname, config.lookup, 0, noop)
+          : new AddressBook(target.hostname, config.lookup, 0, null)
         : null;
     const ctx: SlotContext = { config, endpoint, sessions: new SessionCache(), addresses: this.addresses, reports: this };
     for (let i = 0; i < config.size; i++) this.slots.push(backend.createSlot(i, ctx));
@@ -297,4 +297,3 @@ export function abortedAtCall(origin: string, signal: AbortSignal): AbortError {
   return new AbortError({ cause: signal.reason, origin, phase: 'call' });
 }
 
-function noop(): void {}

@@ -152,8 +152,8 @@ export class ResponseParser {
   keepAlive = false;
   /** The server's `Keep-Alive: timeout=N` hint in ms, or -1. */
   keepAliveHint = -1;
-  /** Called once when the final (non-1xx) response head is complete. */
-  onHead: (statusCode: number, rawHeaders: string[]) => void = noop;
+  /** Final (non-1xx) heads parsed so far, on every stream: a caller compares it before and after a feed. */
+  heads = 0;
 
   private readonly native: NativeParser;
   private readonly P: NativeParserClass;
@@ -422,7 +422,7 @@ export class ResponseParser {
     // llhttp decides keep-alive before it learns a HEAD response has no body, so a HEAD
     // answered without a length looks close-delimited to it; it ends at its blank line.
     this.headKeepAlive = shouldKeepAlive || (bodiless && connectionAllowsReuse(versionMajor, versionMinor, connectionValue(raw)));
-    this.onHead(statusCode, raw);
+    this.heads++;
     const hasBody = !bodiless && statusCode !== 204 && statusCode !== 304;
     if (hasBody && length > this.maxResponseSize) {
       this.error = new ResponseTooLargeError(this.maxResponseSize, {});
@@ -532,4 +532,3 @@ function connectionValue(raw: string[]): string {
   return value;
 }
 
-function noop(): void {}

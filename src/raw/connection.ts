@@ -140,7 +140,7 @@ export class Connection implements Slot, SlotIo, Timed {
     this.sessions.acquire(() => {
       if (this.socket !== tcp) return; // given up on while waiting for the first ticket
       this.unlisten(tcp);
-      tcp.on('error', noop);
+      tcp.on('error', ignoreLateError);
       this.listen(startTLS(tcp, this.endpoint, this.sessions));
     });
   }
@@ -184,7 +184,7 @@ export class Connection implements Slot, SlotIo, Timed {
     this.socket = null;
     this.machine.socketGone(s);
     this.unlisten(s);
-    s.on('error', noop); // late errors of a socket we gave up on are not news
+    s.on('error', ignoreLateError);
     s.destroy();
   }
 
@@ -343,4 +343,5 @@ function pollDone(c: Connection): void {
 
 const STATE_NAMES = ['dead', 'connecting', 'idle', 'busy', 'closed'] as const satisfies readonly SocketStats['state'][];
 
-function noop(): void {}
+/** The 'error' listener of a socket given up on (or handed to TLS): its late errors are not news. */
+function ignoreLateError(): void {}

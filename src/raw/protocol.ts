@@ -149,7 +149,6 @@ export class SlotMachine extends SlotCounters {
     this.id = id;
     this.depth = config.pipelining;
     this.parser = new ResponseParser(config.maxHeaderSize, config.maxResponseSize);
-    this.parser.onHead = this.headReceived.bind(this);
   }
 
   get kind(): State {
@@ -516,14 +515,8 @@ export class SlotMachine extends SlotCounters {
     if (this.inflight.at(0).seq < this.open!.flushed && !this.parser.headComplete) this.setTimer(Timer.Headers, this.config.responseHeaderTimeout);
   }
 
-  /** Called by the parser, inside llhttp: only state changes here, no caller's code. */
-  private headReceived(): void {
-    if (this.timer === Timer.Headers) this.clearTimer();
-    if (responseHeadersChannel.hasSubscribers) this.headsToPublish++;
-  }
-
-  /** Final heads parsed during the current feed, published once it returned. */
-  private headsToPublish = 0;
+  /** The parser's count of final heads when last looked at (see afterParse). */
+  private headsSeen = 0;
 
   /** Bytes arrived while a response is due? Otherwise they are nobody's and the socket is dropped. */
   private expectingBytes(): boolean {
@@ -535,18 +528,24 @@ export class SlotMachine extends SlotCounters {
 
   private afterParse(): void {
     const p = this.parser;
-    if (this.headsToPublish !== 0) this.publishHeads();
+    if (p.heads !== this.headsSeen) {
+      // Heads arrived: the response-head timer is done with; subscribers hear of them now
+      // that llhttp has returned (one of them may destroy the pool).
+      const n = p.heads - this.headsSeen;
+      this.headsSeen = p.heads;
+      if (this.timer === Timer.Headers) this.clearTimer();
+      if (responseHeadersChannel.hasSubscribers) this.publishHeads(n);
+      if (this.state !== State.Busy) return;
+    }
     if (this.settleCompleted(false)) return;
     if (p.error !== null) this.failOldest(p.error, false);
     else if (p.trailing) this.dropSocket(null, p.responseBegun());
     else if (p.headComplete) this.bodyRead();
   }
 
-  /** The response-headers events of heads the last feed parsed (outside llhttp: a subscriber may destroy the pool). */
-  private publishHeads(): void {
+  /** The response-headers events of the `n` heads the last feed parsed. */
+  private publishHeads(n: number): void {
     // Heads of responses already complete come first, in order; the one still being read last.
-    const n = this.headsToPublish;
-    this.headsToPublish = 0;
     const p = this.parser;
     const done = p.done.length;
     const inProgress = p.headComplete ? 1 : 0;
