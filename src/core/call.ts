@@ -6,36 +6,48 @@ import { timeout, type Config, type Headers, type RequestOptions } from '../opti
 import { validateMethod } from '../parser/request.js';
 import { isAbsoluteURL, joinPath, parseURL, type Target } from './target.js';
 
-export interface Call {
+/**
+ * A checked call: what of it the origin needs. Each client has one and fills it for
+ * every call, then hands it on at once (the origin copies what it keeps into the
+ * request), so no call allocates one.
+ */
+export class Call {
   /** The origin to send to. */
-  readonly target: Target;
+  target: Target | null = null;
   /** Request target for the request line: base path joined, query kept. */
-  readonly path: string;
-  readonly headers: Headers | undefined;
-  readonly signal: AbortSignal | null;
+  path = '';
+  headers: Headers | undefined = undefined;
+  signal: AbortSignal | null = null;
   /** Whole-request timeout in ms, 0 = none. */
-  readonly timeoutMs: number;
-}
+  timeoutMs = 0;
 
-/** Throws `InvalidArgumentError` for anything wrong with the call. */
-export function checkCall(config: Config, base: Target | null, method: unknown, path: unknown, options: RequestOptions | undefined): Call {
-  validateMethod(method);
-  if (typeof path !== 'string') throw new InvalidArgumentError('path must be a string');
-  let headers: Headers | undefined;
-  let signal: AbortSignal | null = null;
-  let ms = config.requestTimeout;
-  if (options !== undefined) {
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
-    headers = options.headers;
-    if (options.signal !== undefined) signal = checkSignal(options.signal);
-    if (options.timeout !== undefined) ms = timeout('timeout', options.timeout, ms);
+  /** Checks a call into this object. Throws `InvalidArgumentError` for anything wrong with it. */
+  check(config: Config, base: Target | null, method: unknown, path: unknown, options: RequestOptions | undefined): this {
+    validateMethod(method);
+    if (typeof path !== 'string') throw new InvalidArgumentError('path must be a string');
+    let headers: Headers | undefined;
+    let signal: AbortSignal | null = null;
+    let ms = config.requestTimeout;
+    if (options !== undefined) {
+      if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
+      headers = options.headers;
+      if (options.signal !== undefined) signal = checkSignal(options.signal);
+      if (options.timeout !== undefined) ms = timeout('timeout', options.timeout, ms);
+    }
+    this.headers = headers;
+    this.signal = signal;
+    this.timeoutMs = ms;
+    if (isAbsoluteURL(path)) {
+      const abs = parseURL(path, false);
+      this.target = abs.target;
+      this.path = abs.path;
+      return this;
+    }
+    if (base === null) throw new InvalidArgumentError(`path ${JSON.stringify(path)} is relative and the pool has no baseURL`);
+    this.target = base;
+    this.path = joinPath(base.basePath, path);
+    return this;
   }
-  if (isAbsoluteURL(path)) {
-    const abs = parseURL(path, false);
-    return { target: abs.target, path: abs.path, headers, signal, timeoutMs: ms };
-  }
-  if (base === null) throw new InvalidArgumentError(`path ${JSON.stringify(path)} is relative and the pool has no baseURL`);
-  return { target: base, path: joinPath(base.basePath, path), headers, signal, timeoutMs: ms };
 }
 
 function checkSignal(signal: unknown): AbortSignal {

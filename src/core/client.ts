@@ -6,7 +6,7 @@ import { resolveOptions, type Body, type Config, type PoolOptions, type RequestI
 import { InvalidArgumentError } from '../errors.js';
 import { RequestEncoder } from '../parser/request.js';
 import type { Response } from '../response.js';
-import { checkCall } from './call.js';
+import { Call } from './call.js';
 import { Origin, type Backend } from './origin.js';
 import { poolStats, type PoolStats } from './stats.js';
 import { parseURL, type Target } from './target.js';
@@ -32,6 +32,8 @@ export abstract class ClientBase implements Client {
   private readonly base: Target | null;
   private readonly origins = new Map<string, Origin>();
   private closed: Promise<void> | null = null;
+  /** Filled by every call (see Call). */
+  private readonly call = new Call();
   private destroyed = false;
   /** Drops an origin that has nothing left, so that a client of many origins does not keep them all. */
   private readonly forget = (o: Origin): void => {
@@ -95,8 +97,8 @@ export abstract class ClientBase implements Client {
   private send(method: string, path: string, options: RequestOptions | undefined, body: Body | null | undefined): Promise<Response> {
     try {
       if (this.closed !== null) throw this.closedError();
-      const call = checkCall(this.config, this.base, method, path, options);
-      const origin = this.originFor(call.target);
+      const call = this.call.check(this.config, this.base, method, path, options);
+      const origin = this.originFor(call.target!);
       return origin.send(method, call, body);
     } catch (err) {
       return Promise.reject(err);

@@ -34,6 +34,8 @@ export interface SlotContext {
 /** How a backend makes its slots and readies a request for them. */
 export interface Backend {
   createSlot(id: number, ctx: SlotContext): Slot;
+  /** A request of this backend (NodePool's carries its node:http exchange). */
+  createRequest(method: string, path: string, signal: AbortSignal | null, timeoutMs: number): Request;
   /** Sockets are recycled when the host's address set changes (`dnsRefreshInterval`). */
   readonly followsAddresses: boolean;
   /** Readies a checked, encoded request for this backend's slots (NodePool builds node:http's headers). */
@@ -101,7 +103,7 @@ export class Origin implements RequestOwner, SlotReports {
 
   /** Sends a checked call. Throws `InvalidArgumentError` for a bad header or body, before anything is sent. */
   send(method: string, call: Call, body: Body | null | undefined): Promise<Response> {
-    const req = new Request(method, call.path, call.signal, call.timeoutMs);
+    const req = this.backend.createRequest(method, call.path, call.signal, call.timeoutMs);
     this.encoder.encode(req, method, call.path, call.headers, body);
     this.backend.prepare(req, call.headers, body, this.config, this.hostHeader);
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);

@@ -54,8 +54,6 @@ export class Request implements Encoded, Queued<Request>, Timed {
   seq = 0;
   /** Dials that failed while this request waited on them. */
   dialFailures = 0;
-  /** The backend's own state for this request while a slot carries it (NodePool: its node:http exchange). */
-  carrier: object | null = null;
 
   prev: Request | null = null;
   next: Request | null = null;
@@ -104,13 +102,21 @@ export class Request implements Encoded, Queued<Request>, Timed {
     return this.settledFlag;
   }
 
+  // The retry rules, both backends. A request is sent at most twice, and never again
+  // once any byte of an answer to it arrived (an interim 1xx included).
+
   /**
-   * May be sent again after its socket broke (reset, EOF): only if no byte of an answer
-   * came, it went out on a reused socket, it was not resent before, and it is idempotent
-   * or none of it was written.
+   * The request a broken socket (reset, EOF) was answering may go again if it went out
+   * on a reused socket (a fresh one failing is news, not a stale keep-alive), and it is
+   * idempotent or none of it was written.
    */
   mayResend(answerBegun: boolean): boolean {
     return !answerBegun && !this.retried && this.reused && (this.retryable || !this.written);
+  }
+
+  /** A request pipelined behind others on a socket that was dropped may go again if it is idempotent. */
+  mayResendUnanswered(answerBegun: boolean): boolean {
+    return !answerBegun && !this.retried && this.retryable;
   }
 
   succeed(res: Response): void {

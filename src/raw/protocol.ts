@@ -32,88 +32,9 @@ import {
 } from '../errors.js';
 import type { Response } from '../response.js';
 import type { SocketState } from '../core/stats.js';
+import { Dialing, Open, State, STATE_NAMES, Timer, type SlotIo } from './states.js';
 
-/** What the machine asks of its driver. */
-export interface SlotIo {
-  /** Opens a socket (TCP or unix); `connected()` or `closed()` follows. */
-  dial(): void;
-  /** Starts TLS over the connected socket; `secured()` or `closed()` follows. */
-  startTLS(): void;
-  /** Writes one request; true when the kernel took all of it at once, else `written()` follows. */
-  write(head: Buffer, body: Buffer | null): boolean;
-  /** Arms the phase timer `ms` from now (0: off); `expire()` follows. */
-  arm(ms: number): void;
-  disarm(): void;
-  /** Drops the socket; no more events of it follow. */
-  close(): void;
-  /** Wall-clock ms (`Date.now()`), for connection ages. */
-  now(): number;
-  /** The socket is connected (and secured) and about to carry requests: for the connect event. */
-  usable(): void;
-  /** Refs (true) or unrefs the socket: whether it keeps the process alive. */
-  ref(held: boolean): void;
-  /** Calls `polled()` once the event loop has polled the socket for news (see `defer`). */
-  afterPoll(): void;
-  cancelPoll(): void;
-  /** The socket can still be written to, as far as Node knows. */
-  writable(): boolean;
-  /**
-   * Keeps a socket whose write failed open for reading (Node would destroy it and drop
-   * what is still to be read); false when it is gone already.
-   */
-  readOn(): boolean;
-}
-
-export const enum State {
-  /** No socket; dials when given a request. */
-  Dead,
-  Connecting,
-  Idle,
-  Busy,
-  /** The pool is gone; never used again. */
-  Closed,
-}
-
-const enum Timer {
-  None,
-  Dial,
-  TLS,
-  Headers,
-  /** The gap between two reads of a response body. */
-  Body,
-  Idle,
-}
-
-/** The socket being opened. */
-class Dialing {
-  /** TCP is connected and the TLS handshake is next (or waiting for the first ticket): a failure is the TLS phase's. */
-  tls = false;
-  /** The socket's error, reported with its close. */
-  error: Error | null = null;
-}
-
-/** A connected socket: what it carried, and whether it takes more. */
-class Open {
-  /** Requests written on it / whose writes completed / answered. */
-  sent = 0;
-  flushed = 0;
-  served = 0;
-  /** It takes no more requests and closes after those on it (recycling). */
-  retiring = false;
-  /** A write failed, and the socket is read on for an answer already sent (see `writeFailed`). */
-  readingOn = false;
-  /** The socket's first error: after a failed write, a reset read later is its echo. */
-  error: Error | null = null;
-  constructor(
-    /** `now()` when it became usable. */
-    readonly connectedAt: number,
-    /** `maxConnAge`, jittered; 0 = no limit. */
-    readonly ageLimit: number,
-  ) {}
-}
-
-/** By `State`, in its order. */
-const STATE_NAMES = ['dead', 'connecting', 'idle', 'busy', 'closed'] as const satisfies readonly SocketState[];
+export { State, type SlotIo };
 
 export class SlotMachine extends SlotCounters {
   readonly id: number;
@@ -599,8 +520,13 @@ export class SlotMachine extends SlotCounters {
         this.teardown();
       } else {
         this.state = State.Idle;
-        // A request the origin hands over at once clears it again; arming is a field write.
-        this.goIdle(idleMs);
+        this.clearTimer();
+        this.settleMatched();
+        this.owner.wake();
+        // The idle timer and the unref are for a socket that stays idle: under load the
+        // origin's queue hands it the next request at once, and neither is needed.
+        if (this.state === State.Idle && this.inflight.length === 0) this.goIdle(idleMs);
+        return true;
       }
     } else {
       this.clearTimer();
@@ -658,7 +584,7 @@ export class SlotMachine extends SlotCounters {
     for (let i = 0; i < rest.length; i++) {
       const req = rest[i]!;
       const oldest = i === 0 && first === null;
-      if (req.retryable && !req.retried && !(oldest && oldestBegun)) {
+      if (req.mayResendUnanswered(oldest && oldestBegun)) {
         req.retried = true;
         again.push(req);
       } else {

@@ -1,0 +1,85 @@
+// What the raw slot's protocol machine (protocol.ts) is made of: the interface to its
+// driver, the states a slot can be in, and the data each state carries.
+import type { SocketState } from '../core/stats.js';
+
+/** What the machine asks of its driver. */
+export interface SlotIo {
+  /** Opens a socket (TCP or unix); `connected()` or `closed()` follows. */
+  dial(): void;
+  /** Starts TLS over the connected socket; `secured()` or `closed()` follows. */
+  startTLS(): void;
+  /** Writes one request; true when the kernel took all of it at once, else `written()` follows. */
+  write(head: Buffer, body: Buffer | null): boolean;
+  /** Arms the phase timer `ms` from now (0: off); `expire()` follows. */
+  arm(ms: number): void;
+  disarm(): void;
+  /** Drops the socket; no more events of it follow. */
+  close(): void;
+  /** Wall-clock ms (`Date.now()`), for connection ages. */
+  now(): number;
+  /** The socket is connected (and secured) and about to carry requests: for the connect event. */
+  usable(): void;
+  /** Refs (true) or unrefs the socket: whether it keeps the process alive. */
+  ref(held: boolean): void;
+  /** Calls `polled()` once the event loop has polled the socket for news (see `defer`). */
+  afterPoll(): void;
+  cancelPoll(): void;
+  /** The socket can still be written to, as far as Node knows. */
+  writable(): boolean;
+  /**
+   * Keeps a socket whose write failed open for reading (Node would destroy it and drop
+   * what is still to be read); false when it is gone already.
+   */
+  readOn(): boolean;
+}
+
+export const enum State {
+  /** No socket; dials when given a request. */
+  Dead,
+  Connecting,
+  Idle,
+  Busy,
+  /** The pool is gone; never used again. */
+  Closed,
+}
+
+export const enum Timer {
+  None,
+  Dial,
+  TLS,
+  Headers,
+  /** The gap between two reads of a response body. */
+  Body,
+  Idle,
+}
+
+/** The socket being opened. */
+export class Dialing {
+  /** TCP is connected and the TLS handshake is next (or waiting for the first ticket): a failure is the TLS phase's. */
+  tls = false;
+  /** The socket's error, reported with its close. */
+  error: Error | null = null;
+}
+
+/** A connected socket: what it carried, and whether it takes more. */
+export class Open {
+  /** Requests written on it / whose writes completed / answered. */
+  sent = 0;
+  flushed = 0;
+  served = 0;
+  /** It takes no more requests and closes after those on it (recycling). */
+  retiring = false;
+  /** A write failed, and the socket is read on for an answer already sent (see `writeFailed`). */
+  readingOn = false;
+  /** The socket's first error: after a failed write, a reset read later is its echo. */
+  error: Error | null = null;
+  constructor(
+    /** `now()` when it became usable. */
+    readonly connectedAt: number,
+    /** `maxConnAge`, jittered; 0 = no limit. */
+    readonly ageLimit: number,
+  ) {}
+}
+
+/** By `State`, in its order. */
+export const STATE_NAMES = ['dead', 'connecting', 'idle', 'busy', 'closed'] as const satisfies readonly SocketState[];
