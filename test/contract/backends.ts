@@ -70,7 +70,7 @@ export const DIFFERENCES: readonly Difference[] = [
   },
   {
     feature: 'recycling',
-    Pool: '`maxConnAge`, `maxRequestsPerConn` and a changed address set recycle sockets with `connection: close` (test/recycle.test.ts)',
+    Pool: '`maxConnAge`, `maxRequestsPerConn` and a changed address set recycle sockets with `connection: close` (test/pool-only/recycle.test.ts)',
     NodePool: 'no recycling; addresses are looked up again only when an agent re-dials',
     has: ['Pool'],
     reason: 'http.Agent keeps and reuses its sockets on its own terms; there is no hook to retire one after its next response',

@@ -1,5 +1,5 @@
 // The client side of the soak test, run as `node --expose-gc build/soak/child.js` by
-// test/soak.test.ts (mocha itself runs without --expose-gc). Sends HCP_SOAK_REQUESTS
+// soak.test.ts beside it (mocha itself runs without --expose-gc). Sends HCP_SOAK_REQUESTS
 // GETs over a Pool of 8 sockets to HCP_SOAK_URL, `concurrency` at a time, and prints
 // one JSON line: how they settled, heap after gc at start and end, and open file
 // descriptors (/proc/self/fd) before the pool and after close().

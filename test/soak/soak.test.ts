@@ -12,12 +12,12 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { cleanup, listen, spawnChild } from './helpers.js';
-import { rng } from './fuzz/generator.js';
+import { cleanup, listen, spawnChild } from '../helpers.js';
+import { rng } from '../fuzz/generator.js';
 
 const REQUESTS = Number(process.env['HCP_SOAK_REQUESTS'] ?? 200_000);
 const SEED = Number(process.env['HCP_SOAK_SEED'] ?? 7);
-const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'soak', 'child.js');
+const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.js');
 
 interface Counters {
   requests: number;

@@ -5,12 +5,12 @@ import { channel } from 'node:diagnostics_channel';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { parse, UsageError } from '../dist/cli/args.js';
-import { Histogram } from '../dist/cli/histogram.js';
-import { PipelineWatch } from '../dist/cli/pipeline.js';
-import { cleanup, httpServer, rawServer, spawnChild } from './helpers.js';
+import { parse, UsageError } from '../../dist/cli/args.js';
+import { Histogram } from '../../dist/cli/histogram.js';
+import { PipelineWatch } from '../../dist/cli/pipeline.js';
+import { cleanup, httpServer, rawServer, spawnChild } from '../helpers.js';
 
-const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
+const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
 
 /** Runs the CLI in a child process; resolves with its exit code and output. */
 async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -4,7 +4,7 @@
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import { expect } from 'chai';
-import { cleanup, httpServer, listen, lookupTo, pool, rawServer, subscribe } from './helpers.js';
+import { cleanup, httpServer, listen, lookupTo, pool, rawServer, subscribe } from '../helpers.js';
 
 describe('recycling', () => {
   afterEach(cleanup);

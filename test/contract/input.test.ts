@@ -5,9 +5,9 @@
 // Option validation that test/unit/pure.test.ts covers for Pool is repeated here for
 // NodePool only.
 import { expect } from 'chai';
-import { InvalidArgumentError, NodePool, type Client, type PoolOptions } from '../dist/index.js';
-import { cleanup, recordingServer, rejects, reply, turns } from './helpers.js';
-import { BACKENDS } from './contract/backends.js';
+import { InvalidArgumentError, NodePool, type Client, type PoolOptions } from '../../dist/index.js';
+import { cleanup, recordingServer, rejects, reply, turns } from '../helpers.js';
+import { BACKENDS } from './backends.js';
 
 /** A server that records every byte it receives and answers each request head with 200. */
 const recorder = () => recordingServer(() => reply());

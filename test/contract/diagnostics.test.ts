@@ -1,7 +1,7 @@
 // diagnostics_channel events, for both backends.
 import { expect } from 'chai';
-import { BACKENDS } from './contract/backends.js';
-import { cleanup, httpServer, subscribe } from './helpers.js';
+import { BACKENDS } from './backends.js';
+import { cleanup, httpServer, subscribe } from '../helpers.js';
 
 const NAMES = ['connect', 'connect-error', 'request-start', 'response-headers', 'request-end', 'request-error'];
 

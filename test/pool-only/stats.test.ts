@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cleanup, httpServer, pool, rawServer, until } from './helpers.js';
+import { cleanup, httpServer, pool, rawServer, until } from '../helpers.js';
 
 describe('stats()', () => {
   afterEach(cleanup);
