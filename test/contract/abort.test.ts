@@ -1,10 +1,11 @@
 // AbortSignal on requests, for each backend: in flight, queued, already aborted,
 // AbortSignal.timeout, after settlement, the reason as `cause`, and a signal that is
 // not one.
+import * as diagnostics from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import { expect } from 'chai';
 import { AbortError, InvalidArgumentError } from '../../dist/index.js';
-import { cleanup, listen, recordingServer, rejects, reply, serverConnections, turns, until, watchUnhandled } from '../helpers.js';
+import { cleanup, defer, listen, recordingServer, rejects, reply, serverConnections, turns, until, watchUnhandled } from '../helpers.js';
 import { BACKENDS } from './backends.js';
 
 for (const backend of BACKENDS) {
@@ -184,18 +185,26 @@ for (const backend of BACKENDS) {
 
     it('aborting during the TLS handshake rejects in phase tls; the socket is dropped and nothing is unhandled', async () => {
       const seen = watchUnhandled();
-      let sawHello!: () => void;
-      const hello = new Promise<void>((r) => (sawHello = r));
       // Reads the ClientHello and never answers it.
-      const server = net.createServer((s) => s.on('error', () => {}).once('data', () => sawHello()).resume());
+      const server = net.createServer((s) => s.on('error', () => {}).resume());
       const conns = serverConnections(server);
       const port = await listen(server);
-      const p = backend.pool({ baseURL: `https://127.0.0.1:${port}`, size: 1, tlsTimeout: 100 });
+      // The abort is driven by the client's own TCP connect, not by the server seeing the
+      // ClientHello: once every 'connect' listener has run, the slot is in its TLS phase
+      // (its timer armed, the ClientHello written), and no timer can have fired before
+      // this tick ends, however slow the machine. (Waiting for the server's 'data' let a
+      // stalled loop run the due TLS timer first: a TLSTimeoutError instead.)
       const ac = new AbortController();
+      let first = true;
+      const onSocket = (m: unknown): void => {
+        if (!first) return;
+        first = false;
+        (m as { socket: net.Socket }).socket.once('connect', () => process.nextTick(() => ac.abort()));
+      };
+      diagnostics.subscribe('net.client.socket', onSocket);
+      defer(() => diagnostics.unsubscribe('net.client.socket', onSocket));
+      const p = backend.pool({ baseURL: `https://127.0.0.1:${port}`, size: 1, tlsTimeout: 100 });
       const req = p.get('/', { signal: ac.signal });
-      // The ClientHello arrived: the TCP connect is done and the slot is in its TLS phase.
-      await hello;
-      ac.abort();
       const err = await rejects(req, AbortError, 'ABORT_ERR');
       expect(err.phase).to.equal('tls');
       expect(err.socketId).to.equal(0);
