@@ -64,7 +64,7 @@ async function fuzzServer(cases: Map<string, Case>) {
           if (socket.destroyed) break;
           socket.write(bytes.subarray(from, at));
           from = at;
-          if (at !== bytes.length) await new Promise((r) => setImmediate(r));
+          if (at !== bytes.length) await turns(1);
         }
         if (c.plan.close) end();
         else if (c.plan.mutated) dirty = true;
