@@ -238,17 +238,6 @@ export class ResponseParser {
     this.expected.push(bodiless);
   }
 
-  /** A stream carrying exactly one exchange: `reset()` then `expect()`. */
-  start(bodiless: boolean): void {
-    this.reset();
-    this.expect(bodiless);
-  }
-
-  /** The oldest completed response not yet taken, or null. */
-  get response(): Response | null {
-    return this.done.length === 0 ? null : this.done.at(0);
-  }
-
   /** Parses `chunk`, or its first `end` bytes (a read into a reused buffer). */
   feed(chunk: Buffer, end = chunk.length): void {
     let at = 0;

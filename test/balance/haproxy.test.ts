@@ -11,10 +11,9 @@
 // always busy and each socket's share of requests follows how fast its backend
 // answers on a shared machine: there the assertion is on the sockets (all carry
 // requests, two per backend), and the shares are measured by `npm run bench:balance`.
-import type { LookupAddress } from 'node:dns';
 import { expect } from 'chai';
 import type { Pool } from '../../dist/index.js';
-import { cleanup, pool } from '../helpers.js';
+import { cleanup, lookupTo, pool } from '../helpers.js';
 import {
   type Backend,
   backends,
@@ -203,15 +202,6 @@ describe('balance with multi-address dialing (no balancer)', () => {
 
   const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
 
-  /** A `lookup` answering with `current()`'s addresses, as net.connect's lookup would. */
-  function lookupOf(current: () => string[]) {
-    return (_host: string, options: { all?: boolean }, cb: (err: Error | null, a: LookupAddress[] | string, f?: number) => void): void => {
-      const all = current().map((address) => ({ address, family: 4 }));
-      if (options.all) cb(null, all);
-      else cb(null, all[0]!.address, 4);
-    };
-  }
-
   for (const concurrency of [1, 4, 16]) {
     const what =
       concurrency === 1
@@ -221,7 +211,7 @@ describe('balance with multi-address dialing (no balancer)', () => {
           : 'every socket carries requests (shares follow backend speed)';
     it(`4 addresses on one port, size 8, concurrency ${concurrency}: ${what}`, async () => {
       const { backends: bes, port } = await backendsOnOnePort(HOSTS);
-      const p = pool({ baseURL: `http://backends.test:${port}`, lookup: lookupOf(() => HOSTS) as never });
+      const p = pool({ baseURL: `http://backends.test:${port}`, lookup: lookupTo(() => HOSTS) });
       await p.ready();
       // Slot i dials address i mod 4: two sockets per address.
       const remotes = p.stats().origins[0]!.sockets.map((s) => s.remoteAddress);
@@ -237,7 +227,7 @@ describe('balance with multi-address dialing (no balancer)', () => {
   it('the lookup answer going from 2 to 4 addresses recycles the sockets and the shares follow (dnsRefreshInterval 200)', async () => {
     const { port } = await backendsOnOnePort(HOSTS);
     let answer = HOSTS.slice(0, 2);
-    const p = pool({ baseURL: `http://backends.test:${port}`, lookup: lookupOf(() => answer) as never, dnsRefreshInterval: 200 });
+    const p = pool({ baseURL: `http://backends.test:${port}`, lookup: lookupTo(() => answer), dnsRefreshInterval: 200 });
     await p.ready();
 
     const before = await load(p, 1000, 4);
@@ -278,7 +268,7 @@ describe('balance with multi-address dialing (no balancer)', () => {
       const k = turn++ % HOSTS.length;
       return [...HOSTS.slice(k), ...HOSTS.slice(0, k)];
     };
-    const p = pool({ baseURL: `http://backends.test:${port}`, lookup: lookupOf(rotating) as never, dnsRefreshInterval: 20, maxConnAge: 100 });
+    const p = pool({ baseURL: `http://backends.test:${port}`, lookup: lookupTo(rotating), dnsRefreshInterval: 20, maxConnAge: 100 });
     await p.ready();
     // Every socket re-dials twice, each time with whatever order the latest lookup gave.
     const base = reconnects(p);
@@ -291,7 +281,7 @@ describe('balance with multi-address dialing (no balancer)', () => {
 
   it('an address that refused and came back gets its share again once sockets recycle', async () => {
     const { backends: bes, port } = await backendsOnOnePort(HOSTS);
-    const p = pool({ baseURL: `http://backends.test:${port}`, lookup: lookupOf(() => HOSTS) as never, maxConnAge: 200 });
+    const p = pool({ baseURL: `http://backends.test:${port}`, lookup: lookupTo(() => HOSTS), maxConnAge: 200 });
     await p.ready();
     expectNoFailures(await load(p, 400, 4), p);
     // 127.0.0.3 goes away: its two slots re-dial, are refused and move on to the next address.

@@ -1,46 +1,12 @@
 // AbortSignal on requests, for each backend: in flight, queued, already aborted,
 // AbortSignal.timeout, after settlement, the reason as `cause`, and a signal that is
 // not one.
+import * as diagnostics from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import { expect } from 'chai';
 import { AbortError, InvalidArgumentError } from '../../dist/index.js';
-import { cleanup, defer, listen, rawServer, rejects, reply, track, turn, watchUnhandled } from '../helpers.js';
+import { cleanup, defer, listen, recordingServer, rejects, reply, serverConnections, turns, until, watchUnhandled } from '../helpers.js';
 import { BACKENDS } from './backends.js';
-
-
-interface Head {
-  socket: net.Socket;
-  path: string;
-  index: number;
-}
-
-/**
- * A raw server that records each request head and answers it only if `answer`
- * says so (by default: every request whose path does not start with /hang).
- * `next()` resolves at the next head received.
- */
-async function recordingServer(answer: (h: Head) => boolean = (h) => !h.path.startsWith('/hang')) {
-  const heads: Head[] = [];
-  let waiter: ((h: Head) => void) | null = null;
-  const { server, url } = await rawServer((socket, head, index) => {
-    const h = { socket, path: head.split(' ')[1]!, index };
-    heads.push(h);
-    if (answer(h)) socket.write(reply(`answer ${h.path}`));
-    const w = waiter;
-    waiter = null;
-    w?.(h);
-  });
-  const conns = track(server);
-  return {
-    url,
-    heads,
-    conns,
-    paths: () => heads.map((h) => h.path),
-    next: () => new Promise<Head>((r) => (waiter = r)),
-  };
-}
-
-
 
 for (const backend of BACKENDS) {
   describe(`${backend.name}: abort`, function () {
@@ -68,17 +34,13 @@ for (const backend of BACKENDS) {
     });
 
     it('aborting while the body arrives rejects in phase body and drops the socket', async () => {
-      const srv = await recordingServer((h) => {
-        if (h.path !== '/partial') return true;
-        h.socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nsome');
-        return false;
-      });
+      const srv = await recordingServer((h) => (h.path === '/partial' ? 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nsome' : reply(`answer ${h.path}`)));
       const p = backend.pool({ baseURL: srv.url, size: 1 });
       const ac = new AbortController();
       const req = p.get('/partial', { signal: ac.signal });
       await srv.next();
       // The head is on its way; abort once the client has it (the slot's phase says so).
-      while (p.stats().origins[0]!.sockets[0]!.bytesIn === 0) await turn();
+      await until(() => p.stats().origins[0]!.sockets[0]!.bytesIn !== 0, 'the client read the head');
       ac.abort();
       const err = await rejects(req, AbortError, 'ABORT_ERR');
       expect(err.phase).to.equal('body');
@@ -184,7 +146,7 @@ for (const backend of BACKENDS) {
       const res = await p.get('/one', { signal: ac.signal });
       expect(res.text()).to.equal('answer /one');
       ac.abort();
-      await turn();
+      await turns(2);
       expect(seen).to.deep.equal([]);
       expect(p.stats().origins[0]!.sockets[0]!.state).to.equal('idle');
       expect((await p.get('/two')).text()).to.equal('answer /two');
@@ -223,25 +185,33 @@ for (const backend of BACKENDS) {
 
     it('aborting during the TLS handshake rejects in phase tls; the socket is dropped and nothing is unhandled', async () => {
       const seen = watchUnhandled();
-      let sawHello!: () => void;
-      const hello = new Promise<void>((r) => (sawHello = r));
       // Reads the ClientHello and never answers it.
-      const server = net.createServer((s) => s.on('error', () => {}).once('data', () => sawHello()).resume());
-      const conns = track(server);
+      const server = net.createServer((s) => s.on('error', () => {}).resume());
+      const conns = serverConnections(server);
       const port = await listen(server);
-      const p = backend.pool({ baseURL: `https://127.0.0.1:${port}`, size: 1, tlsTimeout: 100 });
+      // The abort is driven by the client's own TCP connect, not by the server seeing the
+      // ClientHello: once every 'connect' listener has run, the slot is in its TLS phase
+      // (its timer armed, the ClientHello written), and no timer can have fired before
+      // this tick ends, however slow the machine. (Waiting for the server's 'data' let a
+      // stalled loop run the due TLS timer first: a TLSTimeoutError instead.)
       const ac = new AbortController();
+      let first = true;
+      const onSocket = (m: unknown): void => {
+        if (!first) return;
+        first = false;
+        (m as { socket: net.Socket }).socket.once('connect', () => process.nextTick(() => ac.abort()));
+      };
+      diagnostics.subscribe('net.client.socket', onSocket);
+      defer(() => diagnostics.unsubscribe('net.client.socket', onSocket));
+      const p = backend.pool({ baseURL: `https://127.0.0.1:${port}`, size: 1, tlsTimeout: 100 });
       const req = p.get('/', { signal: ac.signal });
-      // The ClientHello arrived: the TCP connect is done and the slot is in its TLS phase.
-      await hello;
-      ac.abort();
       const err = await rejects(req, AbortError, 'ABORT_ERR');
       expect(err.phase).to.equal('tls');
       expect(err.socketId).to.equal(0);
       // The half-done handshake ends (at the abort or at the TLS timeout): its socket
       // closes, and its failure reaches no one.
       await conns[0]!.closed;
-      await turn();
+      await turns(2);
       expect(seen).to.deep.equal([]);
     });
 

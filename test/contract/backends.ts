@@ -3,23 +3,21 @@
 // shows the same table); tests ask `supports(backend, feature)` instead of testing
 // backend names.
 import { NodePool, Pool, type Client, type PoolOptions } from '../../dist/index.js';
-import { defer } from '../helpers.js';
+import { destroyAfterTest } from '../helpers.js';
 
 export interface Backend {
   readonly name: 'Pool' | 'NodePool';
   /** A client of this backend, destroyed after the test. */
   pool(options: PoolOptions): Client;
+  /** The class itself (for what a test must construct and destroy on its own). */
+  readonly cls: new (options?: PoolOptions) => Client;
 }
 
+/** The one table of backends: every suite that runs on both takes them from here. */
 export const BACKENDS: readonly Backend[] = [
-  { name: 'Pool', pool: (o) => track(new Pool(o)) },
-  { name: 'NodePool', pool: (o) => track(new NodePool(o)) },
+  { name: 'Pool', pool: (o) => destroyAfterTest(new Pool(o)), cls: Pool },
+  { name: 'NodePool', pool: (o) => destroyAfterTest(new NodePool(o)), cls: NodePool },
 ];
-
-function track(c: Client): Client {
-  defer(() => c.destroy());
-  return c;
-}
 
 export interface Difference {
   /** Key used by tests. */
@@ -72,7 +70,7 @@ export const DIFFERENCES: readonly Difference[] = [
   },
   {
     feature: 'recycling',
-    Pool: '`maxConnAge`, `maxRequestsPerConn` and a changed address set recycle sockets with `connection: close` (test/recycle.test.ts)',
+    Pool: '`maxConnAge`, `maxRequestsPerConn` and a changed address set recycle sockets with `connection: close` (test/pool-only/recycle.test.ts)',
     NodePool: 'no recycling; addresses are looked up again only when an agent re-dials',
     has: ['Pool'],
     reason: 'http.Agent keeps and reuses its sockets on its own terms; there is no hook to retire one after its next response',

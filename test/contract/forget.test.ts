@@ -2,23 +2,19 @@
 // socket, nothing queued, in flight or dialing): stats() no longer shows them, their
 // timers stop, their memory is freed, and using one again creates it afresh.
 import * as http from 'node:http';
-import type { LookupFunction } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { armedCount } from '../../dist/conn/timers.js';
 import { ConnectError, PoolClosedError, SocketError, PoolDestroyedError, type Response } from '../../dist/index.js';
-import { cleanup, freePort, httpServer, rejects, spawnChild, Tracker, turn } from '../helpers.js';
+import { cleanup, freePort, httpServer, lookupTo, rejects, spawnChild, Tracker, turns } from '../helpers.js';
 import { BACKENDS, supports } from './backends.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const childScript = path.join(here, 'lifecycle-child', 'origins.js');
 
 /** Every host name is 127.0.0.1: origins that differ by name alone, all on one loopback port. */
-const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-  if (options.all === true) cb(null, [{ address: '127.0.0.1', family: 4 }]);
-  else cb(null, '127.0.0.1', 4);
-}) as unknown as LookupFunction;
+const lookup = lookupTo(['127.0.0.1']);
 
 /** A server answering 'ok' (or holding /hold until `release()`), with its connections tracked. */
 async function server(extra: http.OutgoingHttpHeaders = {}): Promise<{ port: string; t: Tracker; hold: Promise<void>; release: () => void }> {
@@ -55,7 +51,7 @@ for (const backend of BACKENDS) {
       expect((await p.get(a + '/')).statusCode).to.equal(200);
       expect(origins(p)).to.deep.equal([a]);
       await s.t.until(() => s.t.connections === dialed && s.t.closed === dialed);
-      await turn();
+      await turns(2);
       expect(origins(p)).to.deep.equal([]);
       expect(armedCount(), 'idle and address-refresh timers left armed').to.equal(start);
       expect((await p.get(a + '/')).statusCode).to.equal(200);
@@ -67,7 +63,7 @@ for (const backend of BACKENDS) {
       const p = backend.pool({ size: 2 });
       const down = `http://127.0.0.1:${await freePort()}`;
       await rejects(p.get(down + '/'), ConnectError, 'HCP_CONNECT');
-      await turn();
+      await turns(2);
       expect(origins(p)).to.deep.equal([]);
     });
 
@@ -77,7 +73,7 @@ for (const backend of BACKENDS) {
       const p = backend.pool({ size: 1 });
       await rejects(p.post(url + '/'), SocketError, 'HCP_SOCKET');
       await t.until(() => t.closed === t.connections);
-      await turn();
+      await turns(2);
       expect(origins(p)).to.deep.equal([]);
     });
 
@@ -89,7 +85,7 @@ for (const backend of BACKENDS) {
       await Promise.all([p.get('/'), p.get(other + '/')]);
       expect(origins(p)).to.deep.equal([base, other]);
       await s.t.until(() => s.t.connections === 2 && s.t.closed === 2);
-      await turn();
+      await turns(2);
       expect(origins(p)).to.deep.equal([base]);
       expect(p.stats().origins[0]!.sockets.map((x) => x.state)).to.deep.equal(['dead']);
       expect((await p.get('/')).statusCode).to.equal(200);
@@ -104,10 +100,10 @@ for (const backend of BACKENDS) {
       for (let i = 0; i < 20; i++) {
         const res: Response = await p.get(a);
         expect(res.statusCode).to.equal(200);
-        if (i % 2 === 1) await turn();
+        if (i % 2 === 1) await turns(2);
       }
       await s.t.until(() => s.t.closed === s.t.connections);
-      await turn();
+      await turns(2);
       expect(origins(p)).to.deep.equal([]);
     });
 
@@ -118,13 +114,13 @@ for (const backend of BACKENDS) {
       const busy = `http://busy.test:${s.port}/hold`;
       await p.get(gone);
       await s.t.until(() => s.t.closed === s.t.connections);
-      await turn();
+      await turns(2);
       expect(origins(p)).to.deep.equal([]);
       const held = p.get(busy);
       await s.hold;
       let closed = false;
       const closing = p.close().then(() => void (closed = true));
-      await turn();
+      await turns(2);
       expect(closed).to.equal(false);
       s.release();
       expect((await held).text()).to.equal('released');
@@ -138,7 +134,7 @@ for (const backend of BACKENDS) {
       const gone = `http://gone.test:${s.port}/`;
       await p.get(gone);
       await s.t.until(() => s.t.closed === s.t.connections);
-      await turn();
+      await turns(2);
       expect(origins(p)).to.deep.equal([]);
       const held = p.get(`http://busy.test:${s.port}/hold`);
       await s.hold;
@@ -152,7 +148,7 @@ for (const backend of BACKENDS) {
       this.timeout(60_000);
       const s = await server();
       // Warm-up batch, then 4 batches of 250 origins, each closed before the next.
-      const child = spawnChild(childScript, [backend.name, s.port, '4', '250'], ['--expose-gc']);
+      const child = spawnChild(childScript, [backend.name, s.port, '4', '250'], { execArgv: ['--expose-gc'] });
       for (;;) {
         const m = await child.message<{ op: string; connections: number }>().catch(() => null);
         if (m === null) break;

@@ -1,7 +1,6 @@
 // close() and destroy(), for each backend: what happens to new, queued and in-flight
 // requests and to the sockets, idempotence, and that a process using a client exits by
 // itself afterwards.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -13,8 +12,8 @@ import {
   PoolDestroyedError,
   type Response,
 } from '../../dist/index.js';
-import { cleanup, defer, httpServer, rejects, freePort } from '../helpers.js';
-import { BACKENDS, supports, type Backend } from './backends.js';
+import { cleanup, freePort, httpServer, rejects, settlement, spawnChild, turns, Waits, type Child, type ChildExit } from '../helpers.js';
+import { BACKENDS, supports } from './backends.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const childScript = path.join(here, 'lifecycle-child', 'child.js');
@@ -34,65 +33,35 @@ async function holdingServer(): Promise<{
   const held: http.ServerResponse[] = [];
   const connections: net.Socket[] = [];
   let closed = 0;
-  let waiters: { cond: () => boolean; resolve: () => void }[] = [];
-  const check = (): void => {
-    const still: typeof waiters = [];
-    for (const w of waiters) (w.cond() ? w.resolve() : still.push(w));
-    waiters = still;
-  };
+  const waits = new Waits();
   const { server, url } = await httpServer((_req, res) => {
     held.push(res);
-    check();
+    waits.notify();
   });
   server.on('connection', (s: net.Socket) => {
     connections.push(s);
     s.on('close', () => {
       closed++;
-      check();
+      waits.notify();
     });
-    check();
+    waits.notify();
   });
   return {
     url,
     held,
     connections,
     closed: () => closed,
-    until: (cond) => (cond() ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ cond, resolve }))),
+    until: (cond) => waits.until(cond),
     release: (body = 'done') => {
       for (const res of held.splice(0)) res.end(body);
     },
   };
 }
 
-/** A few turns of the event loop, to show that something did NOT happen meanwhile. */
-async function turns(n = 10): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
-
-/** Records how a promise settles without ever leaving it unhandled. */
-function track<T>(p: Promise<T>): { settled: boolean; value?: T; error?: unknown; done: Promise<void> } {
-  const t: { settled: boolean; value?: T; error?: unknown; done: Promise<void> } = { settled: false, done: Promise.resolve() };
-  t.done = p.then(
-    (v) => {
-      t.settled = true;
-      t.value = v;
-    },
-    (e: unknown) => {
-      t.settled = true;
-      t.error = e;
-    },
-  );
-  return t;
-}
-
-interface ChildResult {
-  code: number | null;
-  signal: string | null;
-  out: string;
-  err: string;
+/** How a child ended; `hung`: it had not exited within 5 s and was killed. */
+interface ChildResult extends ChildExit {
   hung: boolean;
 }
-
 
 for (const backend of BACKENDS) {
   describe(`${backend.name}: lifecycle`, () => {
@@ -115,20 +84,20 @@ for (const backend of BACKENDS) {
       it('lets in-flight and queued requests finish, then closes every socket', async () => {
         const srv = await holdingServer();
         const p = backend.pool({ baseURL: srv.url, size: 2 });
-        const reqs = [p.get('/a'), p.get('/b'), p.get('/c')].map(track);
+        const reqs = [p.get('/a'), p.get('/b'), p.get('/c')].map(settlement);
         await srv.until(() => srv.held.length === 2); // two in flight, one queued
         expect(p.stats().totals.queued).to.equal(1);
-        const closing = track(p.close());
+        const closing = settlement(p.close());
         // Already refusing new work while it drains.
         await rejects(p.get('/late'), PoolClosedError, 'HCP_POOL_CLOSED');
-        await turns();
+        await turns(10); // to show that nothing settled meanwhile
         expect(closing.settled, 'close() resolved with requests in flight').to.equal(false);
         expect(reqs.some((r) => r.settled)).to.equal(false);
         expect(srv.closed(), 'sockets closed while requests in flight').to.equal(0);
 
         srv.release();
         await srv.until(() => srv.held.length === 1); // the queued one reached the server
-        await turns();
+        await turns(10); // to show that nothing settled meanwhile
         expect(closing.settled, 'close() resolved with a request in flight').to.equal(false);
         srv.release();
 
@@ -171,11 +140,11 @@ for (const backend of BACKENDS) {
       it('is idempotent: a second close() returns and resolves too', async () => {
         const srv = await holdingServer();
         const p = backend.pool({ baseURL: srv.url, size: 1 });
-        const req = track(p.get('/'));
+        const req = settlement(p.get('/'));
         await srv.until(() => srv.held.length === 1);
-        const c1 = track(p.close());
-        const c2 = track(p.close());
-        await turns();
+        const c1 = settlement(p.close());
+        const c2 = settlement(p.close());
+        await turns(10); // to show that nothing settled meanwhile
         expect([c1.settled, c2.settled]).to.deep.equal([false, false]);
         srv.release();
         await Promise.all([c1.done, c2.done, req.done]);
@@ -244,10 +213,10 @@ for (const backend of BACKENDS) {
       it('is idempotent, and destroy() during close() fails what close() waited for', async () => {
         const srv = await holdingServer();
         const p = backend.pool({ baseURL: srv.url, size: 1 });
-        const inflight = track(p.get('/a'));
+        const inflight = settlement(p.get('/a'));
         await srv.until(() => srv.held.length === 1);
-        const closing = track(p.close());
-        await turns();
+        const closing = settlement(p.close());
+        await turns(10); // to show that nothing settled meanwhile
         expect(closing.settled).to.equal(false);
         p.destroy();
         expect(() => p.destroy()).to.not.throw();
@@ -297,31 +266,24 @@ for (const backend of BACKENDS) {
         'inflight-destroy',
       ];
       const results = new Map<string, Promise<ChildResult>>();
-      const children: ChildProcess[] = [];
+      const children: Child[] = [];
       let server: http.Server | null = null;
 
       /** Runs the child script; resolves with its exit code and output, or `hung` if it did not exit within 5 s. */
       function runChild(mode: string, url: string): Promise<ChildResult> {
-        return new Promise((resolve) => {
-          const child = spawn(process.execPath, [childScript, backend.name, mode, url], { stdio: ['ignore', 'pipe', 'pipe'] });
-          children.push(child);
-          let out = '';
-          let err = '';
-          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-          child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-          const killer = setTimeout(() => {
-            child.kill('SIGKILL');
-            resolve({ code: null, signal: 'SIGKILL', out, err, hung: true });
+        // Started before the tests, so the suite's after() owns it, not a test's cleanup.
+        const child = spawnChild(childScript, [backend.name, mode, url], { ipc: false, killAfterTest: false });
+        children.push(child);
+        let killer: NodeJS.Timeout | undefined;
+        const hung = new Promise<null>((resolve) => {
+          killer = setTimeout(() => {
+            child.process.kill('SIGKILL');
+            resolve(null);
           }, 5000);
-          child.on('error', (e) => {
-            clearTimeout(killer);
-            resolve({ code: null, signal: null, out, err: err + String(e), hung: false });
-          });
-          // 'close': the process exited and its output pipes are drained.
-          child.on('close', (code, signal) => {
-            clearTimeout(killer);
-            resolve({ code, signal, out, err, hung: false });
-          });
+        });
+        return Promise.race([child.exited, hung]).then(async (r) => {
+          clearTimeout(killer);
+          return r === null ? { ...(await child.exited), hung: true } : { ...r, hung: false };
         });
       }
 
@@ -339,7 +301,7 @@ for (const backend of BACKENDS) {
       });
 
       after(async () => {
-        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+        for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
         await Promise.all(results.values());
         if (server !== null) {
           server.closeAllConnections();

@@ -3,7 +3,6 @@
 // retries, and the context every rejection carries. The exact bytes Pool writes are
 // checked in test/pool-only/request-bytes.test.ts.
 import * as http from 'node:http';
-import * as net from 'node:net';
 import { expect } from 'chai';
 import {
   ConnectError,
@@ -13,41 +12,12 @@ import {
   SocketError,
   type Client,
 } from '../../dist/index.js';
-import { cleanup, defer, httpServer, listen, rawServer, rejects, reply, Tracker, freePort } from '../helpers.js';
+import { cleanup, freePort, httpServer, listen, pathOf, rawServer, rejects, reply, Tracker, turns, until, watchUnhandled } from '../helpers.js';
 import { BACKENDS, supports } from './backends.js';
 
 // ---- local helpers
 
 
-
-/** Listens on a given port; rejects with the listen error (EADDRINUSE). Closed after the test. */
-function listenOn(server: net.Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
-      server.removeListener('error', onError);
-      const sockets = new Set<net.Socket>();
-      server.on('connection', (s: net.Socket) => {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-      });
-      defer(
-        () =>
-          new Promise<void>((done) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      );
-      resolve();
-    });
-  });
-}
-
-/** Request target of a raw request head. */
-function pathOf(head: string): string {
-  return head.split(' ')[1]!;
-}
 
 /** Checks the context every rejection of the pool carries. */
 function expectContext(err: HttpClientPoolError, origin: string, socketId: number | undefined, phase: string): void {
@@ -83,7 +53,7 @@ interface Seen {
 }
 
 /** A node:http server that records every request (head fields and body) and answers 200. */
-async function recordingServer(): Promise<{ url: string; port: number; seen: Seen[]; tracker: Tracker }> {
+async function httpRecorder(): Promise<{ url: string; port: number; seen: Seen[]; tracker: Tracker }> {
   const seen: Seen[] = [];
   const { server, url } = await httpServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -174,26 +144,17 @@ for (const backend of BACKENDS) {
       it('a failed dial without any request is not an unhandled error', async function () {
         if (!supports(backend, 'eager-dial')) this.skip(); // nothing is dialed without a request
         const port = await freePort();
-        const unhandled: unknown[] = [];
-        const onUnhandled = (err: unknown): void => {
-          unhandled.push(err);
-        };
-        process.on('unhandledRejection', onUnhandled);
-        process.on('uncaughtException', onUnhandled);
-        defer(() => {
-          process.removeListener('unhandledRejection', onUnhandled);
-          process.removeListener('uncaughtException', onUnhandled);
-        });
+        const unhandled = watchUnhandled();
         const p = backend.pool({ baseURL: originOf(port), size: 3 });
         // No event tells when the eager dials failed; stats() does. Poll it once per loop turn
         // (bounded, so that a broken pool fails this test instead of spinning forever).
-        const giveUp = Date.now() + 5000;
-        while (!p.stats().origins[0]!.sockets.every((s) => s.state === 'dead' && s.errors === 1)) {
-          if (Date.now() > giveUp) throw new Error(`dials did not all fail: ${JSON.stringify(p.stats().origins[0]!.sockets)}`);
-          await new Promise((r) => setImmediate(r));
-        }
+        await until(
+          () => p.stats().origins[0]!.sockets.every((s) => s.state === 'dead' && s.errors === 1),
+          () => `dials did not all fail: ${JSON.stringify(p.stats().origins[0]!.sockets)}`,
+          5000,
+        );
         // Let unhandled-rejection detection (after microtasks) and a few more turns run.
-        for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+        await turns(5);
         expect(unhandled).to.deep.equal([]);
       });
 
@@ -245,7 +206,7 @@ for (const backend of BACKENDS) {
           expectContext(err, originOf(port), 0, 'dial');
           const server = http.createServer((_req, res) => res.end('up'));
           try {
-            await listenOn(server, port);
+            await listen(server, port);
           } catch (e) {
             if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue;
             throw e;
@@ -329,7 +290,7 @@ for (const backend of BACKENDS) {
 
     describe('what a request carries', () => {
       it('the request line and Host with port', async () => {
-        const { url, port, seen } = await recordingServer();
+        const { url, port, seen } = await httpRecorder();
         const p = backend.pool({ baseURL: url, size: 1 });
         await p.get('/a/b?c=d&e');
         expect(seen).to.have.length(1);
@@ -339,7 +300,7 @@ for (const backend of BACKENDS) {
       });
 
       it('joins the baseURL path', async () => {
-        const { url, seen } = await recordingServer();
+        const { url, seen } = await httpRecorder();
         const p = backend.pool({ baseURL: url + '/v1/', size: 1 });
         await p.get('users');
         await p.get('/items?x=1');
@@ -347,7 +308,7 @@ for (const backend of BACKENDS) {
       });
 
       it('sends default headers, and a per-request header replaces the default of the same name', async () => {
-        const { url, port, seen } = await recordingServer();
+        const { url, port, seen } = await httpRecorder();
         const host = `host: 127.0.0.1:${port}`;
         const p = backend.pool({ baseURL: url, size: 1, headers: { 'User-Agent': 'pool/1', 'x-team': 'core' } });
         await p.get('/d');
@@ -362,7 +323,7 @@ for (const backend of BACKENDS) {
       });
 
       it('sends bodies with Content-Length: strings (UTF-8), Buffers and Uint8Array views as they are', async () => {
-        const { url, port, seen } = await recordingServer();
+        const { url, port, seen } = await httpRecorder();
         const host = `host: 127.0.0.1:${port}`;
         const p = backend.pool({ baseURL: url, size: 1 });
         await p.post('/s', 'héllo');
@@ -381,7 +342,7 @@ for (const backend of BACKENDS) {
       });
 
       it('sends plain objects and arrays as JSON with content-type, unless the caller set one', async () => {
-        const { url, port, seen } = await recordingServer();
+        const { url, port, seen } = await httpRecorder();
         const host = `host: 127.0.0.1:${port}`;
         const p = backend.pool({ baseURL: url, size: 1 });
         await p.post('/j', { a: 1, b: 'é' });
@@ -395,7 +356,7 @@ for (const backend of BACKENDS) {
       });
 
       it('sends content-length: 0 for POST, PUT and PATCH without a body, and none for GET/DELETE', async () => {
-        const { url, port, seen } = await recordingServer();
+        const { url, port, seen } = await httpRecorder();
         const host = `host: 127.0.0.1:${port}`;
         const p = backend.pool({ baseURL: url, size: 1 });
         await p.post('/p');
@@ -413,7 +374,7 @@ for (const backend of BACKENDS) {
       });
 
       it('a caller\'s content-length is sent once when it matches the body, and refused when it does not', async () => {
-        const { url, port, seen } = await recordingServer();
+        const { url, port, seen } = await httpRecorder();
         const p = backend.pool({ baseURL: url, size: 1 });
         await p.post('/c', 'abc', { headers: { 'Content-Length': '3' } });
         expect(seen[0]!.fields.filter((f) => /^content-length:/i.test(f))).to.have.length(1);
@@ -483,7 +444,7 @@ for (const backend of BACKENDS) {
         await rejects(p.get(url + '/', { headers: { 'x-a': 'v\r\n' } }), InvalidArgumentError, 'HCP_INVALID_ARGUMENT');
         // A dialing slot would be 'connecting' here.
         expect(p.stats().origins.flatMap((o) => o.sockets.map((s) => s.state))).to.satisfy((states: string[]) => states.every((st) => st === 'dead'));
-        for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+        await turns(5);
         expect(tracker.connections).to.equal(0);
         await p.get(url + '/');
         expect(p.stats().totals.connected).to.be.at.least(1);

@@ -15,7 +15,7 @@ import {
   defaults,
 } from '../../dist/index.js';
 import { armedCount } from '../../dist/conn/timers.js';
-import { cleanup, defer, listen, once, rawServer, rejects, reply, track, turn, watchUnhandled, freePort } from '../helpers.js';
+import { cleanup, defer, freePort, listen, once, rawServer, rejects, reply, serverConnections, turns, until, watchUnhandled } from '../helpers.js';
 import { BACKENDS, supports } from './backends.js';
 
 // ---- helpers of this file
@@ -30,11 +30,6 @@ function trickle(socket: net.Socket, data: string, everyMs: number): void {
   }, everyMs);
   socket.once('close', () => clearInterval(t));
   defer(() => clearInterval(t));
-}
-
-/** Resolves once `cond()` holds, checking every few ms (for state that has no event). */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
 }
 
 
@@ -118,7 +113,7 @@ for (const backend of BACKENDS) {
       const port = await blackhole();
       const p = backend.pool({ baseURL: `http://127.0.0.1:${port}`, size: 2, dialTimeout: 50 });
       await until(() => p.stats().totals.errors >= 2);
-      await turn();
+      await turns(2);
       expect(seen).to.deep.equal([]);
     });
 
@@ -128,7 +123,7 @@ for (const backend of BACKENDS) {
       const port = await freePort();
       const p = backend.pool({ baseURL: `http://127.0.0.1:${port}`, size: 2 });
       await until(() => p.stats().totals.errors >= 2);
-      await turn();
+      await turns(2);
       expect(seen).to.deep.equal([]);
       // And a request made afterwards gets the refusal, not a timeout.
       const err = await rejects(p.get('/'), ConnectError, 'HCP_CONNECT');
@@ -143,7 +138,7 @@ for (const backend of BACKENDS) {
       expect(err).to.not.be.instanceOf(ConnectTimeoutError);
       expect(err.phase).to.equal('dial');
       expect(err.origin).to.equal(`http://127.0.0.1:${port}`);
-      await turn();
+      await turns(2);
       expect(seen).to.deep.equal([]);
     });
   });
@@ -155,7 +150,7 @@ for (const backend of BACKENDS) {
     it('a server that never answers the ClientHello fails with TLSTimeoutError and its socket is dropped', async () => {
       // Reads (so that it sees the client's FIN) and never answers.
       const server = net.createServer((s) => s.on('error', () => {}).resume());
-      const conns = track(server);
+      const conns = serverConnections(server);
       const port = await listen(server);
       const p = backend.pool({ baseURL: `https://127.0.0.1:${port}`, size: 1, tlsTimeout: 100 });
       const err = await rejects(p.get('/'), TLSTimeoutError, 'HCP_TLS_TIMEOUT');
@@ -179,7 +174,7 @@ for (const backend of BACKENDS) {
         if (heads++ === 0) return; // the first request gets nothing
         socket.write(reply('second'));
       });
-      const conns = track(server);
+      const conns = serverConnections(server);
       const p = backend.pool({ baseURL: url, size: 1, responseHeaderTimeout: 100 });
       const err = await rejects(p.get('/first'), HeadersTimeoutError, 'HCP_HEADERS_TIMEOUT');
       expect(err.phase).to.equal('headers');
@@ -195,7 +190,7 @@ for (const backend of BACKENDS) {
     it('is not reset by response bytes: a head trickled byte by byte times out', async () => {
       const head = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-padding: aaaaaaaaaaaaaaaaaaaa\r\n\r\nok';
       const { server, url } = await rawServer((socket) => trickle(socket, head, 20));
-      const conns = track(server);
+      const conns = serverConnections(server);
       const p = backend.pool({ baseURL: url, size: 1, responseHeaderTimeout: 150 });
       const err = await rejects(p.get('/'), HeadersTimeoutError, 'HCP_HEADERS_TIMEOUT');
       expect(err.phase).to.equal('headers');
@@ -269,7 +264,7 @@ for (const backend of BACKENDS) {
       const { server, url } = await rawServer((socket) => {
         socket.write(heads++ === 0 ? response : reply('fast'));
       });
-      return { url, conns: track(server) };
+      return { url, conns: serverConnections(server) };
     }
 
     for (const [kind, response] of [
@@ -300,7 +295,7 @@ for (const backend of BACKENDS) {
         const pending = p.get('/stall');
         pending.catch(() => {});
         await until(() => p.stats().totals.bytesIn >= 42); // the head and the three body bytes
-        await turn();
+        await turns(2);
         expect(armedCount() - armedBefore).to.equal(bodyTimeout === 0 ? 0 : 1);
         p.destroy();
         await rejects(pending, Error);
@@ -341,7 +336,7 @@ for (const backend of BACKENDS) {
 
     it('a server that never answers: RequestTimeoutError in phase headers, socket dropped', async () => {
       const { server, url } = await rawServer(() => {});
-      const conns = track(server);
+      const conns = serverConnections(server);
       const p = backend.pool({ baseURL: url, size: 1, requestTimeout: 100 });
       const err = await rejects(p.get('/'), RequestTimeoutError, 'HCP_REQUEST_TIMEOUT');
       expect(err.phase).to.equal('headers');
@@ -386,7 +381,7 @@ for (const backend of BACKENDS) {
           socket.write(reply('fast'));
         }
       });
-      const conns = track(server);
+      const conns = serverConnections(server);
       const p = backend.pool({ baseURL: url, size: 1, requestTimeout: 150 });
       const err = await rejects(p.get('/slow'), RequestTimeoutError, 'HCP_REQUEST_TIMEOUT');
       expect(err.phase).to.equal('body');
@@ -443,7 +438,7 @@ for (const backend of BACKENDS) {
         (e: Error) => e,
       );
       await firstArrived;
-      await turn();
+      await turns(2);
       block(150); // both deadlines of the first request are now due in one wake-up
       expect(await settled).to.be.instanceOf(Error);
       expect((await next).text()).to.equal('next');
@@ -458,7 +453,7 @@ for (const backend of BACKENDS) {
 
     it('idleConnTimeout closes a parked socket; the next request re-dials transparently', async () => {
       const { server, url } = await rawServer((socket) => socket.write(reply('ok')));
-      const conns = track(server);
+      const conns = serverConnections(server);
       const p = backend.pool({ baseURL: url, size: 1, idleConnTimeout: 100 });
       expect((await p.get('/1')).text()).to.equal('ok');
       expect(p.stats().origins[0]!.sockets[0]!.state).to.equal('idle');
@@ -469,7 +464,7 @@ for (const backend of BACKENDS) {
 
     it('Keep-Alive: timeout=1 (hint minus 1 s = 0) closes the socket right after the response', async () => {
       const { server, url } = await rawServer((socket) => socket.write(reply('ok', 'keep-alive: timeout=1\r\n')));
-      const conns = track(server);
+      const conns = serverConnections(server);
       const p = backend.pool({ baseURL: url, size: 1 });
       await p.ready();
       expect((await p.get('/1')).text()).to.equal('ok');
@@ -481,7 +476,7 @@ for (const backend of BACKENDS) {
 
     it('Keep-Alive: timeout=2 lowers a long idleConnTimeout: the client closes the idle socket', async () => {
       const { server, url } = await rawServer((socket) => socket.write(reply('ok', 'keep-alive: timeout=2\r\n')));
-      const conns = track(server);
+      const conns = serverConnections(server);
       const p = backend.pool({ baseURL: url, size: 1, idleConnTimeout: 60_000 });
       expect((await p.get('/1')).text()).to.equal('ok');
       expect(p.stats().origins[0]!.sockets[0]!.state).to.equal('idle'); // kept, for now
@@ -499,7 +494,7 @@ for (const backend of BACKENDS) {
 
     it('a burst of 1000 requests creates no timer per request, and every deadline is disarmed afterwards', async () => {
       const { url, server } = await rawServer((socket) => socket.write(reply('ok')));
-      const conns = track(server);
+      const conns = serverConnections(server);
       const start = armedCount();
       const p = backend.pool({ baseURL: url, size: 8, responseHeaderTimeout: 5000, requestTimeout: 5000 });
       await p.ready();
@@ -526,19 +521,19 @@ for (const backend of BACKENDS) {
       // Once its sockets are gone, a destroyed client has nothing armed.
       expect(conns.length).to.equal(8);
       await Promise.all(conns.map((c) => c.closed));
-      await turn();
+      await turns(2);
       expect(armedCount()).to.equal(start);
     });
 
     it('a timed-out request leaves nothing armed once the pool is destroyed', async () => {
       const { url, server } = await rawServer(() => {});
-      const conns = track(server);
+      const conns = serverConnections(server);
       const start = armedCount();
       const p = backend.pool({ baseURL: url, size: 2, responseHeaderTimeout: 1000, requestTimeout: 50 });
       await rejects(p.get('/'), RequestTimeoutError, 'HCP_REQUEST_TIMEOUT');
       p.destroy();
       await Promise.all(conns.map((c) => c.closed));
-      await turn();
+      await turns(2);
       expect(armedCount()).to.equal(start);
     });
   });

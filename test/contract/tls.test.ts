@@ -8,16 +8,13 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type * as tls from 'node:tls';
 import { expect } from 'chai';
 import { ConnectError, HttpClientPoolError, SocketError, TLSError, type Client } from '../../dist/index.js';
-import { cleanup, defer, fixture, httpsServer, listen, rejects } from '../helpers.js';
+import { causeCode, cleanup, defer, fixture, fixturesDir, httpsServer, listen, noStrayErrors, rejects } from '../helpers.js';
 import { BACKENDS, supports } from './backends.js';
 
 const ca = fixture('ca.pem');
-/** test/fixtures, from build/ as from test/ (fixture() reads a file; openssl needs paths). */
-const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
 
 /** What the server saw of each TLS connection, in 'secureConnection' order. */
 interface Seen {
@@ -59,32 +56,6 @@ async function tlsServer(
   });
   server.on('tlsClientError', (err: Error) => clientErrors.push(err));
   return { server, port, seen, clientErrors };
-}
-
-/** Resolves once every pending callback of this turn ran (no timers involved). */
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Fails the test if anything escapes as an uncaught exception or unhandled rejection while `fn` runs. */
-async function noStrayErrors(fn: () => Promise<void>): Promise<void> {
-  const stray: unknown[] = [];
-  const onError = (err: unknown): void => void stray.push(err);
-  process.on('uncaughtException', onError);
-  process.on('unhandledRejection', onError);
-  try {
-    await fn();
-    // Let late socket events ('error' after 'close', etc.) fire.
-    for (let i = 0; i < 5; i++) await turn();
-  } finally {
-    process.removeListener('uncaughtException', onError);
-    process.removeListener('unhandledRejection', onError);
-  }
-  expect(stray, 'uncaught errors').to.deep.equal([]);
-}
-
-function causeCode(err: Error): string | undefined {
-  return (err.cause as { code?: string } | undefined)?.code;
 }
 
 /** Certificates the fixtures lack, signed by the fixture CA (once per run): "api.test" (another host name) and an expired "localhost". */

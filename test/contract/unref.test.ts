@@ -7,23 +7,11 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { cleanup, defer, httpServer, httpsServer, listen, spawnChild, type Child } from '../helpers.js';
+import { cleanup, defer, httpServer, httpsServer, listen, spawnChild, Waits, type Child } from '../helpers.js';
 import { BACKENDS, supports } from './backends.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const childScript = path.join(here, 'lifecycle-child', 'unref.js');
-
-/** Resolves once `cond()` holds, re-checked whenever `notify` is called. */
-class Waits {
-  private list: { cond: () => boolean; resolve: () => void }[] = [];
-  until(cond: () => boolean): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve) => this.list.push({ cond, resolve }));
-  }
-  notify(): void {
-    this.list = this.list.filter((w) => (w.cond() ? (w.resolve(), false) : true));
-  }
-}
 
 interface Servers {
   url: string;

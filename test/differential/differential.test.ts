@@ -10,8 +10,9 @@
 //   HCP_DIFF_CONCURRENCY=8        cases in flight (default 8)
 import * as net from 'node:net';
 import { expect } from 'chai';
-import { NodePool, Pool, type Client, type RequestInit, type Response } from '../../dist/index.js';
-import { cleanup, defer, rawServer } from '../helpers.js';
+import type { Client, RequestInit, Response } from '../../dist/index.js';
+import { cleanup, rawServer, turns } from '../helpers.js';
+import { BACKENDS } from '../contract/backends.js';
 import { DEFAULT_SEED, dumpCase, generateCase, type Case } from './generator.js';
 import { BUG_EXCLUSIONS, explain, KNOWN_DIFFERENCES, type Outcome } from './known-differences.js';
 
@@ -73,7 +74,7 @@ async function replay(socket: net.Socket, c: Case): Promise<void> {
     if (socket.destroyed || !socket.writable) return;
     const ok = await new Promise<boolean>((resolve) => socket.write(piece, (err) => resolve(err == null)));
     if (!ok) return;
-    if (c.yieldBetween) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (c.yieldBetween) await turns(1);
   }
   if (c.close && !socket.destroyed) socket.end();
 }
@@ -165,11 +166,7 @@ describe('differential: Pool vs NodePool on generated responses', function () {
     const cases = new Map<number, Case>();
     const url = await caseServer(cases);
     const options = { baseURL: url, size: 4, requestTimeout: REQUEST_TIMEOUT };
-    const pools: [string, Client][] = [
-      ['Pool', new Pool(options)],
-      ['NodePool', new NodePool(options)],
-    ];
-    for (const [, p] of pools) defer(() => p.destroy());
+    const pools: [string, Client][] = BACKENDS.map((b) => [b.name, b.pool(options)]);
 
     const indices = ONLY.length !== 0 ? ONLY : Array.from({ length: CASES }, (_, i) => i);
     const stats: Stats = { cases: 0, valid: 0, invalid: 0, bothResolved: 0, bothRejected: 0, known: new Map(), bugs: new Map(), labels: new Map() };

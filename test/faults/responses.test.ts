@@ -7,32 +7,15 @@
 import * as net from 'node:net';
 import { expect } from 'chai';
 import {
-  NodePool,
   ParseError,
-  Pool,
   ResponseTooLargeError,
   SocketError,
   UpgradeError,
   type Client,
   type PoolOptions,
-  type Response,
 } from '../../dist/index.js';
-import { cleanup, defer, listen, readRequests, rejects } from '../helpers.js';
-
-interface Backend {
-  name: 'Pool' | 'NodePool';
-  make(o: PoolOptions): Client;
-}
-
-const BACKENDS: Backend[] = [
-  { name: 'Pool', make: (o) => track(new Pool(o)) },
-  { name: 'NodePool', make: (o) => track(new NodePool(o)) },
-];
-
-function track(c: Client): Client {
-  defer(() => c.destroy());
-  return c;
-}
+import { causeCode, cleanup, defer, listen, noStrayErrors, pathOf, readRequests, rejects, reply, writeRead } from '../helpers.js';
+import { BACKENDS } from '../contract/backends.js';
 
 /** Generous bound on every request: a hang fails the test as a RequestTimeoutError instead of a mocha timeout. */
 const GUARD_MS = 5000;
@@ -68,33 +51,15 @@ async function faultServer(bad: Handler, onConnect?: (conn: Conn) => void, custo
     onConnect?.(conn);
     if (custom !== undefined) return custom(socket);
     readRequests(socket, (head, index) => {
-      const path = head.split(' ')[1]!;
+      const path = pathOf(head);
       seen.push(`${path}@${conn.index}`);
       const ctx = { socket, conn, head, path, index };
       if (path === '/bad') bad(ctx);
-      else socket.write(ok(`fine ${path}`));
+      else socket.write(reply(`fine ${path}`));
     });
   });
   const port = await listen(server);
   return { server, port, url: `http://127.0.0.1:${port}`, conns, seen };
-}
-
-function ok(body: string, extra = ''): string {
-  return `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
-}
-
-/** Spins on the event loop (setImmediate, no timer) until the pool's sockets have read `bytes` bytes. */
-async function clientRead(p: Client, bytes: number, stop: () => boolean = () => false): Promise<void> {
-  for (let spins = 0; p.stats().totals.bytesIn < bytes && !stop(); spins++) {
-    if (spins > 2_000_000) throw new Error(`the client never read ${bytes} bytes`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
-/** Writes and waits until the client has read everything written so far, so each piece is its own 'data' event. */
-async function writeRead(p: Client, socket: net.Socket, piece: string | Buffer, base: number, stop?: () => boolean): Promise<void> {
-  await new Promise<void>((resolve) => socket.write(piece, () => resolve()));
-  await clientRead(p, base + socket.bytesWritten, stop);
 }
 
 /** Bytes the client read on connections other than `conn` (its earlier connections). */
@@ -102,34 +67,16 @@ function readBefore(p: Client, conn: Conn): number {
   return p.stats().totals.bytesIn - conn.socket.bytesWritten;
 }
 
-function causeCode(err: Error): string | undefined {
-  return (err.cause as { code?: string } | undefined)?.code;
-}
-
-/** Fails the test if anything escapes as an uncaught exception or unhandled rejection. */
-function noStrayErrors(): void {
-  const stray: unknown[] = [];
-  const onError = (err: unknown): void => void stray.push(err);
-  process.on('uncaughtException', onError);
-  process.on('unhandledRejection', onError);
-  defer(async () => {
-    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-    process.removeListener('uncaughtException', onError);
-    process.removeListener('unhandledRejection', onError);
-    expect(stray, 'uncaught errors').to.deep.equal([]);
-  });
-}
-
 for (const backend of BACKENDS) {
   describe(`faults: ${backend.name}: misbehaving servers`, function () {
     this.timeout(15_000);
     afterEach(cleanup);
-    beforeEach(noStrayErrors);
+    beforeEach(() => noStrayErrors());
 
     /** Pool of one slot on `bad`'s server; `next()` checks the pool then serves a good request. */
     async function scenario(bad: Handler, options: PoolOptions = {}, onConnect?: (conn: Conn) => void) {
       const s = await faultServer(bad, onConnect);
-      const p = backend.make({ baseURL: s.url, size: 1, requestTimeout: GUARD_MS, ...options });
+      const p = backend.pool({ baseURL: s.url, size: 1, requestTimeout: GUARD_MS, ...options });
       return {
         ...s,
         p,
@@ -169,7 +116,7 @@ for (const backend of BACKENDS) {
           await writeRead(p, socket, piece, base);
         }
       });
-      p = backend.make({ baseURL: url, size: 1, requestTimeout: GUARD_MS });
+      p = backend.pool({ baseURL: url, size: 1, requestTimeout: GUARD_MS });
       const res = await p.get('/bad');
       expect(res.text()).to.equal('fine');
       expect(res.headers['x-split-name']).to.equal('first half, second half');
@@ -198,7 +145,7 @@ for (const backend of BACKENDS) {
     it('1,001 headers within maxHeaderSize: succeeds with every one of them', async () => {
       let lines = '';
       for (let i = 0; i < 1001; i++) lines += `x${i}: ${i}\r\n`;
-      const { p, next } = await scenario(({ socket }) => void socket.write(ok('many', lines)));
+      const { p, next } = await scenario(({ socket }) => void socket.write(reply('many', lines)));
       const res = await p.get('/bad');
       expect(res.text()).to.equal('many');
       expect(res.rawHeaders.length / 2).to.equal(1002);
@@ -210,7 +157,7 @@ for (const backend of BACKENDS) {
       // llhttp counts name and value bytes against the limit: 4,000 x 9 = 36,000 > 16,384.
       let lines = '';
       for (let i = 0; i < 4000; i++) lines += `h${String(i).padStart(4, '0')}: vvvv\r\n`;
-      await parseFailure(ok('many', lines), ['HPE_HEADER_OVERFLOW']);
+      await parseFailure(reply('many', lines), ['HPE_HEADER_OVERFLOW']);
     });
 
     it('a duplicate Content-Length, even with equal values: ParseError HPE_UNEXPECTED_CONTENT_LENGTH', async () => {
@@ -253,7 +200,7 @@ for (const backend of BACKENDS) {
     });
 
     it('extra bytes after a Content-Length body: the response stands, the socket is dropped', async () => {
-      const { p, next, conns } = await scenario(({ socket }) => void socket.write(ok('exact') + 'HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nEVIL'));
+      const { p, next, conns } = await scenario(({ socket }) => void socket.write(reply('exact') + 'HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nEVIL'));
       const res = await p.get('/bad');
       expect(res.text()).to.equal('exact');
       await conns[0]!.closed; // the client dropped it
@@ -311,10 +258,10 @@ for (const backend of BACKENDS) {
           if (end < 0) return;
           const path = buffered.split(' ')[1]!;
           buffered = '';
-          socket.end(ok(`fine ${path}`));
+          socket.end(reply(`fine ${path}`));
         });
       });
-      const p = backend.make({ baseURL: s.url, size: 2, requestTimeout: GUARD_MS });
+      const p = backend.pool({ baseURL: s.url, size: 2, requestTimeout: GUARD_MS });
       for (let i = 0; i < 20; i++) expect((await p.get(`/s${i}`)).text()).to.equal(`fine /s${i}`);
       const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => p.get(`/c${i}`)));
       expect(burst.map((r) => r.text())).to.deep.equal(Array.from({ length: 20 }, (_, i) => `fine /c${i}`));
@@ -348,11 +295,11 @@ for (const backend of BACKENDS) {
 
     it('unsolicited bytes on an idle socket are never read as the next response: the socket is dropped', async () => {
       const s = await faultServer(({ socket }) => {
-        socket.write(ok('first'));
+        socket.write(reply('first'));
         // After the response: a whole second response nobody asked for.
-        setImmediate(() => socket.write(ok('EVIL')));
+        setImmediate(() => socket.write(reply('EVIL')));
       });
-      const p = backend.make({ baseURL: s.url, size: 1, requestTimeout: GUARD_MS });
+      const p = backend.pool({ baseURL: s.url, size: 1, requestTimeout: GUARD_MS });
       expect((await p.get('/bad')).text()).to.equal('first');
       await s.conns[0]!.closed; // the client read the bytes and closed that socket
       const res = await p.get('/next');
@@ -366,9 +313,9 @@ for (const backend of BACKENDS) {
       // writes it at once: bytes arriving then are indistinguishable from its answer.
       it('a response written on connect, before any request: the socket is dropped, the request gets its own answer', async () => {
         const s = await faultServer(() => {}, (conn) => {
-          if (conn.index === 0) conn.socket.write(ok('EARLY'));
+          if (conn.index === 0) conn.socket.write(reply('EARLY'));
         });
-        const p = backend.make({ baseURL: s.url, size: 1, requestTimeout: GUARD_MS });
+        const p = backend.pool({ baseURL: s.url, size: 1, requestTimeout: GUARD_MS });
         if (s.conns.length === 0) await new Promise((r) => s.server.once('connection', r));
         await s.conns[0]!.closed;
         const res = await p.get('/next');
@@ -378,7 +325,7 @@ for (const backend of BACKENDS) {
     }
 
     it('a 100 Continue nobody asked for, then the response: resolves with the 200', async () => {
-      const { p, next } = await scenario(({ socket }) => void socket.write('HTTP/1.1 100 Continue\r\n\r\n' + ok('after 100')));
+      const { p, next } = await scenario(({ socket }) => void socket.write('HTTP/1.1 100 Continue\r\n\r\n' + reply('after 100')));
       const res = await p.get('/bad');
       expect([res.statusCode, res.text()]).to.deep.equal([200, 'after 100']);
       await next(false);
@@ -391,8 +338,8 @@ for (const backend of BACKENDS) {
     ] as const) {
       it(`${label}, then EOF: ParseError HPE_CLOSED_CONNECTION, and the request is sent once`, async () => {
         const { p, next, seen } = await scenario(({ socket }) => {
-          if (!later) return void socket.end(interim + ok('after'));
-          socket.write(interim, () => setImmediate(() => socket.end(ok('after'))));
+          if (!later) return void socket.end(interim + reply('after'));
+          socket.write(interim, () => setImmediate(() => socket.end(reply('after'))));
         });
         for (const method of ['GET', 'POST']) {
           const err = await rejects(p.request({ method, path: '/bad' }), ParseError, 'HCP_PARSE');
@@ -419,7 +366,7 @@ for (const backend of BACKENDS) {
 
     it('103 Early Hints then 200: resolves with the 200, without the hints\' headers', async () => {
       const { p, next } = await scenario(({ socket }) =>
-        void socket.write('HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n' + ok('after 103')),
+        void socket.write('HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n' + reply('after 103')),
       );
       const res = await p.get('/bad');
       expect([res.statusCode, res.text(), res.headers['link']]).to.deep.equal([200, 'after 103', undefined]);
@@ -450,12 +397,12 @@ for (const backend of BACKENDS) {
             socket.write('HTTP/1.1 413 Payload Too Large\r\ncontent-length: 8\r\n\r\ntoo big!');
           } else {
             buffered = buffered.slice(end + 4);
-            socket.write(ok(`fine ${path}`));
+            socket.write(reply(`fine ${path}`));
           }
         };
         socket.on('data', onData);
       });
-      const p = backend.make({ baseURL: s.url, size: 1, requestTimeout: GUARD_MS });
+      const p = backend.pool({ baseURL: s.url, size: 1, requestTimeout: GUARD_MS });
       const res = await p.post('/upload', Buffer.alloc(8 * 1024 * 1024, 0x62));
       expect([res.statusCode, res.text()]).to.deep.equal([413, 'too big!']);
       expect((await p.get('/next')).text()).to.equal('fine /next');

@@ -8,26 +8,10 @@ import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { NodePool, Pool, TLSError, type Client, type PoolOptions } from '../../dist/index.js';
-import { cleanup, defer, fixture, listen, rejects } from '../helpers.js';
-
-const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
-
-const BACKENDS: { name: string; make(o: PoolOptions): Client }[] = [
-  { name: 'Pool', make: (o) => track(new Pool(o)) },
-  { name: 'NodePool', make: (o) => track(new NodePool(o)) },
-];
-
-function track(c: Client): Client {
-  defer(() => c.destroy());
-  return c;
-}
-
-function causeCode(err: Error): string | undefined {
-  return (err.cause as { code?: string } | undefined)?.code;
-}
+import { TLSError } from '../../dist/index.js';
+import { causeCode, cleanup, fixture, fixturesDir, listen, rejects, watchUnhandled } from '../helpers.js';
+import { BACKENDS } from '../contract/backends.js';
 
 interface KeyCert {
   key: Buffer;
@@ -76,10 +60,7 @@ describe('faults: TLS certificates', function () {
   for (const backend of BACKENDS) {
     for (const [which, what, codes] of cases) {
       it(`${backend.name}: ${what}: TLSError HCP_TLS in phase tls; with the right certificate the pool serves the next request`, async () => {
-        const stray: unknown[] = [];
-        const onStray = (e: unknown): void => void stray.push(e);
-        process.on('uncaughtException', onStray);
-        defer(() => process.removeListener('uncaughtException', onStray));
+        const stray = watchUnhandled();
         let served = 0;
         const server = https.createServer({ ...certs[which] }, (_req, res) => {
           served++;
@@ -87,7 +68,7 @@ describe('faults: TLS certificates', function () {
         });
         const port = await listen(server);
         const origin = `https://localhost:${port}`;
-        const p = backend.make({ baseURL: origin, size: 1, tls: { ca }, requestTimeout: 5000 });
+        const p = backend.pool({ baseURL: origin, size: 1, tls: { ca }, requestTimeout: 5000 });
         const err = await rejects(p.get('/'), TLSError, 'HCP_TLS');
         expect(err.phase).to.equal('tls');
         expect(err.origin).to.equal(origin);

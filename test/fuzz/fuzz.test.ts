@@ -11,11 +11,10 @@
 //   - the pool stays usable: a final request to a well-behaved path succeeds.
 // HCP_FUZZ_CASES (default 5000) and HCP_FUZZ_SEED (default fixed) change the run;
 // a failure prints the seed and the case to replay.
-import * as diagnostics from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import { expect } from 'chai';
 import { HttpClientPoolError, Pool, RequestTimeoutError, type Response } from '../../dist/index.js';
-import { cleanup, defer, listen } from '../helpers.js';
+import { cleanup, destroyAfterTest, listen, subscribe, turns, watchUnhandled } from '../helpers.js';
 import { plan, sig, type Plan } from './generator.js';
 
 const CASES = Number(process.env['HCP_FUZZ_CASES'] ?? 5000);
@@ -65,7 +64,7 @@ async function fuzzServer(cases: Map<string, Case>) {
           if (socket.destroyed) break;
           socket.write(bytes.subarray(from, at));
           from = at;
-          if (at !== bytes.length) await new Promise((r) => setImmediate(r));
+          if (at !== bytes.length) await turns(1);
         }
         if (c.plan.close) end();
         else if (c.plan.mutated) dirty = true;
@@ -107,14 +106,7 @@ describe('fuzz: mutated responses over several sockets, with and without pipelin
   afterEach(cleanup);
 
   it(`${CASES} seeded cases (seed ${SEED}): each request settles once, gets only its own response, the pools stay usable`, async () => {
-    const stray: unknown[] = [];
-    const onStray = (e: unknown): void => void stray.push(e);
-    process.on('uncaughtException', onStray);
-    process.on('unhandledRejection', onStray);
-    defer(() => {
-      process.removeListener('uncaughtException', onStray);
-      process.removeListener('unhandledRejection', onStray);
-    });
+    const stray = watchUnhandled();
 
     // Settlement events per request path, from the library's own diagnostics channels.
     const settlements = new Map<string, number>();
@@ -122,12 +114,8 @@ describe('fuzz: mutated responses over several sockets, with and without pipelin
       const path = (msg as { request: { path: string } }).request.path;
       settlements.set(path, (settlements.get(path) ?? 0) + 1);
     };
-    diagnostics.subscribe('http-client-pool:request-end', count);
-    diagnostics.subscribe('http-client-pool:request-error', count);
-    defer(() => {
-      diagnostics.unsubscribe('http-client-pool:request-end', count);
-      diagnostics.unsubscribe('http-client-pool:request-error', count);
-    });
+    subscribe('request-end', count);
+    subscribe('request-error', count);
 
     const cases = new Map<string, Case>();
     const all: Case[] = [];
@@ -141,10 +129,9 @@ describe('fuzz: mutated responses over several sockets, with and without pipelin
     }
     const url = await fuzzServer(cases);
     const pools = [
-      { name: 'pipelining 4', pool: new Pool({ baseURL: url, size: 4, pipelining: 4, requestTimeout: GUARD_MS }), window: 24 },
-      { name: 'pipelining 1', pool: new Pool({ baseURL: url, size: 4, requestTimeout: GUARD_MS }), window: 8 },
+      { name: 'pipelining 4', pool: destroyAfterTest(new Pool({ baseURL: url, size: 4, pipelining: 4, requestTimeout: GUARD_MS })), window: 24 },
+      { name: 'pipelining 1', pool: destroyAfterTest(new Pool({ baseURL: url, size: 4, requestTimeout: GUARD_MS })), window: 8 },
     ];
-    for (const { pool } of pools) defer(() => pool.destroy());
 
     const violations: string[] = [];
     const tally = { ok: 0, failed: 0, byCode: new Map<string, number>() };
@@ -193,7 +180,7 @@ describe('fuzz: mutated responses over several sockets, with and without pipelin
       const n = settlements.get(`/r/${c.id}`) ?? 0;
       if (n !== 1) report(c, '?', `${n} settlement events (request-end + request-error)`);
     }
-    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    await turns(3);
     if (stray.length !== 0) violations.push(`HCP_FUZZ_SEED=${SEED}: uncaught: ${stray.map(String).join('; ')}`);
     console.log(`      fuzz seed ${SEED}: ${tally.ok} resolved, ${tally.failed} rejected (${[...tally.byCode].map(([k, v]) => `${k} ${v}`).join(', ')})`);
     if (violations.length !== 0) {

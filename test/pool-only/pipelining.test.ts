@@ -4,23 +4,10 @@ import * as dc from 'node:diagnostics_channel';
 import type * as net from 'node:net';
 import { expect } from 'chai';
 import { AbortError, InvalidArgumentError, NodePool, Pool, PoolDestroyedError, SocketError } from '../../dist/index.js';
-import { cleanup, pool, rawServer, rejects } from '../helpers.js';
+import { cleanup, pathOf, pool, rawServer, rejects, reply, turns, until } from '../helpers.js';
 
 /** A response whose body is the request path, so each answer shows whose it is. */
-function echo(head: string, extra = ''): string {
-  const path = head.split(' ')[1]!;
-  return `HTTP/1.1 200 OK\r\ncontent-length: ${path.length}\r\n${extra}\r\n${path}`;
-}
-
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-/** Resolves once `cond()` holds, checking after each turn of the event loop (gives up with the test). */
-async function until(cond: () => boolean): Promise<void> {
-  for (let turns = 0; !cond(); turns++) {
-    if (turns > 1_000_000) throw new Error('condition never held');
-    await tick();
-  }
-}
+const echo = (head: string, extra = ''): string => reply(pathOf(head), extra);
 
 describe('pipelining', () => {
   afterEach(cleanup);
@@ -71,13 +58,12 @@ describe('pipelining', () => {
     await until(() => seen.length === 1);
     const b = p.post('/b', 'x');
     const c = p.get('/c');
-    await tick();
-    await tick();
+    await turns(2);
     expect(seen, 'the POST waits for the GET in flight').to.deep.equal(['GET /a']);
     held.shift()!();
     await a;
     await until(() => seen.length === 2);
-    await tick();
+    await turns(1);
     expect(seen, 'the GET waits behind the POST').to.deep.equal(['GET /a', 'POST /b']);
     held.shift()!();
     await b;

@@ -2,40 +2,33 @@
 // `connection` header, head and small body in one write) and RequestEncoder's head
 // cache. NodePool lets node:http serialise requests (see 'exact-request-bytes' in
 // test/contract/backends.ts); what both backends send is in test/contract/pool.test.ts.
-import type * as net from 'node:net';
 import { expect } from 'chai';
 import { InvalidArgumentError, type Pool } from '../../dist/index.js';
 import { RequestEncoder, type Encoded } from '../../dist/parser/request.js';
-import { cleanup, pool, rawServer, reply, Tracker } from '../helpers.js';
+import { cleanup, pool, recordingServer, reply, type Tracker } from '../helpers.js';
 
 
 describe('Pool only: request bytes', () => {
   afterEach(cleanup);
 
-  /** Size-1 pool on a raw server that answers every request and records its heads. */
+  /** Size-1 pool on a raw server that answers every request and records its heads and bytes. */
   async function capture(options: { headers?: Record<string, string> } = {}): Promise<{
     p: Pool;
     port: number;
     tracker: Tracker;
-    requests: string[];
     /** The bytes received since the previous call. */
     take: () => string;
   }> {
-    const requests: string[] = [];
-    const { server, url, port } = await rawServer((socket, head) => {
-      requests.push(head);
-      socket.write(reply());
-    });
-    const tracker = new Tracker(server);
+    const { url, port, tracker } = await recordingServer(() => reply());
     const p = pool({ baseURL: url, size: 1, ...options });
     let seen = 0;
     const take = (): string => {
-      const all = Buffer.concat([...tracker.chunks.values()].flat()).toString('latin1');
+      const all = tracker.text;
       const out = all.slice(seen);
       seen = all.length;
       return out;
     };
-    return { p, port, tracker, requests, take };
+    return { p, port, tracker, take };
   }
 
   it('writes the request line, Host with port, and nothing else for a plain GET', async () => {

@@ -1,10 +1,11 @@
 // The client side of the soak test, run as `node --expose-gc build/soak/child.js` by
-// test/soak.test.ts (mocha itself runs without --expose-gc). Sends HCP_SOAK_REQUESTS
+// soak.test.ts beside it (mocha itself runs without --expose-gc). Sends HCP_SOAK_REQUESTS
 // GETs over a Pool of 8 sockets to HCP_SOAK_URL, `concurrency` at a time, and prints
 // one JSON line: how they settled, heap after gc at start and end, and open file
 // descriptors (/proc/self/fd) before the pool and after close().
 import * as fs from 'node:fs';
-import { NodePool, Pool, type Client } from '../../dist/index.js';
+import type { Client } from '../../dist/index.js';
+import { clientOf, turns } from '../support.js';
 
 const url = process.env['HCP_SOAK_URL']!;
 const total = Number(process.env['HCP_SOAK_REQUESTS'] ?? 200_000);
@@ -27,10 +28,6 @@ function fdList(): string[] {
 
 function fds(): number {
   return fs.readdirSync('/proc/self/fd').length;
-}
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
 async function heapAfterGC(): Promise<number> {
@@ -72,7 +69,7 @@ interface Tally {
 async function main(): Promise<void> {
   const started = Date.now();
   const options = { baseURL: url, size: 8, requestTimeout: 10_000 };
-  const make = (): Client => (backend === 'NodePool' ? new NodePool(options) : new Pool(options));
+  const make = (): Client => clientOf(backend, options);
   const tally: Tally = { settled: 0, ok: 0, bad: 0, failed: {}, samples: [] };
   // A throwaway pool first: Node and libuv open a few process-wide descriptors lazily on
   // first use (e.g. one on /dev/null); they are not the pool's and must not count.

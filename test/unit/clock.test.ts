@@ -3,16 +3,8 @@
 // test/contract/timers.test.ts.
 import { expect } from 'chai';
 import { arm, armedCount, disarm, now, type Timed } from '../../dist/conn/timers.js';
+import { turns, until } from '../helpers.js';
 
-/** Resolves once `cond()` holds, checking every few ms (for state that has no event). */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
-}
-
-/** Lets pending callbacks, microtasks and rejection reports run. */
-function turn(): Promise<void> {
-  return new Promise((r) => setImmediate(() => setImmediate(r)));
-}
 
 class Deadline implements Timed {
   deadline = 0;
@@ -53,7 +45,7 @@ describe('timers: the clock (src/conn/timers.ts)', function () {
     return d;
   }
   function whenLogged(log: string[], n: number): Promise<void> {
-    return until(() => log.length >= n);
+    return until(() => log.length >= n, () => `${log.length} of ${n} deadlines expired`);
   }
 
   it('arm adds to the armed list, disarm removes it, and a disarmed deadline never expires', async () => {
@@ -183,7 +175,7 @@ describe('timers: the clock (src/conn/timers.ts)', function () {
     c.set(5);
     block(20); // all three due together; a comes first in the armed list
     await whenLogged(log, 1);
-    await turn();
+    await turns(2);
     expect(log).to.deep.equal(['a']);
     expect(b.expired).to.equal(0);
     expect(c.expired).to.equal(0);

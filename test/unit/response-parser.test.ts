@@ -2,7 +2,7 @@
 // tests the raw pool's parser directly (NodePool parses inside node:http). The same
 // behaviours over sockets, for both backends, are in test/contract/parsing.test.ts.
 import { expect } from 'chai';
-import { ParseError, ResponseTooLargeError, UpgradeError } from '../../dist/index.js';
+import { ParseError, ResponseTooLargeError, UpgradeError, type Response } from '../../dist/index.js';
 import { httpParser } from '../../dist/parser/binding.js';
 import { ResponseParser } from '../../dist/parser/response.js';
 import { keepAliveTimeout } from '../../dist/keep-alive.js';
@@ -26,10 +26,21 @@ function parser(maxHeaderSize = 16_384, maxResponseSize = Infinity): ResponsePar
   return p;
 }
 
+/** A new stream carrying one exchange, as a slot starts a new socket with its first request. */
+function start(p: ResponseParser, bodiless = false): void {
+  p.reset();
+  p.expect(bodiless);
+}
+
+/** The oldest completed response not yet taken, or null. */
+function response(p: ResponseParser): Response | null {
+  return p.done.length === 0 ? null : p.done.at(0);
+}
+
 /** Feeds `parts` (latin1 strings or Buffers) to a fresh parser for one exchange. */
 function parse(parts: (string | Buffer)[], o: ParseOptions = {}): ResponseParser {
   const p = parser(o.maxHeaderSize, o.maxResponseSize);
-  p.start(o.bodiless ?? false);
+  start(p, o.bodiless ?? false);
   for (const part of parts) p.feed(typeof part === 'string' ? Buffer.from(part, 'latin1') : part);
   if (o.eof === true) p.eof();
   return p;
@@ -56,22 +67,22 @@ describe('parsing: ResponseParser', () => {
   describe('bodies', () => {
     it('a Content-Length body is framed beside llhttp: its body callback never runs, and the body owns its bytes', () => {
       const p = parser();
-      p.start(false);
+      start(p);
       const calls = countBodyCallbacks(p);
       const input = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\nhello world');
       p.feed(input);
       expect(calls.n).to.equal(0);
       input.fill(0); // the caller reuses its read buffer
-      expect(p.response!.body.toString()).to.equal('hello world');
+      expect(response(p)!.body.toString()).to.equal('hello world');
     });
 
     it('a chunked body is left to llhttp and its body callback', () => {
       const p = parser();
-      p.start(false);
+      start(p);
       const calls = countBodyCallbacks(p);
       p.feed(Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'));
       expect(calls.n).to.equal(1);
-      expect(p.response!.body.toString()).to.equal('hello');
+      expect(response(p)!.body.toString()).to.equal('hello');
     });
 
     it('a Content-Length body split over feeds is assembled into one buffer of exactly that length', () => {
@@ -79,7 +90,7 @@ describe('parsing: ResponseParser', () => {
       const head = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
       const p = parse([Buffer.concat([head, body.subarray(0, 1)]), body.subarray(1, 1500), body.subarray(1500)]);
       expect(p.error).to.equal(null);
-      const got = p.response!.body;
+      const got = response(p)!.body;
       expect(got.length).to.equal(body.length);
       expect(got.equals(body)).to.equal(true);
     });
@@ -90,11 +101,11 @@ describe('parsing: ResponseParser', () => {
         '3\r\nabc\r\n4\r\ndefg\r\n0\r\nX-T: t\r\n\r\n';
       const cl = 'HTTP/1.1 201 Created\r\ncontent-length: 7\r\nX-B: 2\r\n\r\nabcdefg';
       for (const input of [whole, cl]) {
-        const want = parse([input]).response!;
+        const want = response(parse([input]))!;
         for (let i = 1; i < input.length; i++) {
           const p = parse([input.slice(0, i), input.slice(i)]);
           expect(p.error, `split at ${i}`).to.equal(null);
-          const r = p.response!;
+          const r = response(p)!;
           expect(r, `split at ${i}`).to.not.equal(null);
           expect([r.statusCode, r.statusMessage, r.rawHeaders, r.rawTrailers, r.text()], `split at ${i}`).to.deep.equal([
             want.statusCode,
@@ -138,7 +149,7 @@ describe('parsing: ResponseParser', () => {
 
     it('the start of a response nobody asked for, after a chunked one in the same read, sets `trailing`', () => {
       const p = parse(['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nX-A']);
-      expect(p.response!.text()).to.equal('ok');
+      expect(response(p)!.text()).to.equal('ok');
       expect(p.trailing).to.equal(true);
     });
 
@@ -178,7 +189,7 @@ describe('parsing: ResponseParser', () => {
 
     it('a framed body gets its buffer at its first byte, not on the word of the head alone', () => {
       const p = parser();
-      p.start(false);
+      start(p);
       const state = (p as unknown as { framed: { buffer: Buffer | null } }).framed;
       p.feed(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 50000000\r\n\r\n'));
       expect(state.buffer).to.equal(null);
@@ -188,7 +199,7 @@ describe('parsing: ResponseParser', () => {
 
     it('bodyTarget()/bodyFilled(): the rest of a framed body can be read straight into the response body', () => {
       const p = parser();
-      p.start(false);
+      start(p);
       expect(p.bodyTarget(1)).to.equal(null);
       p.feed(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nab'));
       expect(p.bodyTarget(9)).to.equal(null); // only 8 bytes are missing
@@ -196,25 +207,25 @@ describe('parsing: ResponseParser', () => {
       expect(target.length).to.equal(8);
       target.write('cdef', 0, 'latin1');
       p.bodyFilled(4);
-      expect(p.response).to.equal(null);
+      expect(response(p)).to.equal(null);
       p.bodyTarget(1)!.write('ghij', 0, 'latin1');
       p.bodyFilled(4);
-      expect(p.response!.text()).to.equal('abcdefghij');
+      expect(response(p)!.text()).to.equal('abcdefghij');
       expect(p.bodyTarget(1)).to.equal(null);
     });
 
     it('a close-delimited body completes only at eof(), with every byte', () => {
       const p = parse(['HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\nhello', ' world']);
-      expect(p.response).to.equal(null);
+      expect(response(p)).to.equal(null);
       expect(p.error).to.equal(null);
       expect(p.eof()).to.equal(true);
-      expect(p.response!.text()).to.equal('hello world');
+      expect(response(p)!.text()).to.equal('hello world');
       expect(p.keepAlive).to.equal(false);
     });
 
     it('Content-Length: 0 gives an empty body at once', () => {
       const p = parse(['HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n']);
-      expect(p.response!.body.length).to.equal(0);
+      expect(response(p)!.body.length).to.equal(0);
       expect(p.keepAlive).to.equal(true);
     });
   });
@@ -222,7 +233,7 @@ describe('parsing: ResponseParser', () => {
   describe('headers', () => {
     it('keeps all of more than 32 headers (llhttp flushes them in batches), with status line', () => {
       const p = parse([`HTTP/1.1 200 Fine\r\n${headerLines(50)}content-length: 2\r\n\r\nok`]);
-      const r = p.response!;
+      const r = response(p)!;
       expect(r.statusCode).to.equal(200);
       expect(r.statusMessage).to.equal('Fine');
       expect(r.rawHeaders).to.deep.equal([...headerPairs(50), 'content-length', '2']);
@@ -237,7 +248,7 @@ describe('parsing: ResponseParser', () => {
         `${headerLines(30, 'Y-')}transfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n${headerLines(20, 'T')}`,
         `${headerLines(20, 'U')}\r\n`,
       ]);
-      const r = p.response!;
+      const r = response(p)!;
       expect(r.rawHeaders).to.deep.equal([...headerPairs(20), ...headerPairs(30, 'Y-'), 'transfer-encoding', 'chunked']);
       expect(r.rawTrailers).to.deep.equal([...headerPairs(20, 'T'), ...headerPairs(20, 'U')]);
       expect(r.text()).to.equal('ok');
@@ -247,7 +258,7 @@ describe('parsing: ResponseParser', () => {
       const p = parse([
         'HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-Mixed-Case: M\r\nset-cookie: b=2\r\nSET-COOKIE: c=3\r\nVia: x\r\ncontent-length: 0\r\n\r\n',
       ]);
-      const r = p.response!;
+      const r = response(p)!;
       expect(r.rawHeaders).to.deep.equal([
         'Set-Cookie', 'a=1', 'X-Mixed-Case', 'M', 'set-cookie', 'b=2', 'SET-COOKIE', 'c=3', 'Via', 'x', 'content-length', '0',
       ]);
@@ -260,7 +271,7 @@ describe('parsing: ResponseParser', () => {
       const p = parse([
         'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntrailer: X-Sum\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 42\r\nx-sum: 43\r\nX-Other: o\r\n\r\n',
       ]);
-      const r = p.response!;
+      const r = response(p)!;
       expect(r.text()).to.equal('hello world');
       expect(r.rawTrailers).to.deep.equal(['X-Sum', '42', 'x-sum', '43', 'X-Other', 'o']);
       expect({ ...r.trailers }).to.deep.equal({ 'x-sum': ['42', '43'], 'x-other': 'o' });
@@ -269,7 +280,7 @@ describe('parsing: ResponseParser', () => {
 
     it('without trailers: empty rawTrailers and {} trailers', () => {
       const p = parse(['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n']);
-      const r = p.response!;
+      const r = response(p)!;
       expect(r.text()).to.equal('abc');
       expect(r.rawTrailers).to.deep.equal([]);
       expect({ ...r.trailers }).to.deep.equal({});
@@ -280,11 +291,11 @@ describe('parsing: ResponseParser', () => {
       const body = pattern(300);
       const input = Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n'), chunked(body, 7, 'X-T: 1\r\n')]);
       const p = parser();
-      p.start(false);
+      start(p);
       for (let i = 0; i < input.length; i++) p.feed(input.subarray(i, i + 1));
       expect(p.error).to.equal(null);
-      expect(p.response!.body.equals(body)).to.equal(true);
-      expect(p.response!.rawTrailers).to.deep.equal(['X-T', '1']);
+      expect(response(p)!.body.equals(body)).to.equal(true);
+      expect(response(p)!.rawTrailers).to.deep.equal(['X-T', '1']);
     });
   });
 
@@ -292,7 +303,7 @@ describe('parsing: ResponseParser', () => {
     it('skips 100 Continue and gives the final response, in one feed', () => {
       const p = parse(['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Final: 1\r\ncontent-length: 2\r\n\r\nok']);
       expect(p.trailing).to.equal(false);
-      const r = p.response!;
+      const r = response(p)!;
       expect([r.statusCode, r.rawHeaders, r.text()]).to.deep.equal([200, ['X-Final', '1', 'content-length', '2'], 'ok']);
     });
 
@@ -301,7 +312,7 @@ describe('parsing: ResponseParser', () => {
         'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\nLink: </b.js>; rel=preload\r\n\r\n',
         'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok',
       ]);
-      const r = p.response!;
+      const r = response(p)!;
       expect(r.statusCode).to.equal(200);
       expect(r.rawHeaders).to.deep.equal(['content-length', '2']);
       expect(r.headers.link).to.equal(undefined);
@@ -312,13 +323,13 @@ describe('parsing: ResponseParser', () => {
         `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n${headerLines(40, 'Link')}\r\n`,
         'HTTP/1.1 200 OK\r\nX-A: 1\r\ncontent-length: 2\r\n\r\nok',
       ]);
-      expect(p.response!.rawHeaders).to.deep.equal(['X-A', '1', 'content-length', '2']);
-      expect(p.response!.text()).to.equal('ok');
+      expect(response(p)!.rawHeaders).to.deep.equal(['X-A', '1', 'content-length', '2']);
+      expect(response(p)!.text()).to.equal('ok');
     });
 
     it('gives no response for an interim response alone', () => {
       const p = parse(['HTTP/1.1 100 Continue\r\n\r\n']);
-      expect(p.response).to.equal(null);
+      expect(response(p)).to.equal(null);
       expect(p.error).to.equal(null);
       expect(p.headComplete).to.equal(false);
     });
@@ -327,18 +338,18 @@ describe('parsing: ResponseParser', () => {
   describe('bodiless responses and keep-alive', () => {
     it('HEAD: Content-Length: 10 and no body is a complete response with an empty body, kept alive', () => {
       const p = parse(['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n'], { bodiless: true });
-      expect(p.response!.body.length).to.equal(0);
-      expect(p.response!.headers['content-length']).to.equal('10');
+      expect(response(p)!.body.length).to.equal(0);
+      expect(response(p)!.headers['content-length']).to.equal('10');
       expect(p.keepAlive).to.equal(true);
       // Without `bodiless` the same bytes wait for 10 body bytes.
-      expect(parse(['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n']).response).to.equal(null);
+      expect(response(parse(['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n']))).to.equal(null);
     });
 
     for (const status of ['204 No Content', '304 Not Modified']) {
       it(`${status} has no body and is kept alive`, () => {
         const p = parse([`HTTP/1.1 ${status}\r\nETag: "x"\r\n\r\n`]);
-        expect(p.response!.statusCode).to.equal(Number(status.slice(0, 3)));
-        expect(p.response!.body.length).to.equal(0);
+        expect(response(p)!.statusCode).to.equal(Number(status.slice(0, 3)));
+        expect(response(p)!.body.length).to.equal(0);
         expect(p.keepAlive).to.equal(true);
       });
     }
@@ -352,7 +363,7 @@ describe('parsing: ResponseParser', () => {
     for (const [version, extra, want, httpVersion] of keepAlive) {
       it(`${version} ${JSON.stringify(extra)}: keepAlive ${want}`, () => {
         const p = parse([`${version} 200 OK\r\n${extra}content-length: 2\r\n\r\nok`]);
-        expect(p.response!.httpVersion).to.equal(httpVersion);
+        expect(response(p)!.httpVersion).to.equal(httpVersion);
         expect(p.keepAlive).to.equal(want);
       });
     }
@@ -420,7 +431,7 @@ describe('parsing: ResponseParser', () => {
     for (const [what, input, codes] of malformed) {
       it(`${what}: ParseError HCP_PARSE with ${codes[0]}`, () => {
         const p = parse([input]);
-        expect(p.response).to.equal(null);
+        expect(response(p)).to.equal(null);
         expect(p.error).to.be.instanceOf(ParseError);
         const err = p.error as ParseError;
         expect(err.code).to.equal('HCP_PARSE');
@@ -435,7 +446,7 @@ describe('parsing: ResponseParser', () => {
         'HTTP/1.1 101 Switching Protocols\r\n\r\n',
       ]) {
         const p = parse([input]);
-        expect(p.response).to.equal(null);
+        expect(response(p)).to.equal(null);
         expect(p.error).to.be.instanceOf(UpgradeError);
         expect(p.error!.code).to.equal('HCP_UPGRADE');
       }
@@ -444,7 +455,7 @@ describe('parsing: ResponseParser', () => {
     it('a Content-Length body cut short: eof() gives no response but ParseError HPE_INVALID_EOF_STATE', () => {
       const p = parse(['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc']);
       expect(p.eof()).to.equal(false);
-      expect(p.response).to.equal(null);
+      expect(response(p)).to.equal(null);
       expect(p.error).to.be.instanceOf(ParseError);
       expect((p.error as ParseError).parserCode).to.equal('HPE_INVALID_EOF_STATE');
     });
@@ -452,13 +463,13 @@ describe('parsing: ResponseParser', () => {
     it('a chunked body cut before the last chunk: the same', () => {
       const p = parse(['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n']);
       expect(p.eof()).to.equal(false);
-      expect(p.response).to.equal(null);
+      expect(response(p)).to.equal(null);
       expect((p.error as ParseError).parserCode).to.equal('HPE_INVALID_EOF_STATE');
     });
 
     it('eof() before any byte: no response and no parse error (the connection reports a socket error)', () => {
       const p = parser();
-      p.start(false);
+      start(p);
       expect(p.eof()).to.equal(false);
       expect(p.error).to.equal(null);
       expect(p.responseBegun()).to.equal(false);
@@ -469,7 +480,7 @@ describe('parsing: ResponseParser', () => {
       expect(p.error).to.be.instanceOf(ParseError);
       expect((p.error as ParseError).parserCode).to.equal('HPE_HEADER_OVERFLOW');
       // The same response fits a larger limit.
-      expect(parse([`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(200)}\r\ncontent-length: 0\r\n\r\n`], { maxHeaderSize: 1000 }).response).to.not.equal(null);
+      expect(response(parse([`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(200)}\r\ncontent-length: 0\r\n\r\n`], { maxHeaderSize: 1000 }))).to.not.equal(null);
     });
 
     it('maxResponseSize: a declared Content-Length above it fails at the head; exactly at it passes', () => {
@@ -478,52 +489,52 @@ describe('parsing: ResponseParser', () => {
       expect(over.error!.code).to.equal('HCP_RESPONSE_TOO_LARGE');
       const at = parse(['HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n0123456789'], { maxResponseSize: 10 });
       expect(at.error).to.equal(null);
-      expect(at.response!.text()).to.equal('0123456789');
+      expect(response(at)!.text()).to.equal('0123456789');
     });
 
     it('maxResponseSize: a chunked or close-delimited body that grows past it fails; exactly at it passes', () => {
       const head = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n';
       const over = parse([head, '5\r\nhello\r\n', '6\r\n world\r\n0\r\n\r\n'], { maxResponseSize: 10 });
-      expect(over.response).to.equal(null);
+      expect(response(over)).to.equal(null);
       expect(over.error).to.be.instanceOf(ResponseTooLargeError);
       const at = parse([head, '5\r\nhello\r\n', '5\r\nworld\r\n0\r\n\r\n'], { maxResponseSize: 10 });
-      expect(at.response!.text()).to.equal('helloworld');
+      expect(response(at)!.text()).to.equal('helloworld');
       const eofOver = parse(['HTTP/1.1 200 OK\r\n\r\nhello', 'world!'], { maxResponseSize: 10, eof: true });
-      expect(eofOver.response).to.equal(null);
+      expect(response(eofOver)).to.equal(null);
       expect(eofOver.error).to.be.instanceOf(ResponseTooLargeError);
     });
 
     it('bytes after the complete response set `trailing`', () => {
       expect(parse(['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok']).trailing).to.equal(false);
       const p = parse(['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n']);
-      expect(p.response!.text()).to.equal('ok');
+      expect(response(p)!.text()).to.equal('ok');
       expect(p.trailing).to.equal(true);
       const q = parse(['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', 'junk']);
       expect(q.trailing).to.equal(true);
     });
 
-    it('start() resets everything: the parser serves a new exchange after an error', () => {
+    it('reset() clears everything: the parser serves a new exchange after an error', () => {
       const p = parser();
-      p.start(false);
+      start(p);
       p.feed(Buffer.from('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=9\r\ncontent-length: 1\r\n\r\nxy'));
       expect(p.trailing).to.equal(true);
-      p.start(false);
+      start(p);
       p.feed(Buffer.from('garbage\r\n\r\n'));
       expect(p.error).to.be.instanceOf(ParseError);
-      p.start(false);
-      expect([p.response, p.error, p.trailing, p.keepAliveHint]).to.deep.equal([null, null, false, -1]);
+      start(p);
+      expect([response(p), p.error, p.trailing, p.keepAliveHint]).to.deep.equal([null, null, false, -1]);
       p.feed(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
-      expect(p.response!.text()).to.equal('ok');
+      expect(response(p)!.text()).to.equal('ok');
       expect(p.trailing).to.equal(false);
     });
 
     it('maxResponseSize does not apply to a HEAD response or a 304, which have no body', () => {
       const head = parse(['HTTP/1.1 200 OK\r\ncontent-length: 5000\r\n\r\n'], { bodiless: true, maxResponseSize: 100 });
       expect(head.error).to.equal(null);
-      expect(head.response!.body.length).to.equal(0);
+      expect(response(head)!.body.length).to.equal(0);
       const notModified = parse(['HTTP/1.1 304 Not Modified\r\ncontent-length: 5000\r\n\r\n'], { maxResponseSize: 100 });
       expect(notModified.error).to.equal(null);
-      expect(notModified.response!.statusCode).to.equal(304);
+      expect(response(notModified)!.statusCode).to.equal(304);
     });
   });
 });

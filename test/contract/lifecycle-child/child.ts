@@ -3,24 +3,12 @@
 // must exit by itself. It never calls process.exit:
 // if a socket or timer of the pool stayed referenced, the process would hang and the
 // parent would kill it. Prints "ok <mode>" when everything went as expected.
-import { AbortError, ConnectError, NodePool, Pool, PoolDestroyedError, type Client, type PoolOptions } from '../../../dist/index.js';
+import { AbortError, ConnectError, PoolDestroyedError, type Client, type PoolOptions } from '../../../dist/index.js';
+import { check, clientOf, runMain } from '../../support.js';
 
 const [backend, mode, url] = process.argv.slice(2) as [string, string, string];
+const client = (options: PoolOptions): Client => clientOf(backend, options);
 
-const backends: Record<string, (o: PoolOptions) => Client> = {
-  Pool: (o) => new Pool(o),
-  NodePool: (o) => new NodePool(o),
-};
-
-function client(options: PoolOptions): Client {
-  const make = backends[backend];
-  if (make === undefined) throw new Error(`unknown backend ${backend}`);
-  return make(options);
-}
-
-function check(cond: boolean, what: string): void {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
 
 async function main(): Promise<void> {
   switch (mode) {
@@ -118,7 +106,4 @@ async function main(): Promise<void> {
   process.stdout.write(`ok ${mode}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+void runMain(main);

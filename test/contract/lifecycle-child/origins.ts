@@ -9,8 +9,7 @@
 // loopback port gives as many origins as needed, and each origin also has an address
 // book whose refresh timer must stop when the origin is forgotten.
 import * as dc from 'node:diagnostics_channel';
-import type { LookupFunction } from 'node:net';
-import { NodePool, Pool, type Client, type PoolOptions } from '../../../dist/index.js';
+import { check, clientOf, lookupTo, runMain, turns } from '../../support.js';
 
 const [backend, portArg, batchesArg, batchSizeArg] = process.argv.slice(2) as [string, string, string, string];
 const port = Number(portArg);
@@ -22,20 +21,7 @@ const CONCURRENCY = 50;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc');
 
-const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-  if (options.all === true) cb(null, [{ address: '127.0.0.1', family: 4 }]);
-  else cb(null, '127.0.0.1', 4);
-}) as unknown as LookupFunction;
-
-function client(options: PoolOptions): Client {
-  if (backend === 'Pool') return new Pool(options);
-  if (backend === 'NodePool') return new NodePool(options);
-  throw new Error(`unknown backend ${backend}`);
-}
-
-function check(cond: boolean, what: string): void {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
+const lookup = lookupTo(['127.0.0.1']);
 
 let connects = 0;
 dc.subscribe('http-client-pool:connect', () => void connects++);
@@ -62,13 +48,13 @@ function message(): Promise<unknown> {
  * two later and are garbage only then: without the turns the figure varies by a MiB.
  */
 async function heap(): Promise<number> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  await turns(20);
   for (let i = 0; i < 4; i++) gc!();
   return process.memoryUsage().heapUsed;
 }
 
 const url = (i: number): string => `http://o${i}.test:${port}/`;
-const p = client({ size: 2, lookup });
+const p = clientOf(backend, { size: 2, lookup });
 
 /** One request to each of origins from..from+n-1; returns how many origins stats() showed before their sockets closed. */
 async function batch(from: number, n: number): Promise<{ live: number; liveHeap: number }> {
@@ -85,7 +71,7 @@ async function batch(from: number, n: number): Promise<{ live: number; liveHeap:
   check((await message()) === 'closed', 'closed');
   // The client sees the closes within a few turns of its event loop. (Bounded, so that
   // a client that keeps its origins still reports its heap.)
-  for (let turns = 0; p.stats().origins.length !== 0 && turns < 10_000; turns++) await new Promise((r) => setImmediate(r));
+  for (let n = 0; p.stats().origins.length !== 0 && n < 10_000; n++) await turns(1);
   return { live, liveHeap };
 }
 
@@ -122,9 +108,4 @@ async function main(): Promise<void> {
   );
 }
 
-main()
-  .catch((err: unknown) => {
-    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(() => process.disconnect()); // the channel held the process while it waited for the parent
+void runMain(main).finally(() => process.disconnect()); // the channel held the process while it waited for the parent

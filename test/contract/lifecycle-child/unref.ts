@@ -6,7 +6,8 @@
 //
 // The IPC channel is unref'd, so it never holds the process: the parent's "ping" is
 // answered with "pong" only while something else keeps the child alive.
-import { AbortError, NodePool, Pool, type Client, type PoolOptions } from '../../../dist/index.js';
+import { AbortError, type Client, type PoolOptions } from '../../../dist/index.js';
+import { check, clientOf, runMain } from '../../support.js';
 
 process.on('message', (m) => {
   if (m === 'ping') process.send!('pong');
@@ -14,16 +15,7 @@ process.on('message', (m) => {
 process.channel!.unref();
 
 const [backend, mode, url, tlsURL] = process.argv.slice(2) as [string, string, string, string];
-
-function client(options: PoolOptions): Client {
-  if (backend === 'Pool') return new Pool(options);
-  if (backend === 'NodePool') return new NodePool(options);
-  throw new Error(`unknown backend ${backend}`);
-}
-
-function check(cond: boolean, what: string): void {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
+const client = (options: PoolOptions): Client => clientOf(backend, options);
 
 async function main(): Promise<void> {
   switch (mode) {
@@ -101,7 +93,4 @@ async function main(): Promise<void> {
   process.stdout.write(`ok ${mode}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+void runMain(main);

@@ -8,17 +8,16 @@
 // failure is a GET failing because of a closed idle socket); heap after gc grows less
 // than 5 MB from start (after a 2,000-request warm-up) to end; after close() the child
 // has as many file descriptors open as before the pool existed.
-import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { cleanup, listen } from './helpers.js';
-import { rng } from './fuzz/generator.js';
+import { cleanup, listen, spawnChild } from '../helpers.js';
+import { rng } from '../fuzz/generator.js';
 
 const REQUESTS = Number(process.env['HCP_SOAK_REQUESTS'] ?? 200_000);
 const SEED = Number(process.env['HCP_SOAK_SEED'] ?? 7);
-const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'soak', 'child.js');
+const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.js');
 
 interface Counters {
   requests: number;
@@ -103,23 +102,17 @@ interface Result {
   ms: number;
 }
 
-function runChild(url: string, requests: number): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', child], {
-      env: { ...process.env, HCP_SOAK_URL: url, HCP_SOAK_REQUESTS: String(requests) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.on('error', reject);
-    p.on('close', () => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as Result);
-      } catch {
-        reject(new Error(`soak child printed no result: ${out}`));
-      }
-    });
-  });
+async function runChild(url: string, requests: number): Promise<Result> {
+  const { out, err } = await spawnChild(child, [], {
+    execArgv: ['--expose-gc'],
+    env: { HCP_SOAK_URL: url, HCP_SOAK_REQUESTS: String(requests) },
+    ipc: false,
+  }).exited;
+  try {
+    return JSON.parse(out.trim().split('\n').pop()!) as Result;
+  } catch {
+    throw new Error(`soak child printed no result: ${out}\n${err}`);
+  }
 }
 
 describe('soak', function () {

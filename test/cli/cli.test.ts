@@ -5,22 +5,17 @@ import { channel } from 'node:diagnostics_channel';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { parse, UsageError } from '../dist/cli/args.js';
-import { Histogram } from '../dist/cli/histogram.js';
-import { PipelineWatch } from '../dist/cli/pipeline.js';
-import { cleanup, httpServer, rawServer } from './helpers.js';
+import { parse, UsageError } from '../../dist/cli/args.js';
+import { Histogram } from '../../dist/cli/histogram.js';
+import { PipelineWatch } from '../../dist/cli/pipeline.js';
+import { cleanup, httpServer, rawServer, spawnChild } from '../helpers.js';
 
-const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
+const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs the CLI in a child process; resolves with its exit code and output. */
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { code, out, err } = await spawnChild(main, args, { ipc: false }).exited;
+  return { code, stdout: out, stderr: err };
 }
 
 describe('cli: arguments', () => {
@@ -335,14 +330,12 @@ describe('cli: runs', function () {
       if (++served === 100) flowing();
       res.end('ok');
     });
-    const child = spawn(process.execPath, [main, url + '/', '-d', '60s', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    const child = spawnChild(main, [url + '/', '-d', '60s', '--json'], { ipc: false });
     await started;
-    child.kill('SIGINT');
-    const code = await new Promise((resolve) => child.on('close', resolve));
+    child.process.kill('SIGINT');
+    const { code, out } = await child.exited;
     expect(code).to.equal(0);
-    const report = JSON.parse(stdout);
+    const report = JSON.parse(out);
     expect(report.stoppedEarly).to.equal(true);
     expect(report.requests).to.equal(report.succeeded);
     expect(report.requests).to.be.at.least(100);

@@ -1,13 +1,10 @@
 // Connection recycling (maxRequestsPerConn, maxConnAge) and multi-address dialing
 // with a custom lookup. The balancing behaviour behind a real load balancer is in
 // test/balance/.
-import type { LookupAddress } from 'node:dns';
-import * as diagnostics from 'node:diagnostics_channel';
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import { expect } from 'chai';
-import { cleanup, defer, httpServer, pool, rawServer } from './helpers.js';
-
+import { cleanup, httpServer, listen, lookupTo, pool, rawServer, subscribe } from '../helpers.js';
 
 describe('recycling', () => {
   afterEach(cleanup);
@@ -71,25 +68,14 @@ describe('multi-address dialing', () => {
   async function twoAddresses(): Promise<number> {
     const { url } = await httpServer((req, res) => res.end(req.socket.localAddress));
     const port = Number(new URL(url).port);
-    const second = http.createServer((req, res) => res.end(req.socket.localAddress));
-    await new Promise<void>((resolve, reject) => second.once('error', reject).listen(port, '127.0.0.2', resolve));
-    defer(() => new Promise<void>((resolve) => (second.closeAllConnections(), second.close(() => resolve()))));
+    await listen(http.createServer((req, res) => res.end(req.socket.localAddress)), port, '127.0.0.2');
     return port;
-  }
-
-  function lookupOf(addresses: string[], calls: { n: number }) {
-    return (_host: string, options: { all?: boolean }, cb: (err: Error | null, a: LookupAddress[] | string, f?: number) => void): void => {
-      calls.n++;
-      const all = addresses.map((address) => ({ address, family: 4 }));
-      if (options.all) cb(null, all);
-      else cb(null, all[0]!.address, 4);
-    };
   }
 
   it('slot i dials address i mod k of what lookup returns', async () => {
     const port = await twoAddresses();
     const calls = { n: 0 };
-    const p = pool({ baseURL: `http://backends.test:${port}`, size: 4, lookup: lookupOf(['127.0.0.1', '127.0.0.2'], calls) as never });
+    const p = pool({ baseURL: `http://backends.test:${port}`, size: 4, lookup: lookupTo(['127.0.0.1', '127.0.0.2'], () => calls.n++) });
     await p.ready();
     const seen: string[] = [];
     for (let i = 0; i < 8; i++) seen.push((await p.get('/')).text());
@@ -101,7 +87,7 @@ describe('multi-address dialing', () => {
     const { url } = await httpServer((req, res) => res.end(req.socket.localAddress));
     const port = Number(new URL(url).port);
     // Nothing listens on 127.0.0.3 at that port.
-    const p = pool({ baseURL: `http://backends.test:${port}`, size: 2, lookup: lookupOf(['127.0.0.1', '127.0.0.3'], { n: 0 }) as never });
+    const p = pool({ baseURL: `http://backends.test:${port}`, size: 2, lookup: lookupTo(['127.0.0.1', '127.0.0.3']) });
     const first = await p.get('/');
     expect(first.text()).to.equal('127.0.0.1');
     // Slot 1 failed on 127.0.0.3; its next dial goes to 127.0.0.1.
@@ -112,25 +98,12 @@ describe('multi-address dialing', () => {
   it('when the looked-up set changes, sockets are recycled to follow it, and nothing fails', async () => {
     const port = await twoAddresses();
     const addresses = ['127.0.0.1'];
-    const lookup = (_host: string, options: { all?: boolean }, cb: (err: Error | null, a: LookupAddress[] | string, f?: number) => void): void => {
-      const all = addresses.map((address) => ({ address, family: 4 }));
-      if (options.all) cb(null, all);
-      else cb(null, all[0]!.address, 4);
-    };
-    const p = pool({ baseURL: `http://backends.test:${port}`, size: 2, lookup: lookup as never, dnsRefreshInterval: 20 });
+    const p = pool({ baseURL: `http://backends.test:${port}`, size: 2, lookup: lookupTo(addresses), dnsRefreshInterval: 20 });
     await p.ready();
     expect((await p.get('/')).text()).to.equal('127.0.0.1');
     addresses.push('127.0.0.2');
     // The refresh notices the change and recycles the idle sockets: wait for a socket to connect to .2.
-    await new Promise<void>((resolve) => {
-      const ch = diagnostics.channel('http-client-pool:connect');
-      const onConnect = (m: unknown): void => {
-        if ((m as { remoteAddress: string }).remoteAddress !== '127.0.0.2') return;
-        ch.unsubscribe(onConnect);
-        resolve();
-      };
-      ch.subscribe(onConnect);
-    });
+    await new Promise<void>((resolve) => subscribe('connect', (m) => (m as { remoteAddress: string }).remoteAddress === '127.0.0.2' && resolve()));
     const seen = new Set<string>();
     for (let i = 0; i < 4; i++) seen.add((await p.get('/')).text());
     expect([...seen].sort()).to.deep.equal(['127.0.0.1', '127.0.0.2']);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cleanup, httpServer, pool } from './helpers.js';
+import { cleanup, httpServer, pool } from '../helpers.js';
 
 describe('smoke', () => {
   afterEach(cleanup);

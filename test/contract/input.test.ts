@@ -4,40 +4,13 @@
 // and then exactly one request once a valid call is made (so the recorder works).
 // Option validation that test/unit/pure.test.ts covers for Pool is repeated here for
 // NodePool only.
-import * as net from 'node:net';
 import { expect } from 'chai';
-import { InvalidArgumentError, NodePool, Pool, type Client, type PoolOptions } from '../dist/index.js';
-import { cleanup, defer, listen, readRequests, rejects } from './helpers.js';
-
-const BACKENDS: { name: 'Pool' | 'NodePool'; make(o?: PoolOptions): Client; cls: new (o?: PoolOptions) => Client }[] = [
-  { name: 'Pool', make: (o) => track(new Pool(o)), cls: Pool },
-  { name: 'NodePool', make: (o) => track(new NodePool(o)), cls: NodePool },
-];
-
-function track(c: Client): Client {
-  defer(() => c.destroy());
-  return c;
-}
+import { InvalidArgumentError, NodePool, type Client, type PoolOptions } from '../../dist/index.js';
+import { cleanup, recordingServer, rejects, reply, turns } from '../helpers.js';
+import { BACKENDS } from './backends.js';
 
 /** A server that records every byte it receives and answers each request head with 200. */
-async function recorder() {
-  const received: Buffer[] = [];
-  let connections = 0;
-  const server = net.createServer((socket) => {
-    connections++;
-    socket.on('error', () => {});
-    socket.on('data', (d: Buffer) => void received.push(d));
-    readRequests(socket, () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
-  });
-  const port = await listen(server);
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    bytes: () => received.reduce((n, b) => n + b.length, 0),
-    text: () => Buffer.concat(received).toString('latin1'),
-    connections: () => connections,
-  };
-}
+const recorder = () => recordingServer(() => reply());
 
 async function refused(call: () => Promise<unknown>, name: string): Promise<void> {
   let promise: Promise<unknown>;
@@ -52,11 +25,6 @@ async function refused(call: () => Promise<unknown>, name: string): Promise<void
   expect(err.phase, name).to.equal('call');
 }
 
-/** Two event-loop turns: anything a bad call had started writing would be at the server by then... */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-}
-
 for (const backend of BACKENDS) {
   describe(`input: ${backend.name}: bad calls are refused and send nothing`, function () {
     this.timeout(10_000);
@@ -65,13 +33,13 @@ for (const backend of BACKENDS) {
     /** Runs the bad calls against a pool on a recording server; then one valid call goes through alone. */
     async function expectNothingSent(calls: [string, (p: Client, url: string) => Promise<unknown>][], options: PoolOptions = {}): Promise<void> {
       const r = await recorder();
-      const p = backend.make({ baseURL: r.url, size: 1, requestTimeout: 5000, ...options });
+      const p = backend.pool({ baseURL: r.url, size: 1, requestTimeout: 5000, ...options });
       for (const [name, call] of calls) await refused(() => call(p, r.url), name);
-      await settle();
-      expect(r.bytes(), 'bytes received after the bad calls').to.equal(0);
+      await turns(3); // anything a bad call had started writing would be at the server by then
+      expect(r.tracker.bytes, 'bytes received after the bad calls').to.equal(0);
       expect((await p.get('/valid')).text()).to.equal('ok');
-      expect(r.text().split('\r\n')[0]).to.equal('GET /valid HTTP/1.1');
-      expect(r.text().match(/HTTP\/1\.1\r\n/g)).to.have.length(1);
+      expect(r.tracker.text.split('\r\n')[0]).to.equal('GET /valid HTTP/1.1');
+      expect(r.tracker.text.match(/HTTP\/1\.1\r\n/g)).to.have.length(1);
     }
 
     it('invalid and unsupported absolute URLs, and schemes other than http(s)', async () => {
@@ -90,13 +58,13 @@ for (const backend of BACKENDS) {
 
     it('a relative path without baseURL, and a path that is not a string', async () => {
       const r = await recorder();
-      const p = backend.make({ size: 1 });
+      const p = backend.pool({ size: 1 });
       await refused(() => p.get('/relative'), 'relative');
       await refused(() => p.get(42 as unknown as string), 'number path');
       await refused(() => p.get(undefined as unknown as string), 'undefined path');
       await refused(() => p.request(null as never), 'request(null)');
-      await settle();
-      expect(r.connections()).to.equal(0);
+      await turns(3); // anything a bad call had started writing would be at the server by then
+      expect(r.tracker.connections).to.equal(0);
       expect(p.stats().origins).to.have.length(0);
       expect((await p.get(`${r.url}/abs`)).text()).to.equal('ok');
     });

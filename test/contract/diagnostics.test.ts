@@ -1,20 +1,14 @@
 // diagnostics_channel events, for both backends.
-import * as diagnostics from 'node:diagnostics_channel';
 import { expect } from 'chai';
-import { BACKENDS } from './contract/backends.js';
-import { cleanup, defer, httpServer } from './helpers.js';
+import { BACKENDS } from './backends.js';
+import { cleanup, httpServer, subscribe } from '../helpers.js';
 
 const NAMES = ['connect', 'connect-error', 'request-start', 'response-headers', 'request-end', 'request-error'];
 
 /** Records every event of every channel until the test ends. */
 function record(): { name: string; message: Record<string, unknown> }[] {
   const events: { name: string; message: Record<string, unknown> }[] = [];
-  for (const name of NAMES) {
-    const ch = diagnostics.channel(`http-client-pool:${name}`);
-    const fn = (message: unknown): void => void events.push({ name, message: message as Record<string, unknown> });
-    ch.subscribe(fn);
-    defer(() => ch.unsubscribe(fn));
-  }
+  for (const name of NAMES) subscribe(name, (message) => void events.push({ name, message: message as Record<string, unknown> }));
   return events;
 }
 

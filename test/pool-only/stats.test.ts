@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cleanup, httpServer, pool, rawServer } from './helpers.js';
+import { cleanup, httpServer, pool, rawServer, until } from '../helpers.js';
 
 describe('stats()', () => {
   afterEach(cleanup);
@@ -37,12 +37,12 @@ describe('stats()', () => {
     const p = pool({ baseURL: url, size: 1 });
     const first = p.get('/');
     const second = p.get('/');
-    while (held.length === 0) await new Promise((r) => setImmediate(r));
+    await until(() => held.length !== 0, 'a request held');
     let t = p.stats().totals;
     expect(t).to.include({ inFlight: 1, queued: 1 });
     held.shift()!();
     await first;
-    while (held.length === 0) await new Promise((r) => setImmediate(r));
+    await until(() => held.length !== 0, 'a request held');
     held.shift()!();
     await second;
     t = p.stats().totals;
