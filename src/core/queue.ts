@@ -10,15 +10,15 @@ export interface Queued<T> {
 
 export class Queue<T extends Queued<T>> {
   length = 0;
-  private head: T | null = null;
-  private tail: T | null = null;
+  private first: T | null = null;
+  private last: T | null = null;
 
   push(item: T): void {
-    item.prev = this.tail;
+    item.prev = this.last;
     item.next = null;
-    if (this.tail === null) this.head = item;
-    else this.tail.next = item;
-    this.tail = item;
+    if (this.last === null) this.first = item;
+    else this.last.next = item;
+    this.last = item;
     item.queued = true;
     this.length++;
   }
@@ -26,29 +26,29 @@ export class Queue<T extends Queued<T>> {
   /** Puts `item` first: a request that lost its socket goes ahead of later ones. */
   unshift(item: T): void {
     item.prev = null;
-    item.next = this.head;
-    if (this.head === null) this.tail = item;
-    else this.head.prev = item;
-    this.head = item;
+    item.next = this.first;
+    if (this.first === null) this.last = item;
+    else this.first.prev = item;
+    this.first = item;
     item.queued = true;
     this.length++;
   }
 
   peek(): T | null {
-    return this.head;
+    return this.first;
   }
 
   shift(): T | null {
-    const item = this.head;
+    const item = this.first;
     if (item !== null) this.remove(item);
     return item;
   }
 
   remove(item: T): void {
     if (!item.queued) return;
-    if (item.prev === null) this.head = item.next;
+    if (item.prev === null) this.first = item.next;
     else item.prev.next = item.next;
-    if (item.next === null) this.tail = item.prev;
+    if (item.next === null) this.last = item.prev;
     else item.next.prev = item.prev;
     item.prev = item.next = null;
     item.queued = false;

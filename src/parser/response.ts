@@ -3,7 +3,7 @@
 // announces each request written (so HEAD responses are read as bodiless), `feed()`
 // takes bytes as they arrive, `eof()` reports the end of the stream. After each call
 // the results are read from `done` (completed responses, oldest first) / `error` /
-// `trailing`. Nothing is settled from inside llhttp callbacks, so the caller may
+// `unasked`. Nothing is settled from inside llhttp callbacks, so the caller may
 // re-initialise or close the parser as soon as a call returns. No reference to a fed
 // chunk is kept past the call: the caller may reuse its read buffer.
 //
@@ -147,7 +147,7 @@ export class ResponseParser {
   /** Why the oldest unanswered exchange failed, once it has. */
   error: HttpClientPoolError | null = null;
   /** Bytes came that no expected response accounts for: the stream can no longer be trusted. */
-  trailing = false;
+  unasked = false;
   /** The server allows the socket to be reused after the last completed response. */
   keepAlive = false;
   /** The server's `Keep-Alive: timeout=N` hint in ms, or -1. */
@@ -222,7 +222,7 @@ export class ResponseParser {
     this.done.clear();
     this.expected.clear();
     this.error = null;
-    this.trailing = false;
+    this.unasked = false;
     this.keepAlive = false;
     this.keepAliveHint = -1;
     this.mode = Mode.Head;
@@ -241,7 +241,7 @@ export class ResponseParser {
   /** Parses `chunk`, or its first `end` bytes (a read into a reused buffer). */
   feed(chunk: Buffer, end = chunk.length): void {
     let at = 0;
-    while (at < end && this.error === null && !this.trailing) {
+    while (at < end && this.error === null && !this.unasked) {
       if (this.mode === Mode.OwnBody) {
         at = this.framed.copy(chunk, at, end);
         if (this.framed.missing === 0) this.framedDone();
@@ -253,7 +253,7 @@ export class ResponseParser {
       if (fromHead) {
         // Every expected response is complete: whatever comes now, nobody asked for.
         if (this.expected.length === 0) {
-          this.trailing = true;
+          this.unasked = true;
           return;
         }
         this.fed = true;
@@ -270,7 +270,7 @@ export class ResponseParser {
       at = stop;
       // llhttp went on past a body it framed; a message it began after the last expected
       // one (a partial head, say) must not wait there for the next request's bytes.
-      if (!fromHead && this.mode === Mode.Head && this.expected.length === 0 && this.native.finish() !== undefined) this.trailing = true;
+      if (!fromHead && this.mode === Mode.Head && this.expected.length === 0 && this.native.finish() !== undefined) this.unasked = true;
     }
   }
 
@@ -336,8 +336,8 @@ export class ResponseParser {
     // So is anything after a final response that closed the connection
     // (HPE_CLOSED_CONNECTION): the requests behind it were never answered. After an
     // interim (1xx) response that closed it, the error is the answered request's own.
-    if (this.expected.length === 0 && this.done.length !== 0) this.trailing = true;
-    else if (r.code === 'HPE_CLOSED_CONNECTION' && !this.keepAlive && !this.begun) this.trailing = true;
+    if (this.expected.length === 0 && this.done.length !== 0) this.unasked = true;
+    else if (r.code === 'HPE_CLOSED_CONNECTION' && !this.keepAlive && !this.begun) this.unasked = true;
     else if (this.error === null) this.error = new ParseError(r.code ?? 'HPE_UNKNOWN', r.reason ?? r.message, {});
   }
 
@@ -363,10 +363,10 @@ export class ResponseParser {
     upgrade: boolean,
     shouldKeepAlive: boolean,
   ): number {
-    if (this.trailing || this.error !== null) return NO_BODY;
+    if (this.unasked || this.error !== null) return NO_BODY;
     if (this.expected.length === 0) {
       // A message nobody asked for: not ours to read.
-      this.trailing = true;
+      this.unasked = true;
       return NO_BODY;
     }
     this.begun = true;
@@ -434,7 +434,7 @@ export class ResponseParser {
   }
 
   private bodyChunk(chunk: Buffer): void {
-    if (this.error !== null || this.trailing) return;
+    if (this.error !== null || this.unasked) return;
     const g = this.gathered;
     if (g.received + chunk.length > this.maxResponseSize) {
       this.error = new ResponseTooLargeError(this.maxResponseSize, {});
@@ -445,7 +445,7 @@ export class ResponseParser {
   }
 
   private messageComplete(): void {
-    if (this.trailing || this.error !== null || this.mode === Mode.OwnBody) return;
+    if (this.unasked || this.error !== null || this.mode === Mode.OwnBody) return;
     this.mode = Mode.Head;
     if (this.head === null) {
       this.nextMessage(); // an interim (1xx) response: the final one follows

@@ -5,14 +5,14 @@ import { ClientBase } from '../core/client.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { PoolOptions } from '../options.js';
 import { httpParser } from '../parser/binding.js';
-import { Connection } from './connection.js';
+import { RawSlot } from './slot.js';
 
 export type { Client } from '../core/client.js';
 
 /** Pool's slots: one raw socket each, driven by the slot's protocol machine. */
 const rawBackend: Backend = {
   followsAddresses: true,
-  createSlot: (id, ctx) => new Connection(id, ctx.endpoint, ctx.sessions, ctx.addresses?.lookupFor(id), ctx.config, ctx.reports),
+  createSlot: (id, ctx) => new RawSlot(id, ctx.endpoint, ctx.sessions, ctx.addresses?.lookupFor(id), ctx.config, ctx.reports),
   createRequest: (method, path, signal, timeoutMs) => new Request(method, path, signal, timeoutMs),
   prepare: () => {}, // the encoded head and body are what a raw slot writes
 };

@@ -1,5 +1,5 @@
 // The protocol of one raw slot as a state machine: no socket, no clock, no timers. Its
-// driver (connection.ts) turns socket events into calls here (connected, bytes read,
+// driver (slot.ts) turns socket events into calls here (connected, bytes read,
 // write done, EOF, error, the phase timer fired) and carries out what the machine asks
 // through `SlotIo` (dial, start TLS, write these bytes, arm or clear the timer, close).
 // The origin hands requests over with `take()` and hears back through `SlotReports`;
@@ -460,7 +460,7 @@ export class SlotMachine extends SlotCounters {
     }
     if (this.settleCompleted(false)) return;
     if (p.error !== null) this.failOldest(p.error, false);
-    else if (p.trailing) this.dropSocket(null, p.responseBegun());
+    else if (p.unasked) this.dropSocket(null, p.responseBegun());
     else if (p.headComplete) this.bodyRead();
   }
 
@@ -506,7 +506,7 @@ export class SlotMachine extends SlotCounters {
       if (req.seq >= open.flushed || req.closeAfter) socketEnded = true;
       this.settling.push(req);
     }
-    if (socketEnded || open.readingOn || !p.keepAlive || p.trailing || (open.retiring && this.inflight.length === 0)) {
+    if (socketEnded || open.readingOn || !p.keepAlive || p.unasked || (open.retiring && this.inflight.length === 0)) {
       // The socket carries nothing more (or was recycled after its last answer). The
       // answered settle first; then requests pipelined behind them that were never
       // answered go back to the origin (unless a settle callback destroyed the pool).

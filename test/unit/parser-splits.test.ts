@@ -12,7 +12,7 @@ import { mutate, rng, validResponse } from '../fuzz/generator.js';
 const STREAMS = Number(process.env['HCP_SPLIT_STREAMS'] ?? 160);
 const SEED = Number(process.env['HCP_SPLIT_SEED'] ?? 0x5eed_0014);
 
-/** What the parser made of a stream: every completed response, the error, trailing bytes, keep-alive. */
+/** What the parser made of a stream: every completed response, the error, bytes nobody asked for, keep-alive. */
 function verdict(p: ResponseParser, eof: boolean): string {
   if (eof) p.eof();
   const out: string[] = [];
@@ -22,7 +22,7 @@ function verdict(p: ResponseParser, eof: boolean): string {
   }
   const err = p.error;
   out.push(err === null ? 'no error' : `${err.code}${(err as { parserCode?: string }).parserCode ?? ''}`);
-  out.push(`trailing=${p.trailing} keepAlive=${p.keepAlive} hint=${p.keepAliveHint}`);
+  out.push(`unasked=${p.unasked} keepAlive=${p.keepAlive} hint=${p.keepAliveHint}`);
   return out.join('\n');
 }
 
@@ -32,7 +32,7 @@ function run(p: ResponseParser, answers: number, pieces: Buffer[], eof: boolean)
   for (const piece of pieces) {
     if (piece.length !== 0) p.feed(piece);
     // A caller stops feeding once the stream is settled one way or the other.
-    if (p.error !== null || p.trailing) break;
+    if (p.error !== null || p.unasked) break;
   }
   return verdict(p, eof);
 }

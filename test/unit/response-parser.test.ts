@@ -135,7 +135,7 @@ describe('parsing: ResponseParser', () => {
         for (const [, bodiless] of parts) p.expect(bodiless);
         for (const piece of pieces) p.feed(Buffer.from(piece, 'latin1'));
         expect(p.error).to.equal(null);
-        expect(p.trailing).to.equal(false);
+        expect(p.unasked).to.equal(false);
         return p.done.takeAll().map((r) => `${r.statusCode} ${JSON.stringify(r.text())}`);
       };
       const want = run([input]);
@@ -147,10 +147,10 @@ describe('parsing: ResponseParser', () => {
       }
     });
 
-    it('the start of a response nobody asked for, after a chunked one in the same read, sets `trailing`', () => {
+    it('the start of a response nobody asked for, after a chunked one in the same read, sets `unasked`', () => {
       const p = parse(['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nX-A']);
       expect(response(p)!.text()).to.equal('ok');
-      expect(p.trailing).to.equal(true);
+      expect(p.unasked).to.equal(true);
     });
 
     it('responseBegun(): no byte, part of a status line, an interim response, part of a framed body', () => {
@@ -173,7 +173,7 @@ describe('parsing: ResponseParser', () => {
     it('an interim response that closes the connection, then a final one: the request\'s own HPE_CLOSED_CONNECTION, not bytes nobody asked for', () => {
       for (const interim of ['HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n', 'HTTP/1.0 100 Continue\r\n\r\n']) {
         const p = parse([interim, 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok']);
-        expect(p.trailing).to.equal(false);
+        expect(p.unasked).to.equal(false);
         expect((p.error as ParseError).parserCode).to.equal('HPE_CLOSED_CONNECTION');
         expect(p.responseBegun()).to.equal(true);
       }
@@ -183,7 +183,7 @@ describe('parsing: ResponseParser', () => {
       p.expect(false);
       p.expect(false);
       p.feed(Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n', 'latin1'));
-      expect([p.done.length, p.trailing, p.error]).to.deep.equal([1, true, null]);
+      expect([p.done.length, p.unasked, p.error]).to.deep.equal([1, true, null]);
       expect(p.responseBegun()).to.equal(true);
     });
 
@@ -302,7 +302,7 @@ describe('parsing: ResponseParser', () => {
   describe('1xx interim responses', () => {
     it('skips 100 Continue and gives the final response, in one feed', () => {
       const p = parse(['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Final: 1\r\ncontent-length: 2\r\n\r\nok']);
-      expect(p.trailing).to.equal(false);
+      expect(p.unasked).to.equal(false);
       const r = response(p)!;
       expect([r.statusCode, r.rawHeaders, r.text()]).to.deep.equal([200, ['X-Final', '1', 'content-length', '2'], 'ok']);
     });
@@ -504,28 +504,28 @@ describe('parsing: ResponseParser', () => {
       expect(eofOver.error).to.be.instanceOf(ResponseTooLargeError);
     });
 
-    it('bytes after the complete response set `trailing`', () => {
-      expect(parse(['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok']).trailing).to.equal(false);
+    it('bytes after the complete response set `unasked`', () => {
+      expect(parse(['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok']).unasked).to.equal(false);
       const p = parse(['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n']);
       expect(response(p)!.text()).to.equal('ok');
-      expect(p.trailing).to.equal(true);
+      expect(p.unasked).to.equal(true);
       const q = parse(['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', 'junk']);
-      expect(q.trailing).to.equal(true);
+      expect(q.unasked).to.equal(true);
     });
 
     it('reset() clears everything: the parser serves a new exchange after an error', () => {
       const p = parser();
       start(p);
       p.feed(Buffer.from('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=9\r\ncontent-length: 1\r\n\r\nxy'));
-      expect(p.trailing).to.equal(true);
+      expect(p.unasked).to.equal(true);
       start(p);
       p.feed(Buffer.from('garbage\r\n\r\n'));
       expect(p.error).to.be.instanceOf(ParseError);
       start(p);
-      expect([response(p), p.error, p.trailing, p.keepAliveHint]).to.deep.equal([null, null, false, -1]);
+      expect([response(p), p.error, p.unasked, p.keepAliveHint]).to.deep.equal([null, null, false, -1]);
       p.feed(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
       expect(response(p)!.text()).to.equal('ok');
-      expect(p.trailing).to.equal(false);
+      expect(p.unasked).to.equal(false);
     });
 
     it('maxResponseSize does not apply to a HEAD response or a 304, which have no body', () => {

@@ -1,7 +1,7 @@
-// One raw slot's driver: the socket, its reads into the slot's own buffer, the corked
-// writes and the slot's timer on the shared clock. It turns socket events into events
-// of the slot's state machine (protocol.ts) and does what the machine asks. No
-// protocol decision is made here.
+// One raw slot as its origin sees it, and the driver of its state machine: the socket,
+// its reads into the slot's own buffer, the corked writes and the slot's timer on the
+// shared clock. It turns socket events into events of the machine (protocol.ts) and
+// does what the machine asks. No protocol decision is made here.
 import type * as net from 'node:net';
 import type { LookupFunction } from 'node:net';
 import { connectTCP, startTLS, type Endpoint, type SessionCache } from '../conn/dial.js';
@@ -23,7 +23,7 @@ const READ_BUFFER_SIZE = 64 * 1024;
 const DIRECT_READ_MIN = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-export class Connection implements Slot, SlotIo, Timed {
+export class RawSlot implements Slot, SlotIo, Timed {
   readonly id: number;
   readonly machine: SlotMachine;
   deadline = 0;
@@ -333,11 +333,11 @@ interface StreamStates {
   _readableState: { autoDestroy: boolean; errored: Error | null };
 }
 
-function pollOneTurn(c: Connection): void {
+function pollOneTurn(c: RawSlot): void {
   c.pollAgain();
 }
 
-function pollDone(c: Connection): void {
+function pollDone(c: RawSlot): void {
   c.polled();
 }
 
