@@ -87,6 +87,13 @@ export class BodyTimeoutError extends HttpClientPoolError {
   }
 }
 
+/** A dispatch handler method threw; `cause` is what it threw. The request ended there. */
+export class HandlerError extends HttpClientPoolError {
+  constructor(cause: unknown) {
+    super(`a dispatch handler threw: ${cause instanceof Error ? cause.message : String(cause)}`, 'HCP_HANDLER', { cause });
+  }
+}
+
 /** The whole request did not finish within `requestTimeout` (or the per-request `timeout`). */
 export class RequestTimeoutError extends HttpClientPoolError {
   constructor(ms: number, ctx: ErrorContext) {

@@ -3,6 +3,7 @@ import './node-version.js'; // first: an unsupported Node fails before anything 
 export { Pool } from './raw/pool.js';
 export { NodePool } from './node/pool.js';
 export type { Client } from './core/client.js';
+export type { DispatchHandler, DispatchController } from './core/request.js';
 export { Response } from './response.js';
 export type { PoolStats, OriginStats, SocketStats, SocketState } from './core/stats.js';
 export {
@@ -14,6 +15,7 @@ export {
   TLSTimeoutError,
   HeadersTimeoutError,
   BodyTimeoutError,
+  HandlerError,
   RequestTimeoutError,
   AbortError,
   SocketError,

@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { RequestEncoder } from '../parser/request.js';
 import type { Response } from '../response.js';
 import { Call } from './call.js';
+import type { BufferedRequest, DispatchHandler } from './request.js';
 import { Origin, type Backend } from './origin.js';
 import { poolStats, type PoolStats } from './stats.js';
 import { parseURL, type Target } from './target.js';
@@ -19,6 +20,12 @@ export interface Client {
   /** Plain objects and arrays are sent as JSON (with `content-type: application/json` unless set). */
   post(path: string, body?: Body | null, options?: RequestOptions): Promise<Response>;
   request(init: RequestInit): Promise<Response>;
+  /**
+   * The request's response goes to `handler` as it arrives: head, body pieces, end (no
+   * promise, no Response). A bad call, or a call after close()/destroy(), throws at once
+   * (nothing is sent, no handler method is called); every other outcome reaches the handler.
+   */
+  dispatch(init: RequestInit, handler: DispatchHandler): void;
   /** Per-socket counters and totals of every origin; cheap enough to call every second. */
   stats(): PoolStats;
   /** Graceful: new requests are refused with `PoolClosedError`; queued and in-flight ones finish; then every socket closes. Idempotent. */
@@ -75,6 +82,14 @@ export abstract class ClientBase implements Client {
     return this.send(init.method, init.path, init, init.body);
   }
 
+  dispatch(init: RequestInit, handler: DispatchHandler): void {
+    if (init === null || typeof init !== 'object') throw new InvalidArgumentError('dispatch() takes an object with method and path');
+    checkHandler(handler);
+    if (this.closed !== null) throw this.closedError();
+    const call = this.call.check(this.config, this.base, init.method, init.path, init);
+    this.originFor(call.target!).send(init.method, call, init.body, handler);
+  }
+
   stats(): PoolStats {
     const now = Date.now();
     return poolStats(Array.from(this.origins.values(), (o) => o.stats(now)));
@@ -99,7 +114,7 @@ export abstract class ClientBase implements Client {
       if (this.closed !== null) throw this.closedError();
       const call = this.call.check(this.config, this.base, method, path, options);
       const origin = this.originFor(call.target!);
-      return origin.send(method, call, body);
+      return (origin.send(method, call, body, null) as BufferedRequest).promise;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -117,6 +132,16 @@ export abstract class ClientBase implements Client {
 
   private closedError(): HttpClientPoolError {
     return this.destroyed ? new PoolDestroyedError() : new PoolClosedError();
+  }
+}
+
+const HANDLER_METHODS = ['onRequestStart', 'onResponseStart', 'onResponseData', 'onResponseEnd', 'onResponseError'] as const;
+
+function checkHandler(handler: unknown): void {
+  if (handler === null || typeof handler !== 'object') throw new InvalidArgumentError('dispatch() takes a handler object');
+  for (const name of HANDLER_METHODS) {
+    const m = (handler as Record<string, unknown>)[name];
+    if (m !== undefined && typeof m !== 'function') throw new InvalidArgumentError(`handler.${name} must be a function`);
   }
 }
 

@@ -15,7 +15,7 @@ import type { Response } from '../response.js';
 import type { Call } from './call.js';
 import { RoundRobin } from './choose.js';
 import { Queue } from './queue.js';
-import { Request, type RequestOwner } from './request.js';
+import { BufferedRequest, HandlerRequest, type DispatchHandler, type Request, type RequestOwner } from './request.js';
 import type { Slot, SlotReports } from './slot.js';
 import type { OriginStats } from './stats.js';
 import type { Target } from './target.js';
@@ -34,8 +34,6 @@ export interface SlotContext {
 /** How a backend makes its slots and readies a request for them. */
 export interface Backend {
   createSlot(id: number, ctx: SlotContext): Slot;
-  /** A request of this backend (NodePool's carries its node:http exchange). */
-  createRequest(method: string, path: string, signal: AbortSignal | null, timeoutMs: number): Request;
   /** Sockets are recycled when the host's address set changes (`dnsRefreshInterval`). */
   readonly followsAddresses: boolean;
   /** Readies a checked, encoded request for this backend's slots (NodePool builds node:http's headers). */
@@ -101,9 +99,13 @@ export class Origin implements RequestOwner, SlotReports {
     for (const s of this.slots) s.connect();
   }
 
-  /** Sends a checked call. Throws `InvalidArgumentError` for a bad header or body, before anything is sent. */
-  send(method: string, call: Call, body: Body | null | undefined): Promise<Response> {
-    const req = this.backend.createRequest(method, call.path, call.signal, call.timeoutMs);
+  /**
+   * Sends a checked call: its response read whole (`handler` null), or handed to
+   * `handler` as it arrives. Throws `InvalidArgumentError` for a bad header or body,
+   * before anything is sent.
+   */
+  send(method: string, call: Call, body: Body | null | undefined, handler: DispatchHandler | null): Request {
+    const req = handler === null ? new BufferedRequest(method, call.path, call.signal, call.timeoutMs) : new HandlerRequest(method, call.path, call.signal, call.timeoutMs, handler);
     this.encoder.encode(req, method, call.path, call.headers, body);
     this.backend.prepare(req, call.headers, body, this.config, this.hostHeader);
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
@@ -114,7 +116,7 @@ export class Origin implements RequestOwner, SlotReports {
       this.queue.push(req);
       this.pump();
     }
-    return req.promise;
+    return req;
   }
 
   /** Resolves when every slot has a connected socket; dials the slots that have none. */
@@ -227,7 +229,7 @@ export class Origin implements RequestOwner, SlotReports {
     do {
       this.again = false;
       for (let req = this.queue.peek(); req !== null; req = this.queue.peek()) {
-        if (req.aborted) {
+        if (req.signalled) {
           // Its signal already fired (one signal shared with a request that just left):
           // it settles as aborted in the queue rather than taking a slot.
           req.handleEvent();
@@ -236,7 +238,8 @@ export class Origin implements RequestOwner, SlotReports {
         const i = this.rr.pick(this.slots, req);
         if (i < 0) break;
         this.queue.shift();
-        this.slots[i]!.take(req);
+        // A dispatch handler hears of it now, and may abort it then and there.
+        if (req.starting()) this.slots[i]!.take(req);
       }
     } while (this.again);
     this.pumping = false;

@@ -1,11 +1,15 @@
 // One call's request from start to settlement, the same for both backends. It is at
 // once the queue entry, the whole-request deadline on the shared clock and the
-// AbortSignal listener (via `handleEvent`), so a request costs one object and a
-// promise: no closures, no Timeout. What a backend's slot does with it on the wire is
-// the slot's business; the request only records what the retry rules need.
+// AbortSignal listener (via `handleEvent`), so a request costs one object (and, on the
+// promise path, a promise): no closures, no Timeout. What a backend's slot does with it
+// on the wire is the slot's business; the request only records what the retry rules need.
+//
+// Two kinds: a BufferedRequest (get/post/request) has its response read whole and
+// resolves a promise with it; a HandlerRequest (dispatch) hands the head, each piece of
+// the body and the end to the caller's handler as they arrive, and is its controller.
 import { arm, disarm, type Timed } from '../conn/timers.js';
 import { nextRequestId, requestEndChannel, requestErrorChannel, type RequestInfo } from '../diagnostics.js';
-import { AbortError, type HttpClientPoolError, type Phase, RequestTimeoutError } from '../errors.js';
+import { AbortError, HandlerError, type HttpClientPoolError, type Phase, RequestTimeoutError } from '../errors.js';
 import { isIdempotent, type Encoded } from '../parser/request.js';
 import type { Response } from '../response.js';
 import type { Queued } from './queue.js';
@@ -17,6 +21,35 @@ export interface Carrier {
   phaseOf(req: Request): Phase;
   /** Takes back `req`, which was cancelled; whatever of it is on the wire is given up. */
   withdraw(req: Request): void;
+  /** The caller paused (true) or resumed reading `req`'s response. */
+  pause(req: Request, paused: boolean): void;
+}
+
+/**
+ * The caller's side of a dispatched request. Every method is optional; `controller` is
+ * the same object in every call of one request. `chunk` may be a view into the socket's
+ * read buffer, valid only during the call: copy it (`Buffer.from(chunk)`) to keep it.
+ * Exactly one of `onResponseEnd` / `onResponseError` is called, once; a handler method
+ * that throws ends its request with a `HandlerError` (the throw itself is its `cause`).
+ */
+export interface DispatchHandler {
+  /** The request is about to be written (once, even if it is sent again on another socket). */
+  onRequestStart?(controller: DispatchController): void;
+  onResponseStart?(controller: DispatchController, statusCode: number, rawHeaders: string[], statusMessage: string): void;
+  onResponseData?(controller: DispatchController, chunk: Buffer): void;
+  onResponseEnd?(controller: DispatchController, rawTrailers: readonly string[]): void;
+  onResponseError?(controller: DispatchController, error: HttpClientPoolError): void;
+}
+
+/** Steers one dispatched request. */
+export interface DispatchController {
+  /** Ends the request now with `AbortError` (`reason` as its cause); its socket is dropped if it was on one. */
+  abort(reason?: unknown): void;
+  /** Stops reading the response's socket (backpressure down to TCP); the body timer stops too. */
+  pause(): void;
+  resume(): void;
+  readonly aborted: boolean;
+  readonly paused: boolean;
 }
 
 /** What a request reports to its origin. */
@@ -28,7 +61,7 @@ export interface RequestOwner {
   settled(req: Request): void;
 }
 
-export class Request implements Encoded, Queued<Request>, Timed {
+export abstract class Request implements Encoded, Queued<Request>, Timed {
   // Encoded form, filled by RequestEncoder.encode(); NodePool reads only closeAfter.
   head: Buffer = EMPTY;
   body: Buffer | null = null;
@@ -41,6 +74,8 @@ export class Request implements Encoded, Queued<Request>, Timed {
   readonly retryable: boolean;
   /** May share a socket's pipeline with other requests (idempotent, not closing the socket). */
   pipelinable = false;
+  /** Its response is handed over in pieces as it arrives (a dispatched request), not read whole. */
+  abstract readonly streams: boolean;
 
   /** The slot carrying it, set and cleared by that slot. */
   slot: Carrier | null = null;
@@ -54,6 +89,8 @@ export class Request implements Encoded, Queued<Request>, Timed {
   seq = 0;
   /** Dials that failed while this request waited on them. */
   dialFailures = 0;
+  /** The backend's own state for this request while a slot carries it (NodePool: its node:http exchange). */
+  carrier: object | null = null;
 
   prev: Request | null = null;
   next: Request | null = null;
@@ -62,9 +99,6 @@ export class Request implements Encoded, Queued<Request>, Timed {
   deadline = 0;
   clockIndex = -1;
 
-  readonly promise: Promise<Response>;
-  private resolve!: (res: Response) => void;
-  private reject!: (err: Error) => void;
   private settledFlag = false;
   private owner: RequestOwner | null = null;
 
@@ -76,10 +110,6 @@ export class Request implements Encoded, Queued<Request>, Timed {
   ) {
     this.bodiless = method === 'HEAD';
     this.retryable = isIdempotent(method);
-    this.promise = new Promise<Response>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
   }
 
   /** Starts the whole-request timer and listens to the signal; from here on it can be cancelled. */
@@ -94,7 +124,8 @@ export class Request implements Encoded, Queued<Request>, Timed {
     return { id: this.id, origin: this.owner?.origin ?? '', method: this.method, path: this.path };
   }
 
-  get aborted(): boolean {
+  /** Its signal fired (a queued request whose signal fired settles in the queue). */
+  get signalled(): boolean {
     return this.signal?.aborted === true;
   }
 
@@ -119,17 +150,18 @@ export class Request implements Encoded, Queued<Request>, Timed {
     return !answerBegun && !this.retried && this.retryable;
   }
 
-  succeed(res: Response): void {
-    if (!this.settle()) return;
-    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: res.statusCode, bodyLength: res.body.length });
-    this.resolve(res);
-  }
-
-  fail(err: HttpClientPoolError): void {
-    if (!this.settle()) return;
-    if (requestErrorChannel.hasSubscribers) requestErrorChannel.publish({ request: this.info, error: err });
-    this.reject(err);
-  }
+  /** The request is about to be written for the first time. False: it was cancelled meanwhile. */
+  abstract starting(): boolean;
+  /** A buffered request's whole response. */
+  abstract succeed(res: Response): void;
+  /** The request failed; it settles. */
+  abstract fail(err: HttpClientPoolError): void;
+  /** A streamed request's response head, pieces of its body, and its end (which settles it). */
+  abstract responseStart(statusCode: number, rawHeaders: string[], statusMessage: string): void;
+  abstract responseData(chunk: Buffer): void;
+  abstract responseEnd(rawTrailers: readonly string[], bodyLength: number): void;
+  /** Whether the caller paused reading its response. */
+  abstract readonly paused: boolean;
 
   /** The whole-request deadline passed. */
   expire(): void {
@@ -141,7 +173,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.cancel(new AbortError({ cause: this.signal?.reason }));
   }
 
-  private cancel(err: HttpClientPoolError): void {
+  protected cancel(err: HttpClientPoolError): void {
     if (this.settledFlag) return;
     const owner = this.owner!;
     err.origin = owner.origin;
@@ -157,13 +189,174 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.fail(err);
   }
 
-  private settle(): boolean {
+  /** Marks the request settled; false when it already was. */
+  protected settle(): boolean {
     if (this.settledFlag) return false;
     this.settledFlag = true;
     disarm(this);
     this.signal?.removeEventListener('abort', this);
     this.owner?.settled(this);
     return true;
+  }
+
+  protected publishEnd(statusCode: number, bodyLength: number): void {
+    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode, bodyLength });
+  }
+
+  protected publishError(err: HttpClientPoolError): void {
+    if (requestErrorChannel.hasSubscribers) requestErrorChannel.publish({ request: this.info, error: err });
+  }
+}
+
+/** get/post/request: the response is read whole and resolves the promise. */
+export class BufferedRequest extends Request {
+  readonly streams = false;
+  readonly paused = false;
+  readonly promise: Promise<Response>;
+  private resolve!: (res: Response) => void;
+  private reject!: (err: Error) => void;
+
+  constructor(method: string, path: string, signal: AbortSignal | null, timeoutMs: number) {
+    super(method, path, signal, timeoutMs);
+    this.promise = new Promise<Response>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  starting(): boolean {
+    return !this.settled;
+  }
+
+  succeed(res: Response): void {
+    if (!this.settle()) return;
+    this.publishEnd(res.statusCode, res.body.length);
+    this.resolve(res);
+  }
+
+  fail(err: HttpClientPoolError): void {
+    if (!this.settle()) return;
+    this.publishError(err);
+    this.reject(err);
+  }
+
+  // A buffered request is never streamed to.
+  responseStart(): void {}
+  responseData(): void {}
+  responseEnd(): void {}
+}
+
+/** dispatch(): the caller's handler hears of the response as it arrives; the request is its controller. */
+export class HandlerRequest extends Request implements DispatchController {
+  readonly streams = true;
+  paused = false;
+  private began = false;
+  private abortedByCaller = false;
+  private status = 0;
+
+  constructor(
+    method: string,
+    path: string,
+    signal: AbortSignal | null,
+    timeoutMs: number,
+    private readonly handler: DispatchHandler,
+  ) {
+    super(method, path, signal, timeoutMs);
+  }
+
+  get aborted(): boolean {
+    return this.abortedByCaller || this.signalled;
+  }
+
+  abort(reason?: unknown): void {
+    if (this.settled) return;
+    this.abortedByCaller = true;
+    this.cancel(new AbortError({ cause: reason }));
+  }
+
+  pause(): void {
+    if (this.paused || this.settled) return;
+    this.paused = true;
+    this.slot?.pause(this, true);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.slot?.pause(this, false);
+  }
+
+  // Each handler method is called in a try of its own (no closure per call): a throw
+  // before the end ends the request with a HandlerError; after it, it has nothing to end.
+
+  starting(): boolean {
+    if (this.began) return !this.settled;
+    this.began = true;
+    const h = this.handler;
+    if (h.onRequestStart !== undefined) {
+      try {
+        h.onRequestStart(this);
+      } catch (cause) {
+        this.threw(cause);
+      }
+    }
+    return !this.settled;
+  }
+
+  responseStart(statusCode: number, rawHeaders: string[], statusMessage: string): void {
+    this.status = statusCode;
+    const h = this.handler;
+    if (h.onResponseStart === undefined || this.settled) return;
+    try {
+      h.onResponseStart(this, statusCode, rawHeaders, statusMessage);
+    } catch (cause) {
+      this.threw(cause);
+    }
+  }
+
+  responseData(chunk: Buffer): void {
+    const h = this.handler;
+    if (h.onResponseData === undefined || this.settled) return;
+    try {
+      h.onResponseData(this, chunk);
+    } catch (cause) {
+      this.threw(cause);
+    }
+  }
+
+  responseEnd(rawTrailers: readonly string[], bodyLength: number): void {
+    if (!this.settle()) return;
+    this.publishEnd(this.status, bodyLength);
+    const h = this.handler;
+    if (h.onResponseEnd === undefined) return;
+    try {
+      h.onResponseEnd(this, rawTrailers);
+    } catch {
+      // Settled already: the throw has nothing left to end, and must not crash the process.
+    }
+  }
+
+  succeed(res: Response): void {
+    // Not reached: a streamed request's response is handed over in pieces.
+    this.responseStart(res.statusCode, res.rawHeaders, res.statusMessage);
+    this.responseData(res.body);
+    this.responseEnd(res.rawTrailers, res.body.length);
+  }
+
+  fail(err: HttpClientPoolError): void {
+    if (!this.settle()) return;
+    this.publishError(err);
+    const h = this.handler;
+    if (h.onResponseError === undefined) return;
+    try {
+      h.onResponseError(this, err);
+    } catch {
+      // Settled already: the throw has nothing left to end, and must not crash the process.
+    }
+  }
+
+  private threw(cause: unknown): void {
+    if (!this.settled) this.cancel(new HandlerError(cause));
   }
 }
 

@@ -174,6 +174,22 @@ export class NodeExchange {
     process.nextTick(readOn, states);
   }
 
+  /** Body bytes of the response, once it is complete. */
+  bodyLength = 0;
+
+  /** The caller paused (or resumed) reading the response: node stops reading its socket, and the body timer stops. */
+  pause(paused: boolean): void {
+    const res = this.response;
+    if (res === null || this.slot === null) return; // paused before the response: applied when it comes
+    if (paused) {
+      res.pause();
+      disarm(this.phaseTimer);
+    } else {
+      res.resume();
+      if (!res.complete) arm(this.phaseTimer, this.slot.bodyTimeout);
+    }
+  }
+
   /** The phase this exchange is in, for errors raised from outside (abort, whole-request timeout). */
   get phase(): Phase {
     if (this.holding) return 'write';
@@ -248,23 +264,31 @@ export class NodeExchange {
     if (!bodiless && declared > max) return this.giveUp(new ResponseTooLargeError(max, {}));
     const chunks: Buffer[] = [];
     let size = 0;
-    // The body timer runs from the end of the head, and again from every read.
+    // The body timer runs from the end of the head, and again from every read (not while the caller has paused).
     const timer = this.phaseTimer;
     const bodyTimeout = slot.bodyTimeout;
     timer.body = true;
-    if (!res.complete) arm(timer, bodyTimeout);
+    const streams = request.streams;
+    if (streams) {
+      request.responseStart(res.statusCode!, res.rawHeaders, res.statusMessage ?? '');
+      if (req !== this.req) return void res.resume(); // the handler aborted it
+      if (request.paused) res.pause();
+    }
+    if (!res.complete && !request.paused) arm(timer, bodyTimeout);
     res.on('data', (chunk: Buffer) => {
       if (req !== this.req) return;
-      arm(timer, bodyTimeout);
       size += chunk.length;
-      if (size > max) this.giveUp(new ResponseTooLargeError(max, {}));
-      else chunks.push(chunk);
+      if (size > max) return this.giveUp(new ResponseTooLargeError(max, {}));
+      if (!streams) chunks.push(chunk);
+      else request.responseData(chunk); // a fresh Buffer of node's, not reused
+      if (req === this.req && !request.paused) arm(timer, bodyTimeout);
     });
     res.on('end', () => {
       if (req !== this.req) return;
       disarm(timer);
       if (!res.complete) return; // 'aborted' / 'error' reports it
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      this.bodyLength = size;
+      const body = streams ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const response = new Response(res.statusCode!, res.statusMessage ?? '', res.httpVersion, res.rawHeaders, res.rawTrailers, body);
       this.detach();
       // Answered before the body was all sent: the socket cannot carry another request.

@@ -7,7 +7,7 @@ import type { LookupFunction } from 'node:net';
 import type { AddressBook } from '../conn/addresses.js';
 import type { Endpoint, SessionCache } from '../conn/dial.js';
 import type { Backend, SlotContext } from '../core/origin.js';
-import { Request } from '../core/request.js';
+import type { Request } from '../core/request.js';
 import { SlotCounters, type Slot, type SlotReports } from '../core/slot.js';
 import type { SocketStats } from '../core/stats.js';
 import { AbortError, RequestTimeoutError, type HttpClientPoolError, type Phase } from '../errors.js';
@@ -73,7 +73,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   }
 
   take(req: Request): void {
-    const ex = (req as NodeRequest).exchange!;
+    const ex = req.carrier as NodeExchange;
     this.inFlight.add(ex);
     req.slot = this;
     ex.dispatch(this);
@@ -138,11 +138,15 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   // ---- the request's carrier
 
   phaseOf(req: Request): Phase {
-    return (req as NodeRequest).exchange!.phase;
+    return (req.carrier as NodeExchange).phase;
+  }
+
+  pause(req: Request, paused: boolean): void {
+    (req.carrier as NodeExchange).pause(paused);
   }
 
   withdraw(req: Request): void {
-    const ex = (req as NodeRequest).exchange!;
+    const ex = req.carrier as NodeExchange;
     if (!this.inFlight.delete(ex)) return;
     req.slot = null;
     ex.drop();
@@ -161,7 +165,8 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
     req.slot = null;
     if (res !== null) {
       this.requests++;
-      req.succeed(res);
+      if (req.streams) req.responseEnd(res.rawTrailers, ex.bodyLength);
+      else req.succeed(res);
     } else if (dialErr) {
       this.errors++;
       err!.origin ??= this.endpoint.origin;
@@ -191,19 +196,13 @@ function parked(agent: http.Agent, socket: net.Socket): boolean {
   return false;
 }
 
-/** A NodePool request: the core's, with how node:http carries it. */
-class NodeRequest extends Request {
-  exchange: NodeExchange | null = null;
-}
-
 /** NodePool's slots: node:http agents. */
 export const nodeBackend: Backend = {
   followsAddresses: false,
   createSlot: (id, ctx) => new NodeSlot(id, ctx),
-  createRequest: (method, path, signal, timeoutMs) => new NodeRequest(method, path, signal, timeoutMs),
   prepare(req, headers, body, config, hostHeader): void {
     const parts = requestParts(req.method, headers, body, config.headers, hostHeader);
-    (req as NodeRequest).exchange = new NodeExchange(req, parts.headers, parts.payload);
+    req.carrier = new NodeExchange(req, parts.headers, parts.payload);
   },
 };
 

@@ -19,6 +19,7 @@ import { Fifo } from '../fifo.js';
 import { connectionAllowsReuse, keepAliveTimeout } from '../keep-alive.js';
 
 const EMPTY_BODY = Buffer.alloc(0);
+const NO_TRAILERS: readonly string[] = Object.freeze([]);
 
 /** Body pieces up to this size are copied byte by byte. */
 const SMALL_COPY = 128;
@@ -141,9 +142,32 @@ class GatheredBody {
   }
 }
 
+/** What a streamed response gives, in `ResponseParser.events`. */
+export const enum StreamEvent {
+  /** The final head: the next `eventArgs` entry is its Response (head only). */
+  Head,
+  /** A piece of the body: the next entry is a Buffer, maybe a view into the fed chunk. */
+  Data,
+  /** The end: completes the response (its entry in `done`); the next entry is its trailers. */
+  End,
+}
+
+/** `expect()` flags of one expected response. */
+const BODILESS = 1;
+const STREAMED = 2;
+
 export class ResponseParser {
-  /** Completed responses not yet taken by the caller, oldest first. */
+  /**
+   * Completed responses not yet taken by the caller, oldest first. A streamed one is its
+   * head only: its body went out as `events`.
+   */
   readonly done = new Fifo<Response>();
+  /**
+   * What the responses of streamed requests gave, in order (see StreamEvent), with one
+   * entry each in `eventArgs`. A Data view of a fed chunk is valid until the next feed.
+   */
+  readonly events = new Fifo<StreamEvent>();
+  readonly eventArgs = new Fifo<Response | Buffer | readonly string[]>();
   /** Why the oldest unanswered exchange failed, once it has. */
   error: HttpClientPoolError | null = null;
   /** Bytes came that no expected response accounts for: the stream can no longer be trusted. */
@@ -162,8 +186,8 @@ export class ResponseParser {
   private readonly resource = {};
   private readonly maxHeaderSize: number;
   private readonly maxResponseSize: number;
-  /** One entry per expected response, oldest first: true when it has no body (HEAD). */
-  private readonly expected = new Fifo<boolean>();
+  /** One entry per expected response, oldest first: BODILESS (HEAD) and STREAMED flags. */
+  private readonly expected = new Fifo<number>();
 
   private mode = Mode.Head;
   /** How much of CR LF CR LF the bytes fed so far end with (0-3): a blank line split over reads. */
@@ -188,6 +212,10 @@ export class ResponseParser {
   private headHint = -1;
   private readonly framed = new FramedBody();
   private readonly gathered = new GatheredBody();
+  /** The body of the message being read goes out as events rather than into a buffer. */
+  private streaming = false;
+  /** Body bytes given out as events for the message being read. */
+  private streamed = 0;
   /** The last `Keep-Alive` value seen on this stream and its hint: servers repeat it on every response. */
   private lastKeepAlive = '';
   private lastKeepAliveHint = -1;
@@ -220,6 +248,8 @@ export class ResponseParser {
   reset(): void {
     this.native.initialize(this.P.RESPONSE, this.resource, this.maxHeaderSize, this.P.kLenientNone);
     this.done.clear();
+    this.events.clear();
+    this.eventArgs.clear();
     this.expected.clear();
     this.error = null;
     this.unasked = false;
@@ -233,9 +263,12 @@ export class ResponseParser {
     this.nextMessage();
   }
 
-  /** One more response is expected on this stream. `bodiless`: the request was HEAD. */
-  expect(bodiless: boolean): void {
-    this.expected.push(bodiless);
+  /**
+   * One more response is expected on this stream. `bodiless`: the request was HEAD;
+   * `streams`: its body goes out as events as it arrives instead of into one buffer.
+   */
+  expect(bodiless: boolean, streams = false): void {
+    this.expected.push((bodiless ? BODILESS : 0) | (streams ? STREAMED : 0));
   }
 
   /** Parses `chunk`, or its first `end` bytes (a read into a reused buffer). */
@@ -243,7 +276,7 @@ export class ResponseParser {
     let at = 0;
     while (at < end && this.error === null && !this.unasked) {
       if (this.mode === Mode.OwnBody) {
-        at = this.framed.copy(chunk, at, end);
+        at = this.streaming ? this.streamFramed(chunk, at, end) : this.framed.copy(chunk, at, end);
         if (this.framed.missing === 0) this.framedDone();
         continue;
       }
@@ -280,7 +313,7 @@ export class ResponseParser {
    */
   bodyTarget(min: number): Buffer | null {
     const f = this.framed;
-    if (this.mode !== Mode.OwnBody || f.missing < min) return null;
+    if (this.mode !== Mode.OwnBody || this.streaming || f.missing < min) return null;
     return f.target.subarray(f.received);
   }
 
@@ -407,7 +440,11 @@ export class ResponseParser {
         chunkedOrCoded = true;
       }
     }
-    const bodiless = this.expected.at(0);
+    const flags = this.expected.at(0);
+    const bodiless = (flags & BODILESS) !== 0;
+    this.streaming = (flags & STREAMED) !== 0;
+    this.streamed = 0;
+    if (this.streaming) this.emit(StreamEvent.Head, this.head);
     // llhttp decides keep-alive before it learns a HEAD response has no body, so a HEAD
     // answered without a length looks close-delimited to it; it ends at its blank line.
     this.headKeepAlive = shouldKeepAlive || (bodiless && connectionAllowsReuse(versionMajor, versionMinor, connectionValue(raw)));
@@ -430,11 +467,36 @@ export class ResponseParser {
 
   private framedDone(): void {
     this.mode = Mode.Head;
-    this.complete(this.framed.take());
+    this.complete(this.streaming ? EMPTY_BODY : this.framed.take());
+  }
+
+  /** A framed body's bytes in `chunk[at, end)` go out as a view; returns where they end. */
+  private streamFramed(chunk: Buffer, at: number, end: number): number {
+    const f = this.framed;
+    const n = Math.min(f.missing, end - at);
+    f.received += n;
+    this.streamed += n;
+    this.emit(StreamEvent.Data, chunk.subarray(at, at + n));
+    return at + n;
+  }
+
+  private emit(kind: StreamEvent, arg: Response | Buffer | readonly string[]): void {
+    this.events.push(kind);
+    this.eventArgs.push(arg);
   }
 
   private bodyChunk(chunk: Buffer): void {
     if (this.error !== null || this.unasked) return;
+    if (this.streaming) {
+      // Node's binding hands each piece over as a fresh copy: it can go out as it is.
+      if (this.streamed + chunk.length > this.maxResponseSize) {
+        this.error = new ResponseTooLargeError(this.maxResponseSize, {});
+        return;
+      }
+      this.streamed += chunk.length;
+      this.emit(StreamEvent.Data, chunk);
+      return;
+    }
     const g = this.gathered;
     if (g.received + chunk.length > this.maxResponseSize) {
       this.error = new ResponseTooLargeError(this.maxResponseSize, {});
@@ -451,12 +513,14 @@ export class ResponseParser {
       this.nextMessage(); // an interim (1xx) response: the final one follows
       return;
     }
-    this.complete(this.gathered.take());
+    this.complete(this.streaming ? EMPTY_BODY : this.gathered.take());
   }
 
   private complete(body: Buffer): void {
     const res = this.head!;
-    completeResponse(res, body, this.fields.length !== 0 ? this.fields : null);
+    const trailers = this.fields.length !== 0 ? this.fields : null;
+    completeResponse(res, body, trailers);
+    if (this.streaming) this.emit(StreamEvent.End, trailers ?? NO_TRAILERS);
     this.done.push(res);
     this.expected.shift();
     this.keepAlive = this.headKeepAlive;

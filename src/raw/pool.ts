@@ -1,6 +1,5 @@
 // The raw-socket pool: N sockets per origin, written to and parsed by this library.
 import type { Backend } from '../core/origin.js';
-import { Request } from '../core/request.js';
 import { ClientBase } from '../core/client.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { PoolOptions } from '../options.js';
@@ -13,7 +12,6 @@ export type { Client } from '../core/client.js';
 const rawBackend: Backend = {
   followsAddresses: true,
   createSlot: (id, ctx) => new RawSlot(id, ctx.endpoint, ctx.sessions, ctx.addresses?.lookupFor(id), ctx.config, ctx.reports),
-  createRequest: (method, path, signal, timeoutMs) => new Request(method, path, signal, timeoutMs),
   prepare: () => {}, // the encoded head and body are what a raw slot writes
 };
 

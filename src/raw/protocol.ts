@@ -14,7 +14,7 @@ import type { Config } from '../options.js';
 import { Fifo } from '../fifo.js';
 import type { Request } from '../core/request.js';
 import { SlotCounters, type SlotReports } from '../core/slot.js';
-import { ResponseParser } from '../parser/response.js';
+import { ResponseParser, StreamEvent } from '../parser/response.js';
 import { withConnectionClose } from '../parser/request.js';
 import { idleTime } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
@@ -50,8 +50,6 @@ export class SlotMachine extends SlotCounters {
   private timer = Timer.None;
   private readonly parser: ResponseParser;
   private readonly depth: number;
-  /** Responses matched to their requests, settled once the slot's state is consistent again. */
-  private readonly settling = new Fifo<Request>();
   /** The socket is ref'd (a new one is), i.e. it keeps the process alive; see `hold()`. */
   private held = true;
   /** A request that cannot be sent again, kept from a reused idle socket until the loop has read it (see `defer`). */
@@ -190,9 +188,7 @@ export class SlotMachine extends SlotCounters {
   destroy(reason: (() => HttpClientPoolError) | null): void {
     if (this.state === State.Closed) return;
     const phase = this.phase;
-    // Answers matched but not settled yet (a settle callback is destroying the pool) are lost too.
-    const lost = this.settling.takeAll();
-    for (const req of this.takeAll()) lost.push(req);
+    const lost = this.takeAll();
     this.cancelDeferred();
     this.teardown();
     this.state = State.Closed;
@@ -421,7 +417,7 @@ export class SlotMachine extends SlotCounters {
       if (!req.closeAfter) req.head = withConnectionClose(req.head);
     }
     req.seq = open.sent++;
-    this.parser.expect(req.bodiless);
+    this.parser.expect(req.bodiless, req.streams);
     if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req.info, socketId: this.id });
     if (this.io.write(req.head, req.body)) this.written(null);
   }
@@ -488,61 +484,137 @@ export class SlotMachine extends SlotCounters {
   }
 
   /**
-   * Matches the responses the parser completed to their requests, oldest first; keeps
-   * or drops the socket after them; then settles them. True when it settled any: the
-   * slot has moved on and the caller has nothing more to do.
+   * Completes the responses the parser finished, oldest first, one at a time: a
+   * dispatched request first gets its head and body pieces (its handler runs here, and
+   * may pause, abort or destroy); then, with the slot's state settled (the socket kept
+   * for the next request or idle, or dropped), the request settles. True when any
+   * completed, or the slot moved on (paused or dropped): the caller has nothing more to do.
    */
   private settleCompleted(socketEnded: boolean): boolean {
     const p = this.parser;
-    const done = p.done;
-    if (done.length === 0) return false;
-    const open = this.open!;
-    for (let n = Math.min(done.length, this.inflight.length); n > 0; n--) {
-      const req = this.inflight.shift()!;
+    let settled = false;
+    while (this.state === State.Busy && this.inflight.length !== 0) {
+      const req = this.inflight.at(0);
+      if (req.streams && !this.streamTo(req)) return settled || this.state !== State.Busy || req.paused;
+      if (p.done.length === 0) break;
+      const res = p.done.shift()!;
+      const trailers = req.streams ? this.takeEnd() : null;
+      const open = this.open!;
+      this.inflight.shift();
       req.slot = null;
       open.served++;
       this.requests++;
+      settled = true;
       // A response that came before its request was fully written ends the socket's use.
-      if (req.seq >= open.flushed || req.closeAfter) socketEnded = true;
-      this.settling.push(req);
-    }
-    if (socketEnded || open.readingOn || !p.keepAlive || p.unasked || (open.retiring && this.inflight.length === 0)) {
-      // The socket carries nothing more (or was recycled after its last answer). The
-      // answered settle first; then requests pipelined behind them that were never
-      // answered go back to the origin (unless a settle callback destroyed the pool).
-      const begun = p.responseBegun();
-      this.settleMatched();
-      if (this.state !== State.Closed) this.dropSocket(null, begun);
-      return true;
-    } else if (this.inflight.length === 0) {
-      const idleMs = idleTime(this.config.idleConnTimeout, p.keepAliveHint);
-      if (idleMs < 0) {
-        this.teardown();
-      } else {
+      const ended = socketEnded || req.seq >= open.flushed || req.closeAfter;
+      // Another response after this one means the server kept the connection open for it.
+      const last = p.done.length === 0;
+      if (ended || open.readingOn || (last && (!p.keepAlive || p.unasked)) || (open.retiring && this.inflight.length === 0)) {
+        // The socket carries nothing more (or was recycled after its last answer): the
+        // answered one settles, then requests behind it that were never answered go back
+        // to the origin (unless a settle callback destroyed the pool).
+        const begun = p.responseBegun();
+        this.settle(req, res, trailers);
+        if ((this.state as State) !== State.Closed) this.dropSocket(null, begun);
+        return true;
+      }
+      if (this.inflight.length === 0) {
+        const idleMs = idleTime(this.config.idleConnTimeout, p.keepAliveHint);
+        if (idleMs < 0) {
+          this.teardown();
+          this.settle(req, res, trailers);
+          this.owner.wake();
+          return true;
+        }
         this.state = State.Idle;
         this.clearTimer();
-        this.settleMatched();
+        this.settle(req, res, trailers);
         this.owner.wake();
         // The idle timer and the unref are for a socket that stays idle: under load the
         // origin's queue hands it the next request at once, and neither is needed.
         if (this.state === State.Idle && this.inflight.length === 0) this.goIdle(idleMs);
         return true;
       }
-    } else {
+      // Pipelined: the next request's head timer runs from here.
       this.clearTimer();
       this.maybeStartHeadTimer();
+      this.settle(req, res, trailers);
     }
-    this.settleMatched();
-    this.owner.wake();
-    return true;
+    if (settled) this.owner.wake();
+    return settled;
   }
 
-  /** Settles the matched responses, in order. A settle callback (a diagnostics subscriber) may destroy the pool meanwhile: `destroy()` then takes the rest. */
-  private settleMatched(): void {
-    const done = this.parser.done;
-    for (let req = this.settling.shift(); req !== undefined; req = this.settling.shift()) req.succeed(done.shift() as Response);
-    done.clear();
+  /** A request's response is complete: a buffered one gets it whole, a dispatched one its end. */
+  private settle(req: Request, res: Response, trailers: readonly string[] | null): void {
+    if (trailers === null) req.succeed(res);
+    else req.responseEnd(trailers, this.streamedBytes);
   }
+
+  /** Body bytes handed to the dispatched request at the front so far. */
+  private streamedBytes = 0;
+
+  /**
+   * Hands `req` (the front request, dispatched) the head and body pieces parsed for it.
+   * True when its end is next; false when more bytes are needed, or it paused, or the
+   * slot moved on under its handler (aborted, dropped, destroyed).
+   */
+  private streamTo(req: Request): boolean {
+    const p = this.parser;
+    const events = p.events;
+    while (events.length !== 0) {
+      const kind = events.at(0);
+      if (kind === StreamEvent.End) return true;
+      if (req.paused) {
+        // What waits may be views into the read buffer: no read may come before it is handed over.
+        this.io.readStop();
+        return false;
+      }
+      events.shift();
+      const arg = p.eventArgs.shift()!;
+      if (kind === StreamEvent.Head) {
+        this.streamedBytes = 0;
+        const head = arg as Response;
+        req.responseStart(head.statusCode, head.rawHeaders, head.statusMessage);
+      } else {
+        const chunk = arg as Buffer;
+        this.streamedBytes += chunk.length;
+        req.responseData(chunk);
+      }
+      if (this.state !== State.Busy || this.inflight.length === 0 || this.inflight.at(0) !== req) return false;
+    }
+    return false;
+  }
+
+  /** The End event of the front request's response, taken from the parser; its trailers. */
+  private takeEnd(): readonly string[] {
+    this.parser.events.shift();
+    return this.parser.eventArgs.shift() as readonly string[];
+  }
+
+  /**
+   * The caller paused (or resumed) reading the response of `req`: the socket stops (or
+   * goes on) reading, and the body timer with it. On resume, what was parsed already is
+   * handed over first, after the current call returned.
+   */
+  pause(req: Request, paused: boolean): void {
+    if (this.state !== State.Busy || this.inflight.length === 0 || this.inflight.at(0) !== req) {
+      // Not (yet) the response being read: it pauses when it is.
+      return;
+    }
+    if (paused) {
+      this.io.readStop();
+      if (this.timer === Timer.Body) this.clearTimer();
+    } else {
+      this.io.readStart();
+      queueMicrotask(this.resumed);
+    }
+  }
+
+  /** After a resume: hand over what waited, then go on as after a read. */
+  private resumed = (): void => {
+    if (this.state !== State.Busy) return;
+    this.afterParse();
+  };
 
   /**
    * Fails the oldest request on this socket and drops the socket. `maybeRetry`: the

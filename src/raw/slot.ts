@@ -192,6 +192,14 @@ export class RawSlot implements Slot, SlotIo, Timed {
     return Date.now();
   }
 
+  readStop(): void {
+    this.socket?.pause();
+  }
+
+  readStart(): void {
+    this.socket?.resume();
+  }
+
   ref(held: boolean): void {
     if (held) this.socket?.ref();
     else this.socket?.unref();

@@ -21,6 +21,9 @@ export interface SlotIo {
   usable(): void;
   /** Refs (true) or unrefs the socket: whether it keeps the process alive. */
   ref(held: boolean): void;
+  /** Stops reading the socket (a caller paused its response): TCP pushes back on the server. */
+  readStop(): void;
+  readStart(): void;
   /** Calls `polled()` once the event loop has polled the socket for news (see `defer`). */
   afterPoll(): void;
   cancelPoll(): void;

@@ -6,7 +6,7 @@
 // another request's response, is written twice only when the retry rules allow it,
 // and the machine never throws.
 import { expect } from 'chai';
-import { Request, type RequestOwner } from '../../dist/core/request.js';
+import { BufferedRequest, type Request, type RequestOwner } from '../../dist/core/request.js';
 import type { SlotReports } from '../../dist/core/slot.js';
 import { resolveOptions, type PoolOptions } from '../../dist/options.js';
 import { BodyTimeoutError, HeadersTimeoutError, HttpClientPoolError, ParseError, PoolDestroyedError, SocketError, type Response } from '../../dist/index.js';
@@ -50,6 +50,14 @@ class ScriptedIo implements SlotIo {
   }
   usable(): void {}
   ref(): void {}
+  /** Whether the machine stopped reading (a dispatched request paused). */
+  reading = true;
+  readStop(): void {
+    this.reading = false;
+  }
+  readStart(): void {
+    this.reading = true;
+  }
   afterPoll(): void {
     this.pollWanted = true;
   }
@@ -87,7 +95,7 @@ class ScriptedOrigin implements SlotReports, RequestOwner {
 }
 
 /** A request whose outcome the test reads synchronously; settling twice fails the test. */
-class Probe extends Request {
+class Probe extends BufferedRequest {
   outcome: Response | HttpClientPoolError | null = null;
   settles = 0;
   /** Bytes of its answer reached the slot while it was the slot's oldest request (the fuzz's scripted server knows). */
