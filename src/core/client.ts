@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { RequestEncoder } from '../parser/request.js';
 import type { Response } from '../response.js';
 import { Call } from './call.js';
-import type { BufferedRequest, DispatchHandler } from './request.js';
+import type { DispatchHandler } from './request.js';
 import { Origin, type Backend } from './origin.js';
 import { poolStats, type PoolStats } from './stats.js';
 import { parseURL, type Target } from './target.js';
@@ -114,7 +114,7 @@ export abstract class ClientBase implements Client {
       if (this.closed !== null) throw this.closedError();
       const call = this.call.check(this.config, this.base, method, path, options);
       const origin = this.originFor(call.target!);
-      return (origin.send(method, call, body, null) as BufferedRequest).promise;
+      return origin.send(method, call, body, null).promise!;
     } catch (err) {
       return Promise.reject(err);
     }

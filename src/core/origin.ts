@@ -15,7 +15,7 @@ import type { Response } from '../response.js';
 import type { Call } from './call.js';
 import { RoundRobin } from './choose.js';
 import { Queue } from './queue.js';
-import { BufferedRequest, HandlerRequest, type DispatchHandler, type Request, type RequestOwner } from './request.js';
+import { Request, type DispatchHandler, type RequestOwner } from './request.js';
 import type { Slot, SlotReports } from './slot.js';
 import type { OriginStats } from './stats.js';
 import type { Target } from './target.js';
@@ -105,7 +105,7 @@ export class Origin implements RequestOwner, SlotReports {
    * before anything is sent.
    */
   send(method: string, call: Call, body: Body | null | undefined, handler: DispatchHandler | null): Request {
-    const req = handler === null ? new BufferedRequest(method, call.path, call.signal, call.timeoutMs) : new HandlerRequest(method, call.path, call.signal, call.timeoutMs, handler);
+    const req = new Request(method, call.path, call.signal, call.timeoutMs, handler);
     this.encoder.encode(req, method, call.path, call.headers, body);
     this.backend.prepare(req, call.headers, body, this.config, this.hostHeader);
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);

@@ -4,9 +4,10 @@
 // promise path, a promise): no closures, no Timeout. What a backend's slot does with it
 // on the wire is the slot's business; the request only records what the retry rules need.
 //
-// Two kinds: a BufferedRequest (get/post/request) has its response read whole and
-// resolves a promise with it; a HandlerRequest (dispatch) hands the head, each piece of
-// the body and the end to the caller's handler as they arrive, and is its controller.
+// One class for both ways a response is taken (one shape on every hot path): without a
+// handler (get/post/request) the response is read whole and resolves the promise; with
+// one (dispatch) the head, each piece of the body and the end go to the handler as they
+// arrive, and the request is the handler's controller.
 import { arm, disarm, type Timed } from '../conn/timers.js';
 import { nextRequestId, requestEndChannel, requestErrorChannel, type RequestInfo } from '../diagnostics.js';
 import { AbortError, HandlerError, type HttpClientPoolError, type Phase, RequestTimeoutError } from '../errors.js';
@@ -61,7 +62,7 @@ export interface RequestOwner {
   settled(req: Request): void;
 }
 
-export abstract class Request implements Encoded, Queued<Request>, Timed {
+export class Request implements Encoded, Queued<Request>, Timed, DispatchController {
   // Encoded form, filled by RequestEncoder.encode(); NodePool reads only closeAfter.
   head: Buffer = EMPTY;
   body: Buffer | null = null;
@@ -74,8 +75,6 @@ export abstract class Request implements Encoded, Queued<Request>, Timed {
   readonly retryable: boolean;
   /** May share a socket's pipeline with other requests (idempotent, not closing the socket). */
   pipelinable = false;
-  /** Its response is handed over in pieces as it arrives (a dispatched request), not read whole. */
-  abstract readonly streams: boolean;
 
   /** The slot carrying it, set and cleared by that slot. */
   slot: Carrier | null = null;
@@ -89,8 +88,6 @@ export abstract class Request implements Encoded, Queued<Request>, Timed {
   seq = 0;
   /** Dials that failed while this request waited on them. */
   dialFailures = 0;
-  /** The backend's own state for this request while a slot carries it (NodePool: its node:http exchange). */
-  carrier: object | null = null;
 
   prev: Request | null = null;
   next: Request | null = null;
@@ -99,17 +96,44 @@ export abstract class Request implements Encoded, Queued<Request>, Timed {
   deadline = 0;
   clockIndex = -1;
 
+  /** Without a handler: settles with the whole response. */
+  readonly promise: Promise<Response> | null;
+  private resolve: ((res: Response) => void) | null = null;
+  private reject: ((err: Error) => void) | null = null;
   private settledFlag = false;
   private owner: RequestOwner | null = null;
+  /** dispatch(): the handler and what steering it needs; null on the promise path, which so stays small. */
+  private readonly dispatched: Dispatched | null;
 
   constructor(
     readonly method: string,
     readonly path: string,
     readonly signal: AbortSignal | null,
     private readonly timeoutMs: number,
+    handler: DispatchHandler | null,
   ) {
     this.bodiless = method === 'HEAD';
     this.retryable = isIdempotent(method);
+    if (handler !== null) {
+      this.dispatched = new Dispatched(handler);
+      this.promise = null;
+    } else {
+      this.dispatched = null;
+      this.promise = new Promise<Response>((resolve, reject) => {
+        this.resolve = resolve;
+        this.reject = reject;
+      });
+    }
+  }
+
+  /** Its response is handed over in pieces as it arrives (a dispatched request), not read whole. */
+  get streams(): boolean {
+    return this.dispatched !== null;
+  }
+
+  /** The caller paused reading its response (dispatch). */
+  get paused(): boolean {
+    return this.dispatched?.paused === true;
   }
 
   /** Starts the whole-request timer and listens to the signal; from here on it can be cancelled. */
@@ -150,18 +174,120 @@ export abstract class Request implements Encoded, Queued<Request>, Timed {
     return !answerBegun && !this.retried && this.retryable;
   }
 
+  // ---- DispatchController
+
+  get aborted(): boolean {
+    return this.dispatched?.aborted === true || this.signalled;
+  }
+
+  abort(reason?: unknown): void {
+    const d = this.dispatched;
+    if (this.settledFlag || d === null) return;
+    d.aborted = true;
+    this.cancel(new AbortError({ cause: reason }));
+  }
+
+  pause(): void {
+    const d = this.dispatched;
+    if (d === null || d.paused || this.settledFlag) return;
+    d.paused = true;
+    this.slot?.pause(this, true);
+  }
+
+  resume(): void {
+    const d = this.dispatched;
+    if (d === null || !d.paused) return;
+    d.paused = false;
+    this.slot?.pause(this, false);
+  }
+
+  // ---- what the slots report
+  // Each handler method is called in a try of its own (no closure per call): a throw
+  // before the end ends the request with a HandlerError; after it, it has nothing to end.
+
   /** The request is about to be written for the first time. False: it was cancelled meanwhile. */
-  abstract starting(): boolean;
-  /** A buffered request's whole response. */
-  abstract succeed(res: Response): void;
+  starting(): boolean {
+    const d = this.dispatched;
+    if (d === null || d.began) return !this.settledFlag;
+    d.began = true;
+    const h = d.handler;
+    if (h.onRequestStart !== undefined) {
+      try {
+        h.onRequestStart(this);
+      } catch (cause) {
+        this.threw(cause);
+      }
+    }
+    return !this.settledFlag;
+  }
+
+  /** The whole response, read whole (no handler). */
+  succeed(res: Response): void {
+    if (this.dispatched !== null) {
+      // Not reached: a streamed request's response is handed over in pieces.
+      this.responseStart(res.statusCode, res.rawHeaders, res.statusMessage);
+      this.responseData(res.body);
+      return this.responseEnd(res.rawTrailers, res.body.length);
+    }
+    if (!this.settle()) return;
+    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: res.statusCode, bodyLength: res.body.length });
+    this.resolve!(res);
+  }
+
   /** The request failed; it settles. */
-  abstract fail(err: HttpClientPoolError): void;
-  /** A streamed request's response head, pieces of its body, and its end (which settles it). */
-  abstract responseStart(statusCode: number, rawHeaders: string[], statusMessage: string): void;
-  abstract responseData(chunk: Buffer): void;
-  abstract responseEnd(rawTrailers: readonly string[], bodyLength: number): void;
-  /** Whether the caller paused reading its response. */
-  abstract readonly paused: boolean;
+  fail(err: HttpClientPoolError): void {
+    if (!this.settle()) return;
+    if (requestErrorChannel.hasSubscribers) requestErrorChannel.publish({ request: this.info, error: err });
+    const d = this.dispatched;
+    if (d === null) return this.reject!(err);
+    const h = d.handler;
+    if (h.onResponseError === undefined) return;
+    try {
+      h.onResponseError(this, err);
+    } catch {
+      // Settled already: the throw has nothing left to end, and must not crash the process.
+    }
+  }
+
+  /** A dispatched request's response head. */
+  responseStart(statusCode: number, rawHeaders: string[], statusMessage: string): void {
+    const d = this.dispatched;
+    if (d === null) return;
+    d.status = statusCode;
+    const h = d.handler;
+    if (h.onResponseStart === undefined || this.settledFlag) return;
+    try {
+      h.onResponseStart(this, statusCode, rawHeaders, statusMessage);
+    } catch (cause) {
+      this.threw(cause);
+    }
+  }
+
+  /** A piece of a dispatched request's response body. */
+  responseData(chunk: Buffer): void {
+    const h = this.dispatched?.handler;
+    if (h === undefined || h.onResponseData === undefined || this.settledFlag) return;
+    try {
+      h.onResponseData(this, chunk);
+    } catch (cause) {
+      this.threw(cause);
+    }
+  }
+
+  /** The end of a dispatched request's response: it settles. */
+  responseEnd(rawTrailers: readonly string[], bodyLength: number): void {
+    if (!this.settle()) return;
+    const d = this.dispatched;
+    if (d === null) return;
+    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: d.status, bodyLength });
+    const h = d.handler;
+    if (h.onResponseEnd === undefined) return;
+    try {
+      h.onResponseEnd(this, rawTrailers);
+    } catch {
+      // Settled already: the throw has nothing left to end, and must not crash the process.
+    }
+  }
 
   /** The whole-request deadline passed. */
   expire(): void {
@@ -173,7 +299,11 @@ export abstract class Request implements Encoded, Queued<Request>, Timed {
     this.cancel(new AbortError({ cause: this.signal?.reason }));
   }
 
-  protected cancel(err: HttpClientPoolError): void {
+  private threw(cause: unknown): void {
+    if (!this.settledFlag) this.cancel(new HandlerError(cause));
+  }
+
+  private cancel(err: HttpClientPoolError): void {
     if (this.settledFlag) return;
     const owner = this.owner!;
     err.origin = owner.origin;
@@ -190,7 +320,7 @@ export abstract class Request implements Encoded, Queued<Request>, Timed {
   }
 
   /** Marks the request settled; false when it already was. */
-  protected settle(): boolean {
+  private settle(): boolean {
     if (this.settledFlag) return false;
     this.settledFlag = true;
     disarm(this);
@@ -198,166 +328,17 @@ export abstract class Request implements Encoded, Queued<Request>, Timed {
     this.owner?.settled(this);
     return true;
   }
-
-  protected publishEnd(statusCode: number, bodyLength: number): void {
-    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode, bodyLength });
-  }
-
-  protected publishError(err: HttpClientPoolError): void {
-    if (requestErrorChannel.hasSubscribers) requestErrorChannel.publish({ request: this.info, error: err });
-  }
 }
 
-/** get/post/request: the response is read whole and resolves the promise. */
-export class BufferedRequest extends Request {
-  readonly streams = false;
-  readonly paused = false;
-  readonly promise: Promise<Response>;
-  private resolve!: (res: Response) => void;
-  private reject!: (err: Error) => void;
-
-  constructor(method: string, path: string, signal: AbortSignal | null, timeoutMs: number) {
-    super(method, path, signal, timeoutMs);
-    this.promise = new Promise<Response>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  starting(): boolean {
-    return !this.settled;
-  }
-
-  succeed(res: Response): void {
-    if (!this.settle()) return;
-    this.publishEnd(res.statusCode, res.body.length);
-    this.resolve(res);
-  }
-
-  fail(err: HttpClientPoolError): void {
-    if (!this.settle()) return;
-    this.publishError(err);
-    this.reject(err);
-  }
-
-  // A buffered request is never streamed to.
-  responseStart(): void {}
-  responseData(): void {}
-  responseEnd(): void {}
-}
-
-/** dispatch(): the caller's handler hears of the response as it arrives; the request is its controller. */
-export class HandlerRequest extends Request implements DispatchController {
-  readonly streams = true;
+/** What a dispatched request keeps besides the core's fields. */
+class Dispatched {
   paused = false;
-  private began = false;
-  private abortedByCaller = false;
-  private status = 0;
-
-  constructor(
-    method: string,
-    path: string,
-    signal: AbortSignal | null,
-    timeoutMs: number,
-    private readonly handler: DispatchHandler,
-  ) {
-    super(method, path, signal, timeoutMs);
-  }
-
-  get aborted(): boolean {
-    return this.abortedByCaller || this.signalled;
-  }
-
-  abort(reason?: unknown): void {
-    if (this.settled) return;
-    this.abortedByCaller = true;
-    this.cancel(new AbortError({ cause: reason }));
-  }
-
-  pause(): void {
-    if (this.paused || this.settled) return;
-    this.paused = true;
-    this.slot?.pause(this, true);
-  }
-
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    this.slot?.pause(this, false);
-  }
-
-  // Each handler method is called in a try of its own (no closure per call): a throw
-  // before the end ends the request with a HandlerError; after it, it has nothing to end.
-
-  starting(): boolean {
-    if (this.began) return !this.settled;
-    this.began = true;
-    const h = this.handler;
-    if (h.onRequestStart !== undefined) {
-      try {
-        h.onRequestStart(this);
-      } catch (cause) {
-        this.threw(cause);
-      }
-    }
-    return !this.settled;
-  }
-
-  responseStart(statusCode: number, rawHeaders: string[], statusMessage: string): void {
-    this.status = statusCode;
-    const h = this.handler;
-    if (h.onResponseStart === undefined || this.settled) return;
-    try {
-      h.onResponseStart(this, statusCode, rawHeaders, statusMessage);
-    } catch (cause) {
-      this.threw(cause);
-    }
-  }
-
-  responseData(chunk: Buffer): void {
-    const h = this.handler;
-    if (h.onResponseData === undefined || this.settled) return;
-    try {
-      h.onResponseData(this, chunk);
-    } catch (cause) {
-      this.threw(cause);
-    }
-  }
-
-  responseEnd(rawTrailers: readonly string[], bodyLength: number): void {
-    if (!this.settle()) return;
-    this.publishEnd(this.status, bodyLength);
-    const h = this.handler;
-    if (h.onResponseEnd === undefined) return;
-    try {
-      h.onResponseEnd(this, rawTrailers);
-    } catch {
-      // Settled already: the throw has nothing left to end, and must not crash the process.
-    }
-  }
-
-  succeed(res: Response): void {
-    // Not reached: a streamed request's response is handed over in pieces.
-    this.responseStart(res.statusCode, res.rawHeaders, res.statusMessage);
-    this.responseData(res.body);
-    this.responseEnd(res.rawTrailers, res.body.length);
-  }
-
-  fail(err: HttpClientPoolError): void {
-    if (!this.settle()) return;
-    this.publishError(err);
-    const h = this.handler;
-    if (h.onResponseError === undefined) return;
-    try {
-      h.onResponseError(this, err);
-    } catch {
-      // Settled already: the throw has nothing left to end, and must not crash the process.
-    }
-  }
-
-  private threw(cause: unknown): void {
-    if (!this.settled) this.cancel(new HandlerError(cause));
-  }
+  /** onRequestStart was called (it is called once, even when the request is sent again). */
+  began = false;
+  aborted = false;
+  /** The response's status, for the request-end event. */
+  status = 0;
+  constructor(readonly handler: DispatchHandler) {}
 }
 
 const EMPTY = Buffer.alloc(0);

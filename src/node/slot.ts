@@ -73,7 +73,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   }
 
   take(req: Request): void {
-    const ex = req.carrier as NodeExchange;
+    const ex = exchangeOf(req);
     this.inFlight.add(ex);
     req.slot = this;
     ex.dispatch(this);
@@ -138,15 +138,15 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   // ---- the request's carrier
 
   phaseOf(req: Request): Phase {
-    return (req.carrier as NodeExchange).phase;
+    return (exchangeOf(req)).phase;
   }
 
   pause(req: Request, paused: boolean): void {
-    (req.carrier as NodeExchange).pause(paused);
+    (exchangeOf(req)).pause(paused);
   }
 
   withdraw(req: Request): void {
-    const ex = req.carrier as NodeExchange;
+    const ex = exchangeOf(req);
     if (!this.inFlight.delete(ex)) return;
     req.slot = null;
     ex.drop();
@@ -196,13 +196,23 @@ function parked(agent: http.Agent, socket: net.Socket): boolean {
   return false;
 }
 
+/**
+ * How node:http carries each NodePool request. Kept beside the requests rather than on
+ * them, so that the raw pool's requests do not grow by a field they never use.
+ */
+const exchanges = new WeakMap<Request, NodeExchange>();
+
+function exchangeOf(req: Request): NodeExchange {
+  return exchanges.get(req)!;
+}
+
 /** NodePool's slots: node:http agents. */
 export const nodeBackend: Backend = {
   followsAddresses: false,
   createSlot: (id, ctx) => new NodeSlot(id, ctx),
   prepare(req, headers, body, config, hostHeader): void {
     const parts = requestParts(req.method, headers, body, config.headers, hostHeader);
-    req.carrier = new NodeExchange(req, parts.headers, parts.payload);
+    exchanges.set(req, new NodeExchange(req, parts.headers, parts.payload));
   },
 };
 

@@ -6,7 +6,7 @@
 // another request's response, is written twice only when the retry rules allow it,
 // and the machine never throws.
 import { expect } from 'chai';
-import { BufferedRequest, type Request, type RequestOwner } from '../../dist/core/request.js';
+import { Request, type RequestOwner } from '../../dist/core/request.js';
 import type { SlotReports } from '../../dist/core/slot.js';
 import { resolveOptions, type PoolOptions } from '../../dist/options.js';
 import { BodyTimeoutError, HeadersTimeoutError, HttpClientPoolError, ParseError, PoolDestroyedError, SocketError, type Response } from '../../dist/index.js';
@@ -95,16 +95,16 @@ class ScriptedOrigin implements SlotReports, RequestOwner {
 }
 
 /** A request whose outcome the test reads synchronously; settling twice fails the test. */
-class Probe extends BufferedRequest {
+class Probe extends Request {
   outcome: Response | HttpClientPoolError | null = null;
   settles = 0;
   /** Bytes of its answer reached the slot while it was the slot's oldest request (the fuzz's scripted server knows). */
   answered = false;
   constructor(method: string, path: string, owner: RequestOwner, body = '') {
-    super(method, path, null, 0);
+    super(method, path, null, 0, null);
     this.head = Buffer.from(`${method} ${path} HTTP/1.1\r\nhost: origin.test\r\n${body === '' ? '' : `content-length: ${body.length}\r\n`}\r\n${body}`, 'latin1');
     this.start(owner);
-    this.promise.catch(() => {});
+    this.promise!.catch(() => {});
   }
   override succeed(res: Response): void {
     this.settles++;
