@@ -6,6 +6,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 
 export const CLIENTS = ['Pool', 'NodePool', 'undici.Pool', 'undici.RoundRobinPool', 'node:http', 'raw-limit'];
+/** Clients measured with requests chained from the end of the last (no promise per request); `npm run bench:dispatch`. */
+export const DISPATCH_CLIENTS = ['Pool', 'Pool.dispatch', 'NodePool.dispatch', 'undici.Pool', 'undici.dispatch', 'raw-limit'];
 
 export async function makeClient(name, origin, sockets, pipelining = 1) {
   switch (name) {
@@ -14,6 +16,18 @@ export async function makeClient(name, origin, sockets, pipelining = 1) {
       const p = new Pool({ baseURL: origin, size: sockets, ...(pipelining > 1 ? { pipelining } : {}) });
       await p.ready();
       return { name, get: (path) => p.get(path), close: () => p.close() };
+    }
+    case 'Pool.dispatch':
+    case 'NodePool.dispatch': {
+      const lib = await import('../dist/index.js');
+      const p = name === 'Pool.dispatch' ? new lib.Pool({ baseURL: origin, size: sockets }) : new lib.NodePool({ baseURL: origin, size: sockets });
+      await p.ready();
+      return { name, chain: (path, count, concurrency, hist) => chain((h) => p.dispatch({ method: 'GET', path }, h), count, concurrency, hist), close: () => p.close() };
+    }
+    case 'undici.dispatch': {
+      const undici = await import('undici');
+      const p = new undici.Pool(origin, { connections: sockets, pipelining });
+      return { name, chain: (path, count, concurrency, hist) => chain((h) => p.dispatch({ method: 'GET', path, origin }, h), count, concurrency, hist), close: () => p.close() };
     }
     case 'NodePool': {
       const { NodePool } = await import('../dist/index.js');
@@ -54,6 +68,42 @@ export async function makeClient(name, origin, sockets, pipelining = 1) {
     default:
       throw new Error(`unknown client ${name}`);
   }
+}
+
+/**
+ * `concurrency` chains of requests, each sent from the end of the one before through
+ * `send(handler)`, one reused handler object per chain: no promise or closure per
+ * request. The body is read and dropped (its length counted), as the buffered clients
+ * read theirs. Resolves when `count` requests ended; `hist` gets each latency in µs.
+ */
+function chain(send, count, concurrency, hist) {
+  let started = 0;
+  let ended = 0;
+  return new Promise((resolve, reject) => {
+    class Chain {
+      t = 0;
+      bytes = 0;
+      next() {
+        if (started >= count) return;
+        started++;
+        this.t = performance.now();
+        send(this);
+      }
+      onResponseStart() {}
+      onResponseData(_c, chunk) {
+        this.bytes += chunk.length;
+      }
+      onResponseEnd() {
+        hist?.record((performance.now() - this.t) * 1000);
+        if (++ended === count) resolve();
+        else this.next();
+      }
+      onResponseError(_c, err) {
+        reject(err);
+      }
+    }
+    for (let i = 0; i < concurrency; i++) new Chain().next();
+  });
 }
 
 /**

@@ -24,6 +24,7 @@ await client.prepare?.(path);
 
 /** Sends `count` requests from `concurrency` loops; records latencies in µs into `hist`, if given. */
 async function load(count, hist) {
+  if (client.chain !== undefined) return client.chain(path, count, concurrency, hist);
   let started = 0;
   const loop = async () => {
     while (started < count) {
