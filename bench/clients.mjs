@@ -27,7 +27,10 @@ export async function makeClient(name, origin, sockets, pipelining = 1) {
     case 'undici.dispatch': {
       const undici = await import('undici');
       const p = new undici.Pool(origin, { connections: sockets, pipelining });
-      return { name, chain: (path, count, concurrency, hist) => chain((h) => p.dispatch({ method: 'GET', path, origin }, h), count, concurrency, hist), close: () => p.close() };
+      // undici's Pool takes its core handler interface (onConnect/onHeaders/onData/onComplete/onError);
+      // the newer names are adapted onto it by its interceptors, which would only add cost here.
+      const chainOn = (path, count, concurrency, hist) => chain((h) => p.dispatch({ method: 'GET', path, origin }, (h.undici ??= undiciHandler(h))), count, concurrency, hist);
+      return { name, chain: chainOn, close: () => p.close() };
     }
     case 'NodePool': {
       const { NodePool } = await import('../dist/index.js');
@@ -104,6 +107,26 @@ function chain(send, count, concurrency, hist) {
     }
     for (let i = 0; i < concurrency; i++) new Chain().next();
   });
+}
+
+/** The same chain handler in undici's core handler interface. */
+function undiciHandler(h) {
+  return {
+    onConnect() {},
+    onHeaders() {
+      return true;
+    },
+    onData(chunk) {
+      h.onResponseData(null, chunk);
+      return true;
+    },
+    onComplete() {
+      h.onResponseEnd();
+    },
+    onError(err) {
+      h.onResponseError(null, err);
+    },
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ export { Pool } from './raw/pool.js';
 export { NodePool } from './node/pool.js';
 export type { Client } from './core/client.js';
 export type { DispatchHandler, DispatchController } from './core/request.js';
+export { StreamResponse, BodyStream } from './core/stream.js';
 export { Response } from './response.js';
 export type { PoolStats, OriginStats, SocketStats, SocketState } from './core/stats.js';
 export {

@@ -64,7 +64,8 @@ export function completeResponse(res: Response, body: Buffer, rawTrailers: reado
   if (rawTrailers !== null) writable.rawTrailers = rawTrailers;
 }
 
-function toObject(raw: readonly string[]): HeaderObject {
+/** Lower-case names; a name received more than once maps to an array of its values in order. */
+export function toObject(raw: readonly string[]): HeaderObject {
   const out: HeaderObject = Object.create(null) as HeaderObject;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();

@@ -8,6 +8,7 @@ import { RequestEncoder } from '../parser/request.js';
 import type { Response } from '../response.js';
 import { Call } from './call.js';
 import type { DispatchHandler } from './request.js';
+import { StreamHandler, type StreamResponse } from './stream.js';
 import { Origin, type Backend } from './origin.js';
 import { poolStats, type PoolStats } from './stats.js';
 import { parseURL, type Target } from './target.js';
@@ -26,6 +27,12 @@ export interface Client {
    * (nothing is sent, no handler method is called); every other outcome reaches the handler.
    */
   dispatch(init: RequestInit, handler: DispatchHandler): void;
+  /**
+   * Resolves at the end of the response head; `body` is a Readable with backpressure (a
+   * consumer that stops reading pauses the socket). Errors before the head reject; after
+   * it, they destroy the body with the same classes and codes.
+   */
+  stream(init: RequestInit): Promise<StreamResponse>;
   /** Per-socket counters and totals of every origin; cheap enough to call every second. */
   stats(): PoolStats;
   /** Graceful: new requests are refused with `PoolClosedError`; queued and in-flight ones finish; then every socket closes. Idempotent. */
@@ -88,6 +95,10 @@ export abstract class ClientBase implements Client {
     if (this.closed !== null) throw this.closedError();
     const call = this.call.check(this.config, this.base, init.method, init.path, init);
     this.originFor(call.target!).send(init.method, call, init.body, handler);
+  }
+
+  stream(init: RequestInit): Promise<StreamResponse> {
+    return new Promise((resolve, reject) => this.dispatch(init, new StreamHandler(resolve, reject, this.config.bodyTimeout)));
   }
 
   stats(): PoolStats {

@@ -289,6 +289,11 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
     }
   }
 
+  /** Ends the request with `err` (its socket is dropped if it was on one): for this library's own handlers. */
+  giveUp(err: HttpClientPoolError): void {
+    this.cancel(err);
+  }
+
   /** The whole-request deadline passed. */
   expire(): void {
     this.cancel(new RequestTimeoutError(this.timeoutMs, {}));
