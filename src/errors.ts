@@ -73,6 +73,18 @@ export class TLSTimeoutError extends HttpClientPoolError {
   }
 }
 
+/**
+ * A streamed request body could not be sent as declared: it turned out longer or shorter
+ * than its `content-length` (nothing past the declared length is sent), its source
+ * failed (`cause`), or it needs chunked framing an HTTP/1.0 peer cannot take. The
+ * request fails and its socket is dropped; it is never resent.
+ */
+export class RequestBodyError extends HttpClientPoolError {
+  constructor(message: string, ctx: ErrorContext) {
+    super(message, 'HCP_REQUEST_BODY', { phase: 'write', ...ctx });
+  }
+}
+
 /** The response head did not arrive within `responseHeaderTimeout` of the request being written. */
 export class HeadersTimeoutError extends HttpClientPoolError {
   constructor(ms: number, ctx: ErrorContext) {

@@ -2,6 +2,8 @@
 // the phase it covers; 0 turns a timer off.
 import type { LookupFunction } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
+import type { Blob } from 'node:buffer';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { InvalidArgumentError } from './errors.js';
 
 /** Header values as callers give them. `undefined` entries are skipped. */
@@ -92,8 +94,15 @@ export interface RequestOptions {
   timeout?: number;
 }
 
-/** A request body: plain objects and arrays are sent as JSON; strings and bytes as they are. */
-export type Body = string | Buffer | Uint8Array | Record<string, unknown> | readonly unknown[];
+/**
+ * A body sent as it is read: a `Readable`, any async iterable of bytes or strings, a web
+ * `ReadableStream` or a `Blob`. With a `content-length` header (or a Blob's size) it goes
+ * with that length; without one, `transfer-encoding: chunked`. Never resent.
+ */
+export type StreamBody = AsyncIterable<Uint8Array | string> | WebReadableStream<Uint8Array> | Blob;
+
+/** A request body: plain objects and arrays are sent as JSON; strings and bytes as they are; streams as read. */
+export type Body = string | Buffer | Uint8Array | StreamBody | Record<string, unknown> | readonly unknown[];
 
 export interface RequestInit extends RequestOptions {
   method: string;

@@ -67,12 +67,14 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
   head: Buffer = EMPTY;
   body: Buffer | null = null;
   closeAfter = false;
+  source: AsyncIterable<unknown> | null = null;
+  sourceLength = -1;
 
   readonly id = nextRequestId();
   /** HEAD: the response has no body whatever its headers say. */
   readonly bodiless: boolean;
-  /** May be sent again when its socket fails before any byte of its response (idempotent method). */
-  readonly retryable: boolean;
+  /** May be sent again when its socket fails before any byte of its response (idempotent method, body not streamed). */
+  retryable: boolean;
   /** May share a socket's pipeline with other requests (idempotent, not closing the socket). */
   pipelinable = false;
 
@@ -139,6 +141,8 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
   /** Starts the whole-request timer and listens to the signal; from here on it can be cancelled. */
   start(owner: RequestOwner): void {
     this.owner = owner;
+    // A streamed body is read once: it can never be sent again.
+    if (this.source !== null) this.retryable = false;
     this.pipelinable = this.retryable && !this.closeAfter;
     arm(this, this.timeoutMs);
     this.signal?.addEventListener('abort', this);

@@ -21,6 +21,8 @@ export class SocketInfo implements Timed {
   uses = 0;
   /** The last response's `Keep-Alive: timeout` hint in ms, or -1. */
   hint = -1;
+  /** Its last response was HTTP/1.0: a chunked upload is refused on it. */
+  http10 = false;
   readonly openedAt = Date.now();
   deadline = 0;
   clockIndex = -1;

@@ -18,8 +18,10 @@ import {
   SocketError,
   TLSError,
   UpgradeError,
+  RequestBodyError,
   type Phase,
 } from '../errors.js';
+import { Upload, type UploadSink } from '../core/upload.js';
 import { Response } from '../response.js';
 import { connectionAllowsReuse, idleTime, keepAliveTimeout } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
@@ -57,7 +59,7 @@ class PhaseTimer implements Timed {
   }
 }
 
-export class NodeExchange {
+export class NodeExchange implements UploadSink {
   slot: ExchangeSlot | null = null;
   private req: http.ClientRequest | null = null;
   private socket: net.Socket | null = null;
@@ -69,6 +71,10 @@ export class NodeExchange {
   /** The upload's write failed; its socket is read on for an answer already sent (see `uploadWritten`). */
   private writeError: Error | null = null;
   private readonly phaseTimer = new PhaseTimer(this);
+  /** The streamed body being written into `req`; null when none. */
+  private upload: Upload | null = null;
+  /** Some of the streamed body was read: the request can never be sent again. */
+  private pulled = false;
 
   constructor(
     readonly request: Request,
@@ -133,9 +139,14 @@ export class NodeExchange {
         if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', publish);
         else publish();
       }
+      if (request.source !== null) {
+        // Read the body only once the socket is usable: a dial that fails leaves it unread, and the request may move.
+        if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', () => this.startUpload(req, info));
+        else this.startUpload(req, info);
+      }
       // node:http writes the request right after this event; an empty write queued behind
       // it reports, before Node acts on it, whether that write failed.
-      if (this.body !== null) process.nextTick(() => void (this.socket === socket && socket.writable && socket.write(EMPTY, (err?: Error | null) => this.uploadWritten(socket, err))));
+      if (this.body !== null || request.source !== null) process.nextTick(() => void (this.socket === socket && socket.writable && socket.write(EMPTY, (err?: Error | null) => this.uploadWritten(socket, err))));
     });
     req.on('finish', () => {
       this.written = true;
@@ -150,7 +161,35 @@ export class NodeExchange {
       this.fail(new UpgradeError({ phase: 'headers' }));
     });
     req.on('error', (err: Error) => this.onError(req, err));
-    req.end(this.body ?? undefined);
+    if (request.source === null) return void req.end(this.body ?? undefined);
+    req.on('drain', () => this.upload?.drained());
+  }
+
+  /** Pumps the streamed body into `req`, which has a usable socket; chunked framing is node:http's. */
+  private startUpload(req: http.ClientRequest, info: SocketInfo | undefined): void {
+    if (req !== this.req || this.upload !== null) return;
+    const request = this.request;
+    if (request.sourceLength < 0 && info?.http10 === true) {
+      // node:http has written nothing yet: it writes the head with the first piece.
+      return this.giveUp(new RequestBodyError('the server speaks HTTP/1.0, which cannot take a chunked request body: give it a content-length', {}));
+    }
+    this.pulled = true;
+    this.upload = new Upload(request.source!, request.sourceLength, this);
+    this.upload.start();
+  }
+
+  uploadWrite(chunk: Buffer): boolean {
+    return this.req!.write(chunk);
+  }
+
+  uploadEnd(): void {
+    this.upload = null;
+    this.req!.end();
+  }
+
+  uploadFailed(err: RequestBodyError): void {
+    this.upload = null;
+    this.giveUp(err);
   }
 
   /**
@@ -229,6 +268,12 @@ export class NodeExchange {
   /** Stops listening to this attempt: later events of its request are not news. */
   private detach(): void {
     this.holding = false;
+    const up = this.upload;
+    if (up !== null) {
+      // Answered early, failed or given up on: the rest of the body is not read.
+      this.upload = null;
+      up.stop();
+    }
     disarm(this.phaseTimer);
     this.slot = null;
     this.req = null;
@@ -250,6 +295,7 @@ export class NodeExchange {
     if (res.statusCode === 101) return this.giveUp(new UpgradeError({ phase: 'headers' }));
     const info = this.socket === null ? undefined : slot.info(this.socket);
     if (info !== undefined) {
+      info.http10 = res.httpVersion === '1.0';
       const ka = res.headers['keep-alive'];
       info.hint = typeof ka === 'string' ? keepAliveTimeout(ka) : -1;
       // A hint too short to reuse the socket safely: node must close it, not park it.
@@ -329,7 +375,7 @@ export class NodeExchange {
     // Reset or EOF before any response byte on a reused socket: resend once if safe.
     const request = this.request;
     request.reused = info === undefined ? req.reusedSocket : info.uses > 1;
-    request.written = this.written;
+    request.written = this.written || this.pulled;
     if (request.mayResend(this.gotResponse)) {
       request.retried = true;
       this.dispatch(slot);

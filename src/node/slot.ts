@@ -211,7 +211,15 @@ export const nodeBackend: Backend = {
   followsAddresses: false,
   createSlot: (id, ctx) => new NodeSlot(id, ctx),
   prepare(req, headers, body, config, hostHeader): void {
-    const parts = requestParts(req.method, headers, body, config.headers, hostHeader);
+    const parts = requestParts(req.method, headers, req.source === null ? body : null, config.headers, hostHeader);
+    if (req.source !== null) {
+      // A streamed body: its declared length, or chunked (node:http frames it).
+      if (req.sourceLength >= 0) parts.headers['content-length'] = String(req.sourceLength);
+      else {
+        delete parts.headers['content-length'];
+        parts.headers['transfer-encoding'] = 'chunked';
+      }
+    }
     exchanges.set(req, new NodeExchange(req, parts.headers, parts.payload));
   },
 };

@@ -1,6 +1,7 @@
 // Request heads and bodies to bytes. Pure: no sockets. Everything a caller passes
 // is validated here, so a bad method, path, header or body is refused before any
 // byte reaches a socket, and no caller-supplied CR/LF can split the head.
+import { Blob } from 'node:buffer';
 import { InvalidArgumentError } from '../errors.js';
 import type { Body, Headers, HeaderValue } from '../options.js';
 
@@ -12,6 +13,10 @@ export interface Encoded {
   body: Buffer | null;
   /** The caller asked for `Connection: close`: the socket is not reused after this request. */
   closeAfter: boolean;
+  /** A streamed body (read after `head` is written), as an async iterable; null for a body in bytes. */
+  source: AsyncIterable<unknown> | null;
+  /** The streamed body's declared length; -1: it goes `transfer-encoding: chunked`. */
+  sourceLength: number;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -77,6 +82,7 @@ export class RequestEncoder {
   /** Encodes into `out`. Throws `InvalidArgumentError` for anything that cannot be sent. */
   encode(out: Encoded, method: string, path: string, headers: Headers | undefined, body: Body | null | undefined): void {
     out.body = null;
+    out.source = null;
     out.closeAfter = this.defaultClose;
     const plainGet = method === 'GET' && headers === undefined && (body === undefined || body === null);
     if (plainGet) {
@@ -131,12 +137,14 @@ export class RequestEncoder {
       } else if (body instanceof Uint8Array) {
         bodyBytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
         bodyLength = bodyBytes.length;
+      } else if (isStream(body)) {
+        return this.encodeStreamed(out, method, path, lines, hasHost, declaredLength, body);
       } else if (isJSONable(body)) {
         bodyText = toJSON(body);
         bodyLength = Buffer.byteLength(bodyText);
         if (!hasContentType) lines += 'content-type: application/json\r\n';
       } else {
-        throw new InvalidArgumentError('body must be a string, Buffer, Uint8Array, plain object or array');
+        throw new InvalidArgumentError('body must be a string, Buffer, Uint8Array, Readable, async iterable, ReadableStream, Blob, plain object or array');
       }
     } else if (EXPECTS_BODY.has(method)) {
       bodyLength = 0;
@@ -165,6 +173,35 @@ export class RequestEncoder {
       out.body = bodyBytes ?? Buffer.from(bodyText!, 'utf8');
     }
   }
+
+  /**
+   * A streamed body: the head alone, with the caller's `content-length` (or a Blob's
+   * size) or else `transfer-encoding: chunked`; the body is read and framed as it is sent.
+   */
+  private encodeStreamed(out: Encoded, method: string, path: string, lines: string, hasHost: boolean, declared: number, body: object): void {
+    let source: AsyncIterable<unknown>;
+    if (body instanceof Blob) {
+      if (declared >= 0 && declared !== body.size) {
+        throw new InvalidArgumentError(`content-length ${declared} does not match the Blob's ${body.size} bytes`);
+      }
+      declared = body.size;
+      source = body.stream() as unknown as AsyncIterable<unknown>;
+    } else {
+      source = body as AsyncIterable<unknown>;
+    }
+    let head = `${method} ${path} HTTP/1.1\r\n`;
+    if (!hasHost) head += `host: ${this.host}\r\n`;
+    head += lines;
+    head += declared >= 0 ? `content-length: ${declared}\r\n\r\n` : 'transfer-encoding: chunked\r\n\r\n';
+    out.head = Buffer.from(head, 'latin1');
+    out.source = source;
+    out.sourceLength = declared;
+  }
+}
+
+/** A body read as it is sent: anything async-iterable (Readable, web ReadableStream, generators) or a Blob. */
+export function isStream(body: object): boolean {
+  return typeof (body as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function' || body instanceof Blob;
 }
 
 /** The same request with `connection: close` added at the end of its header section. */

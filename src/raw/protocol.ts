@@ -26,6 +26,7 @@ import {
   type HttpClientPoolError,
   ParseError,
   type Phase,
+  RequestBodyError,
   SocketError,
   TLSError,
   TLSTimeoutError,
@@ -406,6 +407,7 @@ export class SlotMachine extends SlotCounters {
   private send(req: Request): void {
     if (req === this.deferred) this.cancelDeferred(); // deferred, then sent from a re-dial that came first
     const open = this.open!;
+    if (req.source !== null && req.sourceLength < 0 && open.http10) return this.refuseChunked(req);
     if (this.state === State.Idle) this.clearTimer();
     this.state = State.Busy;
     req.reused = open.served > 0 || open.sent > 0;
@@ -419,7 +421,25 @@ export class SlotMachine extends SlotCounters {
     req.seq = open.sent++;
     this.parser.expect(req.bodiless, req.streams);
     if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req.info, socketId: this.id });
-    if (this.io.write(req.head, req.body)) this.written(null);
+    if (req.source !== null) this.io.upload(req);
+    else if (this.io.write(req.head, req.body)) this.written(null);
+  }
+
+  /** An HTTP/1.0 peer cannot take a chunked body: the request fails before anything of it is written. */
+  private refuseChunked(req: Request): void {
+    // The socket stays idle (its idle timer runs on): nothing was written on it.
+    this.inflight.shift();
+    req.slot = null;
+    this.errors++;
+    req.fail(this.decorate(new RequestBodyError('the server speaks HTTP/1.0, which cannot take a chunked request body: give it a content-length', {}), 'write'));
+    this.hold();
+    this.owner.wake();
+  }
+
+  /** The streamed body of the request being written cannot be sent as declared: it fails, and the half-sent socket is dropped. */
+  uploadFailed(err: HttpClientPoolError): void {
+    if (this.state !== State.Busy || this.inflight.length === 0) return;
+    this.failOldest(err, false);
   }
 
   /**
@@ -528,6 +548,7 @@ export class SlotMachine extends SlotCounters {
         }
         this.state = State.Idle;
         this.clearTimer();
+        open.http10 = res.httpVersion === '1.0';
         this.settle(req, res, trailers);
         this.owner.wake();
         // The idle timer and the unref are for a socket that stays idle: under load the

@@ -13,6 +13,7 @@ import type { HttpClientPoolError } from '../errors.js';
 import type { Config } from '../options.js';
 import type { SlotReports } from '../core/slot.js';
 import { connectChannel, publishConnect } from '../diagnostics.js';
+import { Upload, type UploadSink } from '../core/upload.js';
 import { SlotMachine, State, type SlotIo } from './protocol.js';
 
 export { State };
@@ -22,8 +23,10 @@ const READ_BUFFER_SIZE = 64 * 1024;
 /** A body missing at least this much is read straight into its buffer. */
 const DIRECT_READ_MIN = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
-export class RawSlot implements Slot, SlotIo, Timed {
+export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
   readonly id: number;
   readonly machine: SlotMachine;
   deadline = 0;
@@ -40,6 +43,10 @@ export class RawSlot implements Slot, SlotIo, Timed {
   /** Picks this slot's address among the host's (multi-address dialing); undefined: Node's own lookup. */
   private readonly lookup: LookupFunction | undefined;
   private readonly pipelined: boolean;
+  /** The streamed body being written on the socket; null when none. */
+  private pumping: Upload | null = null;
+  /** It is framed `transfer-encoding: chunked`. */
+  private uploadChunked = false;
 
   constructor(
     id: number,
@@ -60,6 +67,9 @@ export class RawSlot implements Slot, SlotIo, Timed {
     this.onError = this.onError.bind(this);
     this.onClose = this.onClose.bind(this);
     this.onWritten = this.onWritten.bind(this);
+    this.onDrain = this.onDrain.bind(this);
+    this.onUploadWritten = this.onUploadWritten.bind(this);
+    this.onUploadFlushed = this.onUploadFlushed.bind(this);
     this.flush = this.flush.bind(this);
     this.onread = endpoint.tls === null ? { buffer: this.readInto.bind(this), callback: this.onRead.bind(this) } : undefined;
   }
@@ -170,6 +180,56 @@ export class RawSlot implements Slot, SlotIo, Timed {
     return false;
   }
 
+  upload(req: Request): void {
+    this.socket!.write(req.head);
+    this.uploadChunked = req.sourceLength < 0;
+    const up = new Upload(req.source!, req.sourceLength, this);
+    this.pumping = up;
+    up.start();
+  }
+
+  // ---- UploadSink: the streamed body, on this socket
+
+  uploadWrite(chunk: Buffer): boolean {
+    const s = this.socket!;
+    if (!this.uploadChunked) return s.write(chunk, this.onUploadWritten);
+    s.cork();
+    s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    s.write(chunk);
+    const ok = s.write(CRLF, this.onUploadWritten);
+    s.uncork();
+    return ok;
+  }
+
+  uploadEnd(): void {
+    this.socket!.write(this.uploadChunked ? LAST_CHUNK : EMPTY, this.onUploadFlushed);
+  }
+
+  uploadFailed(err: HttpClientPoolError): void {
+    this.pumping = null;
+    this.machine.uploadFailed(err);
+  }
+
+  /** A write of the upload failed: it stops, and the machine hears of it as of a failed request write. */
+  private onUploadWritten(err?: Error | null): void {
+    const up = this.pumping;
+    if (err == null || up === null) return;
+    this.pumping = null;
+    up.stop();
+    this.machine.written(err);
+  }
+
+  /** The upload's last bytes left (or failed): the request is written. */
+  private onUploadFlushed(err?: Error | null): void {
+    if (this.pumping === null) return;
+    this.pumping = null;
+    this.machine.written(err ?? null);
+  }
+
+  private onDrain(): void {
+    this.pumping?.drained();
+  }
+
   arm(ms: number): void {
     arm(this, ms);
   }
@@ -182,6 +242,12 @@ export class RawSlot implements Slot, SlotIo, Timed {
     const s = this.socket;
     if (s === null) return;
     this.socket = null;
+    const up = this.pumping;
+    if (up !== null) {
+      // Answered early, failed or given up on: the rest of the body is not read.
+      this.pumping = null;
+      up.stop();
+    }
     this.machine.socketGone(s);
     this.unlisten(s);
     s.on('error', ignoreLateError);
@@ -323,6 +389,7 @@ export class RawSlot implements Slot, SlotIo, Timed {
     s.on('end', this.onEnd);
     s.on('error', this.onError);
     s.on('close', this.onClose);
+    s.on('drain', this.onDrain);
   }
 
   private unlisten(s: net.Socket): void {
@@ -332,6 +399,7 @@ export class RawSlot implements Slot, SlotIo, Timed {
     s.removeListener('end', this.onEnd);
     s.removeListener('error', this.onError);
     s.removeListener('close', this.onClose);
+    s.removeListener('drain', this.onDrain);
   }
 }
 

@@ -1,5 +1,6 @@
 // What the raw slot's protocol machine (protocol.ts) is made of: the interface to its
 // driver, the states a slot can be in, and the data each state carries.
+import type { Request } from '../core/request.js';
 import type { SocketState } from '../core/stats.js';
 
 /** What the machine asks of its driver. */
@@ -10,6 +11,12 @@ export interface SlotIo {
   startTLS(): void;
   /** Writes one request; true when the kernel took all of it at once, else `written()` follows. */
   write(head: Buffer, body: Buffer | null): boolean;
+  /**
+   * Writes `req`'s head, then pumps its streamed body (framed chunked when it has no
+   * length) with the socket's backpressure: `written()` follows once all of it has left
+   * (or a write failed), or `uploadFailed()` when the body cannot be sent as declared.
+   */
+  upload(req: Request): void;
   /** Arms the phase timer `ms` from now (0: off); `expire()` follows. */
   arm(ms: number): void;
   disarm(): void;
@@ -76,6 +83,8 @@ export class Open {
   readingOn = false;
   /** The socket's first error: after a failed write, a reset read later is its echo. */
   error: Error | null = null;
+  /** Its last response was HTTP/1.0: a chunked upload is refused on it. */
+  http10 = false;
   constructor(
     /** `now()` when it became usable. */
     readonly connectedAt: number,

@@ -35,6 +35,11 @@ class ScriptedIo implements SlotIo {
     this.writes.push(head.toString('latin1') + (body === null ? '' : body.toString('latin1')));
     return this.instant;
   }
+  /** Heads of streamed uploads asked for (the body is the driver's to pump). */
+  uploads: string[] = [];
+  upload(req: Request): void {
+    this.uploads.push(req.head.toString('latin1'));
+  }
   arm(ms: number): void {
     this.timer = ms;
   }
