@@ -44,6 +44,15 @@ export interface PoolOptions {
    * 1 s. Default 60 000 ms.
    */
   idleConnTimeout?: number;
+  /**
+   * Requests with a body send `Expect: 100-continue` and hold the body back until the
+   * server's 100 (a final response first ends the request there, the body unsent), for
+   * at most `expectContinueTimeout`. Such a body goes as a stream: never resent. A
+   * per-request `expectContinue` overrides it. Default false.
+   */
+  expectContinue?: boolean;
+  /** How long a request with `expectContinue` waits for the 100 before it sends its body anyway. 0: no limit. Default 1 000 ms. */
+  expectContinueTimeout?: number;
   /** Skip TLS certificate and host name verification. For tests only. Default false. */
   insecureSkipVerify?: boolean;
   /** Extra options for `tls.connect`: `ca`, `cert`, `key`, `servername`, ... */
@@ -92,6 +101,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Whole-request timeout in ms for this call; overrides `requestTimeout`. 0 turns it off. */
   timeout?: number;
+  /** Send `Expect: 100-continue` and wait for the 100 before the body (see the pool option); overrides it. */
+  expectContinue?: boolean;
 }
 
 /**
@@ -120,6 +131,8 @@ export const defaults = {
   bodyTimeout: 30_000,
   requestTimeout: 0,
   idleConnTimeout: 60_000,
+  expectContinue: false,
+  expectContinueTimeout: 1_000,
   insecureSkipVerify: false,
   maxHeaderSize: 16_384,
   maxResponseSize: Infinity,
@@ -140,6 +153,8 @@ export interface Config {
   readonly bodyTimeout: number;
   readonly requestTimeout: number;
   readonly idleConnTimeout: number;
+  readonly expectContinue: boolean;
+  readonly expectContinueTimeout: number;
   readonly insecureSkipVerify: boolean;
   readonly tls: TLSOptions;
   readonly maxHeaderSize: number;
@@ -165,6 +180,9 @@ export function resolveOptions(options: PoolOptions | undefined): Config {
   if (o.insecureSkipVerify !== undefined && typeof o.insecureSkipVerify !== 'boolean') {
     throw new InvalidArgumentError('insecureSkipVerify must be a boolean');
   }
+  if (o.expectContinue !== undefined && typeof o.expectContinue !== 'boolean') {
+    throw new InvalidArgumentError('expectContinue must be a boolean');
+  }
   if (o.tls !== undefined && (o.tls === null || typeof o.tls !== 'object')) {
     throw new InvalidArgumentError('tls must be an object');
   }
@@ -186,6 +204,8 @@ export function resolveOptions(options: PoolOptions | undefined): Config {
     bodyTimeout: timeout('bodyTimeout', o.bodyTimeout, defaults.bodyTimeout),
     requestTimeout: timeout('requestTimeout', o.requestTimeout, defaults.requestTimeout),
     idleConnTimeout: timeout('idleConnTimeout', o.idleConnTimeout, defaults.idleConnTimeout),
+    expectContinue: o.expectContinue ?? defaults.expectContinue,
+    expectContinueTimeout: timeout('expectContinueTimeout', o.expectContinueTimeout, defaults.expectContinueTimeout),
     insecureSkipVerify: o.insecureSkipVerify ?? defaults.insecureSkipVerify,
     tls: o.tls ?? {},
     maxHeaderSize: integer('maxHeaderSize', o.maxHeaderSize, defaults.maxHeaderSize, 1),

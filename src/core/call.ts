@@ -20,6 +20,8 @@ export class Call {
   signal: AbortSignal | null = null;
   /** Whole-request timeout in ms, 0 = none. */
   timeoutMs = 0;
+  /** A body waits for the server's 100 Continue. */
+  expectContinue = false;
 
   /** Checks a call into this object. Throws `InvalidArgumentError` for anything wrong with it. */
   check(config: Config, base: Target | null, method: unknown, path: unknown, options: RequestOptions | undefined): this {
@@ -28,12 +30,18 @@ export class Call {
     let headers: Headers | undefined;
     let signal: AbortSignal | null = null;
     let ms = config.requestTimeout;
+    let expectContinue = config.expectContinue;
     if (options !== undefined) {
       if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
       headers = options.headers;
       if (options.signal !== undefined) signal = checkSignal(options.signal);
       if (options.timeout !== undefined) ms = timeout('timeout', options.timeout, ms);
+      if (options.expectContinue !== undefined) {
+        if (typeof options.expectContinue !== 'boolean') throw new InvalidArgumentError('expectContinue must be a boolean');
+        expectContinue = options.expectContinue;
+      }
     }
+    this.expectContinue = expectContinue;
     this.headers = headers;
     this.signal = signal;
     this.timeoutMs = ms;

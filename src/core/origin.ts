@@ -106,7 +106,7 @@ export class Origin implements RequestOwner, SlotReports {
    */
   send(method: string, call: Call, body: Body | null | undefined, handler: DispatchHandler | null): Request {
     const req = new Request(method, call.path, call.signal, call.timeoutMs, handler);
-    this.encoder.encode(req, method, call.path, call.headers, body);
+    this.encoder.encode(req, method, call.path, call.headers, body, call.expectContinue);
     this.backend.prepare(req, call.headers, body, this.config, this.hostHeader);
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
     this.open();

@@ -69,6 +69,7 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
   closeAfter = false;
   source: AsyncIterable<unknown> | null = null;
   sourceLength = -1;
+  expectContinue = false;
 
   readonly id = nextRequestId();
   /** HEAD: the response has no body whatever its headers say. */

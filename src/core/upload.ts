@@ -18,6 +18,7 @@ export interface UploadSink {
 export class Upload {
   /** Bytes handed to the sink so far. */
   sent = 0;
+  private started = false;
   private stopped = false;
   private iterator: AsyncIterator<unknown> | null = null;
   private resume: (() => void) | null = null;
@@ -29,7 +30,10 @@ export class Upload {
     private readonly sink: UploadSink,
   ) {}
 
+  /** Starts reading the source (once). */
   start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
     void this.run();
   }
 
@@ -45,9 +49,14 @@ export class Upload {
     if (this.stopped) return;
     this.stopped = true;
     this.drained();
-    const src = this.source as { destroy?: (err?: Error) => void };
+    const src = this.source as { destroy?: (err?: Error) => void; cancel?: () => Promise<void> };
     if (typeof src.destroy === 'function') {
       src.destroy();
+      return;
+    }
+    if (!this.started && typeof src.cancel === 'function') {
+      // A web stream never read.
+      void src.cancel().catch(ignore);
       return;
     }
     // Ends a generator, cancels a web stream.

@@ -36,6 +36,7 @@ export interface ExchangeSlot {
   readonly responseHeaderTimeout: number;
   readonly bodyTimeout: number;
   readonly idleConnTimeout: number;
+  readonly expectContinueTimeout: number;
   readonly maxResponseSize: number;
   info(socket: net.Socket): SocketInfo | undefined;
   /** The exchange is over on this slot: answered (`res`), failed (`err`), or its dial failed (`dialErr`: it may move). */
@@ -51,10 +52,13 @@ class PhaseTimer implements Timed {
   clockIndex = -1;
   /** Which phase it times: set before each arm. */
   body = false;
+  /** It times the wait for a 100 Continue (before the body is sent), not a response phase. */
+  continue = false;
   constructor(private readonly ex: NodeExchange) {}
   expire(): void {
     const slot = this.ex.slot;
     if (slot === null) return;
+    if (this.continue) return this.ex.goOn();
     this.ex.giveUp(this.body ? new BodyTimeoutError(slot.bodyTimeout, {}) : new HeadersTimeoutError(slot.responseHeaderTimeout, {}));
   }
 }
@@ -152,6 +156,7 @@ export class NodeExchange implements UploadSink {
       this.written = true;
       if (!this.gotResponse) {
         this.phaseTimer.body = false;
+        this.phaseTimer.continue = false;
         arm(this.phaseTimer, slot.responseHeaderTimeout);
       }
     });
@@ -174,8 +179,28 @@ export class NodeExchange implements UploadSink {
       return this.giveUp(new RequestBodyError('the server speaks HTTP/1.0, which cannot take a chunked request body: give it a content-length', {}));
     }
     this.pulled = true;
-    this.upload = new Upload(request.source!, request.sourceLength, this);
-    this.upload.start();
+    const up = new Upload(request.source!, request.sourceLength, this);
+    this.upload = up;
+    if (!request.expectContinue) return up.start();
+    // The head alone now; the body on the 100, or when the wait is over.
+    req.flushHeaders();
+    req.once('continue', () => this.goOn());
+    const ms = this.slot!.expectContinueTimeout;
+    if (ms > 0) {
+      this.phaseTimer.continue = true;
+      arm(this.phaseTimer, ms);
+    }
+  }
+
+  /** A 100 Continue came, or the wait for it is over: the held-back body goes. */
+  goOn(): void {
+    const up = this.upload;
+    if (up === null || this.gotResponse) return;
+    if (this.phaseTimer.continue) {
+      this.phaseTimer.continue = false;
+      disarm(this.phaseTimer);
+    }
+    up.start();
   }
 
   uploadWrite(chunk: Buffer): boolean {
@@ -268,6 +293,7 @@ export class NodeExchange implements UploadSink {
   /** Stops listening to this attempt: later events of its request are not news. */
   private detach(): void {
     this.holding = false;
+    this.phaseTimer.continue = false;
     const up = this.upload;
     if (up !== null) {
       // Answered early, failed or given up on: the rest of the body is not read.
@@ -281,6 +307,7 @@ export class NodeExchange implements UploadSink {
 
   private onResponse(req: http.ClientRequest, res: http.IncomingMessage): void {
     this.gotResponse = true;
+    this.phaseTimer.continue = false;
     disarm(this.phaseTimer);
     const slot = this.slot;
     if (slot === null || req !== this.req) return void res.resume();

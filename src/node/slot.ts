@@ -28,6 +28,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   readonly requestOptions: http.RequestOptions;
   readonly responseHeaderTimeout: number;
   readonly bodyTimeout: number;
+  readonly expectContinueTimeout: number;
   readonly idleConnTimeout: number;
   readonly maxResponseSize: number;
   /** node:http dials with a request: there is nothing for `ready()` to wait for. */
@@ -52,6 +53,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
     this.requestOptions = { host: endpoint.hostname, port: endpoint.port, maxHeaderSize: config.maxHeaderSize, setHost: false };
     this.responseHeaderTimeout = config.responseHeaderTimeout;
     this.bodyTimeout = config.bodyTimeout;
+    this.expectContinueTimeout = config.expectContinueTimeout;
     this.idleConnTimeout = config.idleConnTimeout;
     this.maxResponseSize = config.maxResponseSize;
     this.lookup = this.book?.lookupFor(id);
@@ -219,6 +221,7 @@ export const nodeBackend: Backend = {
         delete parts.headers['content-length'];
         parts.headers['transfer-encoding'] = 'chunked';
       }
+      if (req.expectContinue) parts.headers['expect'] = '100-continue';
     }
     exchanges.set(req, new NodeExchange(req, parts.headers, parts.payload));
   },

@@ -17,6 +17,8 @@ export interface Encoded {
   source: AsyncIterable<unknown> | null;
   /** The streamed body's declared length; -1: it goes `transfer-encoding: chunked`. */
   sourceLength: number;
+  /** The head says `Expect: 100-continue`: the body waits for the server's 100 (or a timeout). */
+  expectContinue: boolean;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -80,7 +82,7 @@ export class RequestEncoder {
   }
 
   /** Encodes into `out`. Throws `InvalidArgumentError` for anything that cannot be sent. */
-  encode(out: Encoded, method: string, path: string, headers: Headers | undefined, body: Body | null | undefined): void {
+  encode(out: Encoded, method: string, path: string, headers: Headers | undefined, body: Body | null | undefined, expectContinue = false): void {
     out.body = null;
     out.source = null;
     out.closeAfter = this.defaultClose;
@@ -138,7 +140,7 @@ export class RequestEncoder {
         bodyBytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
         bodyLength = bodyBytes.length;
       } else if (isStream(body)) {
-        return this.encodeStreamed(out, method, path, lines, hasHost, declaredLength, body);
+        return this.encodeStreamed(out, method, path, lines, hasHost, declaredLength, body, expectContinue);
       } else if (isJSONable(body)) {
         bodyText = toJSON(body);
         bodyLength = Buffer.byteLength(bodyText);
@@ -151,6 +153,11 @@ export class RequestEncoder {
     }
     if (declaredLength >= 0 && declaredLength !== Math.max(bodyLength, 0)) {
       throw new InvalidArgumentError(`content-length ${declaredLength} does not match the body's ${Math.max(bodyLength, 0)} bytes`);
+    }
+    if (expectContinue && bodyLength > 0) {
+      // The body waits for the 100: it goes after the head, as a one-piece stream.
+      const bytes = bodyBytes ?? Buffer.from(bodyText!, 'utf8');
+      return this.encodeStreamed(out, method, path, lines, hasHost, bodyLength, onePiece(bytes), true);
     }
 
     let head = `${method} ${path} HTTP/1.1\r\n`;
@@ -178,7 +185,7 @@ export class RequestEncoder {
    * A streamed body: the head alone, with the caller's `content-length` (or a Blob's
    * size) or else `transfer-encoding: chunked`; the body is read and framed as it is sent.
    */
-  private encodeStreamed(out: Encoded, method: string, path: string, lines: string, hasHost: boolean, declared: number, body: object): void {
+  private encodeStreamed(out: Encoded, method: string, path: string, lines: string, hasHost: boolean, declared: number, body: object, expectContinue: boolean): void {
     let source: AsyncIterable<unknown>;
     if (body instanceof Blob) {
       if (declared >= 0 && declared !== body.size) {
@@ -192,11 +199,18 @@ export class RequestEncoder {
     let head = `${method} ${path} HTTP/1.1\r\n`;
     if (!hasHost) head += `host: ${this.host}\r\n`;
     head += lines;
+    if (expectContinue) head += 'expect: 100-continue\r\n';
     head += declared >= 0 ? `content-length: ${declared}\r\n\r\n` : 'transfer-encoding: chunked\r\n\r\n';
     out.head = Buffer.from(head, 'latin1');
     out.source = source;
     out.sourceLength = declared;
+    out.expectContinue = expectContinue;
   }
+}
+
+/** A body in bytes as a stream of one piece (a body that waits for a 100 Continue). */
+async function* onePiece(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
 }
 
 /** A body read as it is sent: anything async-iterable (Readable, web ReadableStream, generators) or a Blob. */

@@ -178,6 +178,8 @@ export class ResponseParser {
   keepAliveHint = -1;
   /** Final (non-1xx) heads parsed so far, on every stream: a caller compares it before and after a feed. */
   heads = 0;
+  /** 100 Continue heads parsed so far, on every stream (for a request that waits for one). */
+  continues = 0;
 
   private readonly native: NativeParser;
   private readonly P: NativeParserClass;
@@ -416,6 +418,7 @@ export class ResponseParser {
     }
     if (statusCode < 200) {
       // 100 Continue, 103 Early Hints, ...: skip; the final response follows.
+      if (statusCode === 100) this.continues++;
       return NO_BODY;
     }
     const httpVersion = versionMajor === 1 && versionMinor === 1 ? '1.1' : `${versionMajor}.${versionMinor}`;

@@ -236,6 +236,10 @@ export class SlotMachine extends SlotCounters {
         return this.failOldest(new BodyTimeoutError(config.bodyTimeout, {}), false);
       case Timer.Idle:
         return this.teardown();
+      case Timer.Continue:
+        // No 100 in time: the server may not know the expectation; the body goes anyway.
+        this.awaitingContinue = false;
+        return this.io.uploadGo();
     }
   }
 
@@ -421,8 +425,14 @@ export class SlotMachine extends SlotCounters {
     req.seq = open.sent++;
     this.parser.expect(req.bodiless, req.streams);
     if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req.info, socketId: this.id });
-    if (req.source !== null) this.io.upload(req);
-    else if (this.io.write(req.head, req.body)) this.written(null);
+    if (req.source !== null) {
+      this.io.upload(req);
+      if (req.expectContinue) {
+        this.awaitingContinue = true;
+        this.continuesSeen = this.parser.continues;
+        if (this.config.expectContinueTimeout > 0) this.setTimer(Timer.Continue, this.config.expectContinueTimeout);
+      }
+    } else if (this.io.write(req.head, req.body)) this.written(null);
   }
 
   /** An HTTP/1.0 peer cannot take a chunked body: the request fails before anything of it is written. */
@@ -454,6 +464,10 @@ export class SlotMachine extends SlotCounters {
 
   /** The parser's count of final heads when last looked at (see afterParse). */
   private headsSeen = 0;
+  /** The request being written holds its body back for a 100 Continue. */
+  private awaitingContinue = false;
+  /** The parser's count of 100 heads when the wait began. */
+  private continuesSeen = 0;
 
   /** Bytes arrived while a response is due? Otherwise they are nobody's and the socket is dropped. */
   private expectingBytes(): boolean {
@@ -471,8 +485,18 @@ export class SlotMachine extends SlotCounters {
       const n = p.heads - this.headsSeen;
       this.headsSeen = p.heads;
       if (this.timer === Timer.Headers) this.clearTimer();
+      if (this.awaitingContinue) {
+        // A final answer instead of the 100: the body is never sent, and the socket goes after this response.
+        this.awaitingContinue = false;
+        if (this.timer === Timer.Continue) this.clearTimer();
+      }
       if (responseHeadersChannel.hasSubscribers) this.publishHeads(n);
       if (this.state !== State.Busy) return;
+    }
+    if (this.awaitingContinue && p.continues !== this.continuesSeen) {
+      this.awaitingContinue = false;
+      if (this.timer === Timer.Continue) this.clearTimer();
+      this.io.uploadGo();
     }
     if (this.settleCompleted(false)) return;
     if (p.error !== null) this.failOldest(p.error, false);
@@ -701,6 +725,7 @@ export class SlotMachine extends SlotCounters {
   /** Drops the socket; the slot goes Dead (or stays Closed). */
   private teardown(): void {
     this.clearTimer();
+    this.awaitingContinue = false;
     const had = this.dialing !== null || this.open !== null;
     if (had) this.io.close();
     this.dialing = null;

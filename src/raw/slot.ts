@@ -185,7 +185,11 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     this.uploadChunked = req.sourceLength < 0;
     const up = new Upload(req.source!, req.sourceLength, this);
     this.pumping = up;
-    up.start();
+    if (!req.expectContinue) up.start();
+  }
+
+  uploadGo(): void {
+    this.pumping?.start();
   }
 
   // ---- UploadSink: the streamed body, on this socket

@@ -15,8 +15,11 @@ export interface SlotIo {
    * Writes `req`'s head, then pumps its streamed body (framed chunked when it has no
    * length) with the socket's backpressure: `written()` follows once all of it has left
    * (or a write failed), or `uploadFailed()` when the body cannot be sent as declared.
+   * A request with `expectContinue` gets its head written alone: the body waits for `uploadGo()`.
    */
   upload(req: Request): void;
+  /** Pumps the upload written with `upload()` but held back for a 100 Continue. */
+  uploadGo(): void;
   /** Arms the phase timer `ms` from now (0: off); `expire()` follows. */
   arm(ms: number): void;
   disarm(): void;
@@ -61,6 +64,8 @@ export const enum Timer {
   /** The gap between two reads of a response body. */
   Body,
   Idle,
+  /** A request's body waiting for the server's 100 Continue. */
+  Continue,
 }
 
 /** The socket being opened. */

@@ -40,6 +40,11 @@ class ScriptedIo implements SlotIo {
   upload(req: Request): void {
     this.uploads.push(req.head.toString('latin1'));
   }
+  /** The held-back body was let go (100 Continue or its timeout). */
+  goes = 0;
+  uploadGo(): void {
+    this.goes++;
+  }
   arm(ms: number): void {
     this.timer = ms;
   }
