@@ -11,7 +11,7 @@
 import { arm, disarm, type Timed } from '../conn/timers.js';
 import { nextRequestId, requestEndChannel, requestErrorChannel, type RequestInfo } from '../diagnostics.js';
 import { AbortError, HandlerError, type HttpClientPoolError, type Phase, RequestTimeoutError } from '../errors.js';
-import { isIdempotent, type Encoded } from '../parser/request.js';
+import { isIdempotent, type Encoded, type Streamed } from '../parser/request.js';
 import type { Response } from '../response.js';
 import type { Queued } from './queue.js';
 
@@ -67,9 +67,7 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
   head: Buffer = EMPTY;
   body: Buffer | null = null;
   closeAfter = false;
-  source: AsyncIterable<unknown> | null = null;
-  sourceLength = -1;
-  expectContinue = false;
+  streamed: Streamed | null = null;
 
   readonly id = nextRequestId();
   /** HEAD: the response has no body whatever its headers say. */
@@ -143,7 +141,7 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
   start(owner: RequestOwner): void {
     this.owner = owner;
     // A streamed body is read once: it can never be sent again.
-    if (this.source !== null) this.retryable = false;
+    if (this.streamed !== null) this.retryable = false;
     this.pipelinable = this.retryable && !this.closeAfter;
     arm(this, this.timeoutMs);
     this.signal?.addEventListener('abort', this);

@@ -143,14 +143,14 @@ export class NodeExchange implements UploadSink {
         if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', publish);
         else publish();
       }
-      if (request.source !== null) {
+      if (request.streamed !== null) {
         // Read the body only once the socket is usable: a dial that fails leaves it unread, and the request may move.
         if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', () => this.startUpload(req, info));
         else this.startUpload(req, info);
       }
       // node:http writes the request right after this event; an empty write queued behind
       // it reports, before Node acts on it, whether that write failed.
-      if (this.body !== null || request.source !== null) process.nextTick(() => void (this.socket === socket && socket.writable && socket.write(EMPTY, (err?: Error | null) => this.uploadWritten(socket, err))));
+      if (this.body !== null || request.streamed !== null) process.nextTick(() => void (this.socket === socket && socket.writable && socket.write(EMPTY, (err?: Error | null) => this.uploadWritten(socket, err))));
     });
     req.on('finish', () => {
       this.written = true;
@@ -166,22 +166,22 @@ export class NodeExchange implements UploadSink {
       this.fail(new UpgradeError({ phase: 'headers' }));
     });
     req.on('error', (err: Error) => this.onError(req, err));
-    if (request.source === null) return void req.end(this.body ?? undefined);
+    if (request.streamed === null) return void req.end(this.body ?? undefined);
     req.on('drain', () => this.upload?.drained());
   }
 
   /** Pumps the streamed body into `req`, which has a usable socket; chunked framing is node:http's. */
   private startUpload(req: http.ClientRequest, info: SocketInfo | undefined): void {
     if (req !== this.req || this.upload !== null) return;
-    const request = this.request;
-    if (request.sourceLength < 0 && info?.http10 === true) {
+    const streamed = this.request.streamed!;
+    if (streamed.length < 0 && info?.http10 === true) {
       // node:http has written nothing yet: it writes the head with the first piece.
       return this.giveUp(new RequestBodyError('the server speaks HTTP/1.0, which cannot take a chunked request body: give it a content-length', {}));
     }
     this.pulled = true;
-    const up = new Upload(request.source!, request.sourceLength, this);
+    const up = new Upload(streamed.source, streamed.length, this);
     this.upload = up;
-    if (!request.expectContinue) return up.start();
+    if (!streamed.expectContinue) return up.start();
     // The head alone now; the body on the 100, or when the wait is over.
     req.flushHeaders();
     req.once('continue', () => this.goOn());

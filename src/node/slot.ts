@@ -213,15 +213,16 @@ export const nodeBackend: Backend = {
   followsAddresses: false,
   createSlot: (id, ctx) => new NodeSlot(id, ctx),
   prepare(req, headers, body, config, hostHeader): void {
-    const parts = requestParts(req.method, headers, req.source === null ? body : null, config.headers, hostHeader);
-    if (req.source !== null) {
+    const streamed = req.streamed;
+    const parts = requestParts(req.method, headers, streamed === null ? body : null, config.headers, hostHeader);
+    if (streamed !== null) {
       // A streamed body: its declared length, or chunked (node:http frames it).
-      if (req.sourceLength >= 0) parts.headers['content-length'] = String(req.sourceLength);
+      if (streamed.length >= 0) parts.headers['content-length'] = String(streamed.length);
       else {
         delete parts.headers['content-length'];
         parts.headers['transfer-encoding'] = 'chunked';
       }
-      if (req.expectContinue) parts.headers['expect'] = '100-continue';
+      if (streamed.expectContinue) parts.headers['expect'] = '100-continue';
     }
     exchanges.set(req, new NodeExchange(req, parts.headers, parts.payload));
   },

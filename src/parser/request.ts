@@ -13,12 +13,20 @@ export interface Encoded {
   body: Buffer | null;
   /** The caller asked for `Connection: close`: the socket is not reused after this request. */
   closeAfter: boolean;
-  /** A streamed body (read after `head` is written), as an async iterable; null for a body in bytes. */
-  source: AsyncIterable<unknown> | null;
-  /** The streamed body's declared length; -1: it goes `transfer-encoding: chunked`. */
-  sourceLength: number;
-  /** The head says `Expect: 100-continue`: the body waits for the server's 100 (or a timeout). */
-  expectContinue: boolean;
+  /** A streamed body, read and written after `head`; null for a body in bytes (so a request grows by one field). */
+  streamed: Streamed | null;
+}
+
+/** A body sent as it is read. */
+export class Streamed {
+  constructor(
+    /** The body as an async iterable (a Blob's stream). */
+    readonly source: AsyncIterable<unknown>,
+    /** The declared length; -1: it goes `transfer-encoding: chunked`. */
+    readonly length: number,
+    /** The head says `Expect: 100-continue`: the body waits for the server's 100 (or a timeout). */
+    readonly expectContinue: boolean,
+  ) {}
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -84,7 +92,7 @@ export class RequestEncoder {
   /** Encodes into `out`. Throws `InvalidArgumentError` for anything that cannot be sent. */
   encode(out: Encoded, method: string, path: string, headers: Headers | undefined, body: Body | null | undefined, expectContinue = false): void {
     out.body = null;
-    out.source = null;
+    out.streamed = null;
     out.closeAfter = this.defaultClose;
     const plainGet = method === 'GET' && headers === undefined && (body === undefined || body === null);
     if (plainGet) {
@@ -202,9 +210,7 @@ export class RequestEncoder {
     if (expectContinue) head += 'expect: 100-continue\r\n';
     head += declared >= 0 ? `content-length: ${declared}\r\n\r\n` : 'transfer-encoding: chunked\r\n\r\n';
     out.head = Buffer.from(head, 'latin1');
-    out.source = source;
-    out.sourceLength = declared;
-    out.expectContinue = expectContinue;
+    out.streamed = new Streamed(source, declared, expectContinue);
   }
 }
 

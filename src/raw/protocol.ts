@@ -411,7 +411,7 @@ export class SlotMachine extends SlotCounters {
   private send(req: Request): void {
     if (req === this.deferred) this.cancelDeferred(); // deferred, then sent from a re-dial that came first
     const open = this.open!;
-    if (req.source !== null && req.sourceLength < 0 && open.http10) return this.refuseChunked(req);
+    if (req.streamed !== null && req.streamed.length < 0 && open.http10) return this.refuseChunked(req);
     if (this.state === State.Idle) this.clearTimer();
     this.state = State.Busy;
     req.reused = open.served > 0 || open.sent > 0;
@@ -425,9 +425,9 @@ export class SlotMachine extends SlotCounters {
     req.seq = open.sent++;
     this.parser.expect(req.bodiless, req.streams);
     if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req.info, socketId: this.id });
-    if (req.source !== null) {
+    if (req.streamed !== null) {
       this.io.upload(req);
-      if (req.expectContinue) {
+      if (req.streamed.expectContinue) {
         this.awaitingContinue = true;
         this.continuesSeen = this.parser.continues;
         if (this.config.expectContinueTimeout > 0) this.setTimer(Timer.Continue, this.config.expectContinueTimeout);

@@ -182,10 +182,11 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
 
   upload(req: Request): void {
     this.socket!.write(req.head);
-    this.uploadChunked = req.sourceLength < 0;
-    const up = new Upload(req.source!, req.sourceLength, this);
+    const streamed = req.streamed!;
+    this.uploadChunked = streamed.length < 0;
+    const up = new Upload(streamed.source, streamed.length, this);
     this.pumping = up;
-    if (!req.expectContinue) up.start();
+    if (!streamed.expectContinue) up.start();
   }
 
   uploadGo(): void {

@@ -100,7 +100,7 @@ describe('Pool only: request bytes', () => {
 
   it('RequestEncoder serialises a plain GET head once per path', () => {
     const enc = new RequestEncoder('h:1', { 'x-d': '1' });
-    const out = (): Encoded => ({ head: Buffer.alloc(0), body: null, closeAfter: false, source: null, sourceLength: -1, expectContinue: false });
+    const out = (): Encoded => ({ head: Buffer.alloc(0), body: null, closeAfter: false, streamed: null });
     const a = out();
     const b = out();
     enc.encode(a, 'GET', '/p', undefined, undefined);

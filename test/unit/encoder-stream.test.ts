@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { InvalidArgumentError } from '../../dist/index.js';
 import { RequestEncoder, type Encoded } from '../../dist/parser/request.js';
 
-const out = (): Encoded => ({ head: Buffer.alloc(0), body: null, closeAfter: false, source: null, sourceLength: -1, expectContinue: false });
+const out = (): Encoded => ({ head: Buffer.alloc(0), body: null, closeAfter: false, streamed: null });
 
 async function* gen(): AsyncGenerator<string> {
   yield 'x';
@@ -21,8 +21,8 @@ describe('RequestEncoder: streamed bodies', () => {
     enc.encode(o, 'POST', '/u', undefined, body);
     expect(o.head.toString('latin1')).to.equal('POST /u HTTP/1.1\r\nhost: h:1\r\ntransfer-encoding: chunked\r\n\r\n');
     expect(o.body).to.equal(null);
-    expect(o.source).to.equal(body);
-    expect(o.sourceLength).to.equal(-1);
+    expect(o.streamed?.source).to.equal(body);
+    expect(o.streamed?.length).to.equal(-1);
   });
 
   it("with the caller's content-length (string or number): that length, once", () => {
@@ -30,7 +30,7 @@ describe('RequestEncoder: streamed bodies', () => {
       const o = out();
       enc.encode(o, 'PUT', '/u', { 'Content-Length': cl }, Readable.from(['x']));
       expect(o.head.toString('latin1')).to.equal('PUT /u HTTP/1.1\r\nhost: h:1\r\ncontent-length: 12\r\n\r\n');
-      expect(o.sourceLength).to.equal(12);
+      expect(o.streamed?.length).to.equal(12);
     }
   });
 
@@ -38,7 +38,7 @@ describe('RequestEncoder: streamed bodies', () => {
     const o = out();
     enc.encode(o, 'POST', '/u', undefined, new Blob(['abc']));
     expect(o.head.toString('latin1')).to.equal('POST /u HTTP/1.1\r\nhost: h:1\r\ncontent-length: 3\r\n\r\n');
-    expect(o.source).to.not.equal(null);
+    expect(o.streamed?.length).to.equal(3);
     expect(() => enc.encode(out(), 'POST', '/u', { 'content-length': '4' }, new Blob(['abc']))).to.throw(InvalidArgumentError, /Blob/);
   });
 
@@ -46,7 +46,7 @@ describe('RequestEncoder: streamed bodies', () => {
     const o = out();
     const rs = new ReadableStream();
     enc.encode(o, 'POST', '/u', undefined, rs);
-    expect(o.source).to.equal(rs);
+    expect(o.streamed?.source).to.equal(rs);
   });
 
   it('a content-length that is not a non-negative integer is refused', () => {
@@ -61,7 +61,7 @@ describe('RequestEncoder: streamed bodies', () => {
     const o = out();
     enc.encode(o, 'POST', '/u', undefined, gen(), true);
     expect(o.head.toString('latin1')).to.equal('POST /u HTTP/1.1\r\nhost: h:1\r\nexpect: 100-continue\r\ntransfer-encoding: chunked\r\n\r\n');
-    expect(o.expectContinue).to.equal(true);
+    expect(o.streamed?.expectContinue).to.equal(true);
   });
 
   it('expectContinue turns a body in bytes into a one-piece source behind the head', async () => {
@@ -69,12 +69,12 @@ describe('RequestEncoder: streamed bodies', () => {
     enc.encode(o, 'POST', '/u', undefined, 'hello', true);
     expect(o.head.toString('latin1')).to.equal('POST /u HTTP/1.1\r\nhost: h:1\r\nexpect: 100-continue\r\ncontent-length: 5\r\n\r\n');
     const got: Buffer[] = [];
-    for await (const piece of o.source! as AsyncIterable<Buffer>) got.push(piece);
+    for await (const piece of o.streamed!.source as AsyncIterable<Buffer>) got.push(piece);
     expect(Buffer.concat(got).toString()).to.equal('hello');
     // Without a body there is nothing to wait for.
     const g = out();
     enc.encode(g, 'GET', '/g', undefined, undefined, true);
-    expect(g.source).to.equal(null);
+    expect(g.streamed).to.equal(null);
     expect(g.head.toString('latin1')).to.not.include('expect');
   });
 
