@@ -2,8 +2,7 @@
 // the phase it covers; 0 turns a timer off.
 import type { LookupFunction } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { Blob } from 'node:buffer';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { Blob as NodeBlob } from 'node:buffer';
 import { InvalidArgumentError } from './errors.js';
 
 /** Header values as callers give them. `undefined` entries are skipped. */
@@ -110,7 +109,7 @@ export interface RequestOptions {
  * `ReadableStream` or a `Blob`. With a `content-length` header (or a Blob's size) it goes
  * with that length; without one, `transfer-encoding: chunked`. Never resent.
  */
-export type StreamBody = AsyncIterable<Uint8Array | string> | WebReadableStream<Uint8Array> | Blob;
+export type StreamBody = AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array> | Blob | NodeBlob;
 
 /** A request body: plain objects and arrays are sent as JSON; strings and bytes as they are; streams as read. */
 export type Body = string | Buffer | Uint8Array | StreamBody | Record<string, unknown> | readonly unknown[];

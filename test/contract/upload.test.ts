@@ -8,7 +8,7 @@
 import * as net from 'node:net';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
-import { RequestBodyError, SocketError } from '../../dist/index.js';
+import { RequestBodyError, SocketError, type StreamBody } from '../../dist/index.js';
 import { cleanup, httpServer, listen, readRequests, rejects, turns, until } from '../helpers.js';
 import { BACKENDS } from './backends.js';
 
@@ -68,7 +68,7 @@ for (const backend of BACKENDS) {
     it('a Readable, an async generator, a web ReadableStream and a Blob arrive whole: chunked without a length, with it when given', async () => {
       const { url } = await echo();
       const p = backend.pool({ baseURL: url, size: 1 });
-      const bodies: [string, () => unknown, Record<string, string> | undefined, string | null][] = [
+      const bodies: [string, () => StreamBody, Record<string, string> | undefined, string | null][] = [
         ['Readable', () => Readable.from([Buffer.from('ab'), Buffer.from('cd')]), undefined, null],
         ['async generator', () => pieces('ab', new Uint8Array([0x63, 0x64])), undefined, null],
         ['ReadableStream', () => new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('abcd')), c.close()) }), undefined, null],
@@ -76,7 +76,7 @@ for (const backend of BACKENDS) {
         ['Blob', () => new Blob(['ab', 'cd']), undefined, '4'],
       ];
       for (const [what, make, headers, cl] of bodies) {
-        const res = await p.post('/', make() as never, headers === undefined ? undefined : { headers });
+        const res = await p.post('/', make(), headers === undefined ? undefined : { headers });
         expect(res.json(), what).to.deep.equal({ body: 'abcd', cl, te: cl === null ? 'chunked' : null, expect: null });
       }
     });
