@@ -99,6 +99,13 @@ export class BodyTimeoutError extends HttpClientPoolError {
   }
 }
 
+/** Writing the request made no progress for `writeTimeout`: the server stopped reading it. */
+export class WriteTimeoutError extends HttpClientPoolError {
+  constructor(ms: number, ctx: ErrorContext) {
+    super(`the request could not be written: no progress for ${ms} ms`, 'HCP_WRITE_TIMEOUT', { phase: 'write', ...ctx });
+  }
+}
+
 /** A dispatch handler method threw; `cause` is what it threw. The request ended there. */
 export class HandlerError extends HttpClientPoolError {
   constructor(cause: unknown) {

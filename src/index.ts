@@ -16,6 +16,7 @@ export {
   TLSTimeoutError,
   HeadersTimeoutError,
   BodyTimeoutError,
+  WriteTimeoutError,
   HandlerError,
   RequestTimeoutError,
   AbortError,

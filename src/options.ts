@@ -33,6 +33,12 @@ export interface PoolOptions {
    */
   bodyTimeout?: number;
   /**
+   * While a request (head and body) is being written: the longest time with no byte of it
+   * taken by the kernel, i.e. a server that stopped reading. The socket is dropped.
+   * Default 30 000 ms.
+   */
+  writeTimeout?: number;
+  /**
    * The whole request: queue wait, dial, TLS, write, head and body. Default 0 (off).
    * A per-request `timeout` overrides it.
    */
@@ -128,6 +134,7 @@ export const defaults = {
   tlsTimeout: 10_000,
   responseHeaderTimeout: 30_000,
   bodyTimeout: 30_000,
+  writeTimeout: 30_000,
   requestTimeout: 0,
   idleConnTimeout: 60_000,
   expectContinue: false,
@@ -150,6 +157,7 @@ export interface Config {
   readonly tlsTimeout: number;
   readonly responseHeaderTimeout: number;
   readonly bodyTimeout: number;
+  readonly writeTimeout: number;
   readonly requestTimeout: number;
   readonly idleConnTimeout: number;
   readonly expectContinue: boolean;
@@ -201,6 +209,7 @@ export function resolveOptions(options: PoolOptions | undefined): Config {
     tlsTimeout: timeout('tlsTimeout', o.tlsTimeout, defaults.tlsTimeout),
     responseHeaderTimeout: timeout('responseHeaderTimeout', o.responseHeaderTimeout, defaults.responseHeaderTimeout),
     bodyTimeout: timeout('bodyTimeout', o.bodyTimeout, defaults.bodyTimeout),
+    writeTimeout: timeout('writeTimeout', o.writeTimeout, defaults.writeTimeout),
     requestTimeout: timeout('requestTimeout', o.requestTimeout, defaults.requestTimeout),
     idleConnTimeout: timeout('idleConnTimeout', o.idleConnTimeout, defaults.idleConnTimeout),
     expectContinue: o.expectContinue ?? defaults.expectContinue,

@@ -9,6 +9,7 @@ import type * as net from 'node:net';
 import { arm, disarm, type Timed } from '../conn/timers.js';
 import type { Request } from '../core/request.js';
 import {
+  WriteTimeoutError,
   BodyTimeoutError,
   ConnectError,
   HeadersTimeoutError,
@@ -26,6 +27,7 @@ import { Response } from '../response.js';
 import { connectionAllowsReuse, idleTime, keepAliveTimeout } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
 import type { SocketInfo } from './agent.js';
+import { sentOf, WRITE_SLICE } from '../raw/slot.js';
 
 /** What an exchange needs of the slot carrying it. */
 export interface ExchangeSlot {
@@ -35,6 +37,7 @@ export interface ExchangeSlot {
   readonly requestOptions: http.RequestOptions;
   readonly responseHeaderTimeout: number;
   readonly bodyTimeout: number;
+  readonly writeTimeout: number;
   readonly idleConnTimeout: number;
   readonly expectContinueTimeout: number;
   readonly maxResponseSize: number;
@@ -54,11 +57,15 @@ class PhaseTimer implements Timed {
   body = false;
   /** It times the wait for a 100 Continue (before the body is sent), not a response phase. */
   continue = false;
+  /** It times the writing of the request: `sentAtArm` is what the kernel had taken when armed. */
+  write = false;
+  sentAtArm = 0;
   constructor(private readonly ex: NodeExchange) {}
   expire(): void {
     const slot = this.ex.slot;
     if (slot === null) return;
     if (this.continue) return this.ex.goOn();
+    if (this.write) return this.ex.writeDue();
     this.ex.giveUp(this.body ? new BodyTimeoutError(slot.bodyTimeout, {}) : new HeadersTimeoutError(slot.responseHeaderTimeout, {}));
   }
 }
@@ -143,6 +150,9 @@ export class NodeExchange implements UploadSink {
         if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', publish);
         else publish();
       }
+      // The write timer runs from when the socket is usable until node:http has written everything.
+      if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', () => this.startWriteTimer());
+      else this.startWriteTimer();
       if (request.streamed !== null) {
         // Read the body only once the socket is usable: a dial that fails leaves it unread, and the request may move.
         if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', () => this.startUpload(req, info));
@@ -157,6 +167,7 @@ export class NodeExchange implements UploadSink {
       if (!this.gotResponse) {
         this.phaseTimer.body = false;
         this.phaseTimer.continue = false;
+        this.phaseTimer.write = false;
         arm(this.phaseTimer, slot.responseHeaderTimeout);
       }
     });
@@ -166,7 +177,7 @@ export class NodeExchange implements UploadSink {
       this.fail(new UpgradeError({ phase: 'headers' }));
     });
     req.on('error', (err: Error) => this.onError(req, err));
-    if (request.streamed === null) return void req.end(this.body ?? undefined);
+    if (request.streamed === null) return void endWith(req, this.body);
     req.on('drain', () => this.upload?.drained());
   }
 
@@ -201,6 +212,34 @@ export class NodeExchange implements UploadSink {
       disarm(this.phaseTimer);
     }
     up.start();
+    this.startWriteTimer();
+  }
+
+  /**
+   * While the request is being written: the write timer, which on each expiry checks
+   * that the kernel took bytes meanwhile (a server that stopped reading fails it).
+   */
+  private startWriteTimer(): void {
+    const s = this.socket;
+    const slot = this.slot;
+    const t = this.phaseTimer;
+    if (s === null || slot === null || this.written || this.gotResponse || t.continue) return;
+    t.body = false;
+    t.write = true;
+    t.sentAtArm = sentOf(s);
+    arm(t, slot.writeTimeout);
+  }
+
+  /** The write timer is due: bytes left since it was armed, or the server stopped reading. */
+  writeDue(): void {
+    const s = this.socket;
+    const slot = this.slot;
+    if (s === null || slot === null) return;
+    const t = this.phaseTimer;
+    const sent = sentOf(s);
+    if (sent === t.sentAtArm) return this.giveUp(new WriteTimeoutError(slot.writeTimeout, {}));
+    t.sentAtArm = sent;
+    arm(t, slot.writeTimeout);
   }
 
   uploadWrite(chunk: Buffer): boolean {
@@ -308,6 +347,7 @@ export class NodeExchange implements UploadSink {
   private onResponse(req: http.ClientRequest, res: http.IncomingMessage): void {
     this.gotResponse = true;
     this.phaseTimer.continue = false;
+    this.phaseTimer.write = false;
     disarm(this.phaseTimer);
     const slot = this.slot;
     if (slot === null || req !== this.req) return void res.resume();
@@ -423,6 +463,7 @@ export class NodeExchange implements UploadSink {
 
 const EMPTY = Buffer.alloc(0);
 
+
 /** The fields of Node's stream states that `uploadWritten` sets (present on Node 20-26). */
 interface StreamStates {
   _writableState: { autoDestroy: boolean; errorEmitted: boolean };
@@ -445,6 +486,14 @@ function holdOneTurn(ex: NodeExchange): void {
 
 function holdDone(ex: NodeExchange): void {
   ex.sendHeld();
+}
+
+/** Ends `req` with `body`: a large one in slices (views), so that the write timer sees each one leave (see WRITE_SLICE). */
+function endWith(req: http.ClientRequest, body: Buffer | string | null): void {
+  if (body === null || typeof body === 'string' || body.length <= WRITE_SLICE) return void req.end(body ?? undefined);
+  let at = 0;
+  for (; at + WRITE_SLICE < body.length; at += WRITE_SLICE) req.write(body.subarray(at, at + WRITE_SLICE));
+  req.end(body.subarray(at));
 }
 
 /** The response allows the connection to be reused, by its version and `Connection` header. */

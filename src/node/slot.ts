@@ -28,6 +28,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   readonly requestOptions: http.RequestOptions;
   readonly responseHeaderTimeout: number;
   readonly bodyTimeout: number;
+  readonly writeTimeout: number;
   readonly expectContinueTimeout: number;
   readonly idleConnTimeout: number;
   readonly maxResponseSize: number;
@@ -53,6 +54,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
     this.requestOptions = { host: endpoint.hostname, port: endpoint.port, maxHeaderSize: config.maxHeaderSize, setHost: false };
     this.responseHeaderTimeout = config.responseHeaderTimeout;
     this.bodyTimeout = config.bodyTimeout;
+    this.writeTimeout = config.writeTimeout;
     this.expectContinueTimeout = config.expectContinueTimeout;
     this.idleConnTimeout = config.idleConnTimeout;
     this.maxResponseSize = config.maxResponseSize;

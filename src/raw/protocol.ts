@@ -19,6 +19,7 @@ import { withConnectionClose } from '../parser/request.js';
 import { idleTime } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
 import {
+  WriteTimeoutError,
   BodyTimeoutError,
   ConnectError,
   ConnectTimeoutError,
@@ -236,10 +237,18 @@ export class SlotMachine extends SlotCounters {
         return this.failOldest(new BodyTimeoutError(config.bodyTimeout, {}), false);
       case Timer.Idle:
         return this.teardown();
+      case Timer.Write: {
+        const sent = this.io.bytesSent();
+        if (sent === this.sentAtArm) return this.failOldest(new WriteTimeoutError(config.writeTimeout, {}), false);
+        // Bytes left since it was armed: the server reads, if slowly.
+        this.sentAtArm = sent;
+        return this.setTimer(Timer.Write, config.writeTimeout);
+      }
       case Timer.Continue:
         // No 100 in time: the server may not know the expectation; the body goes anyway.
         this.awaitingContinue = false;
-        return this.io.uploadGo();
+        this.io.uploadGo();
+        return this.startWriteTimer();
     }
   }
 
@@ -287,6 +296,7 @@ export class SlotMachine extends SlotCounters {
     const open = this.open;
     if (open === null) return;
     open.flushed++;
+    if (this.timer === Timer.Write && open.flushed === open.sent) this.clearTimer();
     if (err !== null) this.writeFailed(open, err);
     // After a failed write too: the head timer bounds the wait for an answer already sent.
     this.maybeStartHeadTimer();
@@ -431,9 +441,24 @@ export class SlotMachine extends SlotCounters {
         this.awaitingContinue = true;
         this.continuesSeen = this.parser.continues;
         if (this.config.expectContinueTimeout > 0) this.setTimer(Timer.Continue, this.config.expectContinueTimeout);
-      }
+      } else this.startWriteTimer();
     } else if (this.io.write(req.head, req.body)) this.written(null);
+    else this.startWriteTimer();
   }
+
+  /**
+   * A request is being written and the kernel has not taken all of it: the write timer
+   * runs (unless another phase's timer does) and, each time it is due, checks that bytes
+   * left meanwhile; a server that stopped reading fails the request.
+   */
+  private startWriteTimer(): void {
+    if (this.timer !== Timer.None) return;
+    this.sentAtArm = this.io.bytesSent();
+    this.setTimer(Timer.Write, this.config.writeTimeout);
+  }
+
+  /** What the kernel had taken when the write timer was last armed. */
+  private sentAtArm = 0;
 
   /** An HTTP/1.0 peer cannot take a chunked body: the request fails before anything of it is written. */
   private refuseChunked(req: Request): void {
@@ -497,6 +522,7 @@ export class SlotMachine extends SlotCounters {
       this.awaitingContinue = false;
       if (this.timer === Timer.Continue) this.clearTimer();
       this.io.uploadGo();
+      this.startWriteTimer();
     }
     if (this.settleCompleted(false)) return;
     if (p.error !== null) this.failOldest(p.error, false);

@@ -23,6 +23,11 @@ const READ_BUFFER_SIZE = 64 * 1024;
 /** A body missing at least this much is read straight into its buffer. */
 const DIRECT_READ_MIN = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
+/**
+ * Bodies larger than this are written in slices of it. Node reports a write's progress
+ * only when the whole write is done, and the write timer needs to see bytes leave.
+ */
+export const WRITE_SLICE = 1024 * 1024;
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
@@ -172,10 +177,13 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
       socket.write(EMPTY, this.onWritten);
       return false;
     }
-    // Head and a large body leave in one writev.
+    // Head and a large body leave in one writev, the body in slices (views, no copy), so
+    // that the kernel taking each one shows as progress to the write timer.
     socket.cork();
     socket.write(head);
-    socket.write(body, this.onWritten);
+    let at = 0;
+    for (; at + WRITE_SLICE < body.length; at += WRITE_SLICE) socket.write(body.subarray(at, at + WRITE_SLICE));
+    socket.write(at === 0 ? body : body.subarray(at), this.onWritten);
     socket.uncork();
     return false;
   }
@@ -269,6 +277,10 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
 
   readStart(): void {
     this.socket?.resume();
+  }
+
+  bytesSent(): number {
+    return this.socket === null ? 0 : sentOf(this.socket);
   }
 
   ref(held: boolean): void {
@@ -406,6 +418,17 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     s.removeListener('close', this.onClose);
     s.removeListener('drain', this.onDrain);
   }
+}
+
+/**
+ * A figure that moves whenever the kernel takes bytes of the socket's writes. Node's
+ * `bytesWritten` counts a write as soon as it is queued, and its `writableLength` until
+ * the whole write is done; libuv's write queue size (on the handle) shrinks as the kernel
+ * takes a large write piece by piece.
+ */
+export function sentOf(s: net.Socket): number {
+  const queued = (s as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize;
+  return s.bytesWritten - (typeof queued === 'number' ? queued : s.writableLength);
 }
 
 /** The fields of Node's stream states that `readOn` sets (present on Node 20-26). */

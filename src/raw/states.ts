@@ -31,6 +31,8 @@ export interface SlotIo {
   usable(): void;
   /** Refs (true) or unrefs the socket: whether it keeps the process alive. */
   ref(held: boolean): void;
+  /** Bytes of the socket's writes the kernel has taken so far (not those still queued in Node). */
+  bytesSent(): number;
   /** Stops reading the socket (a caller paused its response): TCP pushes back on the server. */
   readStop(): void;
   readStart(): void;
@@ -66,6 +68,8 @@ export const enum Timer {
   Idle,
   /** A request's body waiting for the server's 100 Continue. */
   Continue,
+  /** A request being written: bytes must keep leaving. */
+  Write,
 }
 
 /** The socket being opened. */

@@ -8,8 +8,8 @@
 import * as net from 'node:net';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
-import { RequestBodyError, SocketError, type StreamBody } from '../../dist/index.js';
-import { cleanup, httpServer, listen, readRequests, rejects, turns, until } from '../helpers.js';
+import { RequestBodyError, SocketError, WriteTimeoutError, type StreamBody } from '../../dist/index.js';
+import { cleanup, httpServer, listen, readRequests, rejects, reply, turns, until } from '../helpers.js';
 import { BACKENDS } from './backends.js';
 
 /** What a raw server saw on one connection: every byte, and whether the client closed it. */
@@ -239,6 +239,59 @@ for (const backend of BACKENDS) {
       const res = await p.post('/', pieces('abc'), { headers: { 'content-length': '3' } });
       expect(res.text()).to.equal('ok');
       expect(seen).to.include('POST / HTTP/1.1');
+    });
+  });
+}
+
+for (const backend of BACKENDS) {
+  describe(`${backend.name}: writeTimeout`, function () {
+    this.timeout(10_000);
+    afterEach(cleanup);
+
+    /** A server that takes the connection and then reads nothing at all. */
+    async function deaf() {
+      const server = net.createServer((socket) => {
+        socket.on('error', () => {});
+        socket.pause();
+      });
+      return `http://127.0.0.1:${await listen(server)}`;
+    }
+
+    it('a server that stops reading an upload fails it with WriteTimeoutError in phase write; nothing hangs', async () => {
+      const url = await deaf();
+      const p = backend.pool({ baseURL: url, size: 1, writeTimeout: 200, responseHeaderTimeout: 0 });
+      const err = await rejects(p.post('/up', Buffer.alloc(64 * 1024 * 1024, 1)), WriteTimeoutError, 'HCP_WRITE_TIMEOUT');
+      expect(err.phase).to.equal('write');
+    });
+
+    it('a streamed body the server stops reading: the same', async () => {
+      const url = await deaf();
+      const p = backend.pool({ baseURL: url, size: 1, writeTimeout: 200 });
+      async function* endless(): AsyncGenerator<Buffer> {
+        for (;;) yield Buffer.alloc(1024 * 1024, 2);
+      }
+      await rejects(p.request({ method: 'PUT', path: '/up', body: endless() }), WriteTimeoutError, 'HCP_WRITE_TIMEOUT');
+    });
+
+    it('a server that reads slowly but steadily, with pauses shorter than writeTimeout, gets the whole upload', async () => {
+      const size = 16 * 1024 * 1024;
+      let got = 0;
+      const server = net.createServer((socket) => {
+        socket.on('error', () => {});
+        let head = true;
+        socket.on('data', (d: Buffer) => {
+          got += d.length;
+          // Read a little, then stop for 5 ms: far longer in all than writeTimeout, never in one gap.
+          socket.pause();
+          setTimeout(() => socket.resume(), 5);
+          if (head && d.includes('\r\n\r\n')) head = false;
+          if (got >= size) socket.write(reply('all'));
+        });
+      });
+      const port = await listen(server);
+      const p = backend.pool({ baseURL: `http://127.0.0.1:${port}`, size: 1, writeTimeout: 600 });
+      const res = await p.post('/up', Buffer.alloc(size, 3));
+      expect(res.text()).to.equal('all');
     });
   });
 }

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { Request, type RequestOwner } from '../../dist/core/request.js';
 import type { SlotReports } from '../../dist/core/slot.js';
 import { resolveOptions, type PoolOptions } from '../../dist/options.js';
-import { BodyTimeoutError, HeadersTimeoutError, HttpClientPoolError, ParseError, PoolDestroyedError, SocketError, type Response } from '../../dist/index.js';
+import { BodyTimeoutError, WriteTimeoutError, HeadersTimeoutError, HttpClientPoolError, ParseError, PoolDestroyedError, SocketError, type Response } from '../../dist/index.js';
 import { SlotMachine, type SlotIo } from '../../dist/raw/protocol.js';
 import { mutate, rng, sig, validResponse } from '../fuzz/generator.js';
 
@@ -60,6 +60,10 @@ class ScriptedIo implements SlotIo {
   }
   usable(): void {}
   ref(): void {}
+  sentBytes = 0;
+  bytesSent(): number {
+    return this.sentBytes;
+  }
   /** Whether the machine stopped reading (a dispatched request paused). */
   reading = true;
   readStop(): void {
@@ -201,7 +205,8 @@ describe('raw slot protocol machine (no socket)', () => {
     });
 
     it('the response-head timer starts when the write completes, not before', () => {
-      const r = connected({ responseHeaderTimeout: 700 });
+      // No write timer here: the only one that could run is the head's.
+      const r = connected({ responseHeaderTimeout: 700, writeTimeout: 0 });
       r.io.instant = false;
       const req = r.get('/a');
       expect(r.io.timer).to.equal(0);
@@ -211,6 +216,28 @@ describe('raw slot protocol machine (no socket)', () => {
       r.m.expire();
       expect(req.outcome).to.be.instanceOf(HeadersTimeoutError);
       expect(r.io.closes).to.equal(1);
+    });
+  });
+
+  describe('the write timer', () => {
+    it('runs while a write is pending, goes on while bytes leave, fails the request when none do, and stops once written', () => {
+      const r = connected({ writeTimeout: 400, responseHeaderTimeout: 700 });
+      r.io.instant = false;
+      const req = r.get('/a');
+      expect(r.io.timer).to.equal(400);
+      r.io.sentBytes = 1000; // the kernel took some
+      r.io.timer = 1;
+      r.m.expire();
+      expect([r.io.timer, req.settles]).to.deep.equal([400, 0]);
+      r.m.written(null); // all of it left: the head timer takes over
+      expect(r.io.timer).to.equal(700);
+      const stuck = connected({ writeTimeout: 400 });
+      stuck.io.instant = false;
+      const req2 = stuck.get('/b');
+      stuck.m.expire(); // nothing left since it was armed
+      expect(req2.outcome).to.be.instanceOf(WriteTimeoutError);
+      expect((req2.outcome as WriteTimeoutError).phase).to.equal('write');
+      expect(stuck.io.closes).to.equal(1);
     });
   });
 
