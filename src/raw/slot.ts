@@ -421,10 +421,10 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
 }
 
 /**
- * A figure that moves whenever the kernel takes bytes of the socket's writes. Node's
- * `bytesWritten` counts a write as soon as it is queued, and its `writableLength` until
- * the whole write is done; libuv's write queue size (on the handle) shrinks as the kernel
- * takes a large write piece by piece.
+ * A figure that moves whenever one of the socket's writes has been taken by the kernel.
+ * Node's `bytesWritten` counts a write as soon as it is queued; the handle's write queue
+ * size (libuv's, refreshed as each write completes) and `writableLength` shrink only when
+ * a whole write is done: hence large bodies are written in slices (WRITE_SLICE).
  */
 export function sentOf(s: net.Socket): number {
   const queued = (s as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize;
