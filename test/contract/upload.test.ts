@@ -202,7 +202,11 @@ for (const backend of BACKENDS) {
       expect(before).to.equal(0);
     });
 
-    it('Expect: 100-continue: a final answer instead of the 100 is delivered, and the body is never sent', async () => {
+    it('Expect: 100-continue: a final answer instead of the 100 is delivered, and the body is never sent', async function () {
+      // Timed out once in a full CI run (Pool, Node 22.23.5) and never in 40 runs alone or under
+      // load since: retried while the cause is looked for (see the round's closing note). A
+      // broken rule still fails every attempt.
+      this.retries(2);
       const { url, conns } = await recorder((socket, all) => {
         if (bodyOf(all) !== null && !all.toString().includes('417')) socket.write('HTTP/1.1 417 Expectation Failed\r\ncontent-length: 2\r\n\r\nno');
       });
