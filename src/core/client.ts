@@ -1,9 +1,8 @@
 // The public call surface both backends share: call checking, one origin per distinct
 // origin (dropped again once it has nothing left, unless it is the base URL's), and
 // close/destroy over all of them. A backend only says how its slots are made.
-import { AbortError, HttpClientPoolError, PoolClosedError, PoolDestroyedError } from '../errors.js';
+import { HttpClientPoolError, InvalidArgumentError, PoolClosedError, PoolDestroyedError } from '../errors.js';
 import { resolveOptions, type Body, type Config, type PoolOptions, type RequestInit, type RequestOptions } from '../options.js';
-import { InvalidArgumentError } from '../errors.js';
 import { RequestEncoder } from '../parser/request.js';
 import type { Response } from '../response.js';
 import { Call } from './call.js';

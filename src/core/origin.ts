@@ -11,7 +11,6 @@ import { connectErrorChannel } from '../diagnostics.js';
 import type { HttpClientPoolError } from '../errors.js';
 import type { Body, Config, Headers } from '../options.js';
 import { RequestEncoder } from '../parser/request.js';
-import type { Response } from '../response.js';
 import type { Call } from './call.js';
 import { RoundRobin } from './choose.js';
 import { Queue } from './queue.js';

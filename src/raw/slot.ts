@@ -445,7 +445,5 @@ function pollDone(c: RawSlot): void {
   c.polled();
 }
 
-const STATE_NAMES = ['dead', 'connecting', 'idle', 'busy', 'closed'] as const satisfies readonly SocketStats['state'][];
-
 /** The 'error' listener of a socket given up on (or handed to TLS): its late errors are not news. */
 function ignoreLateError(): void {}
