@@ -27,6 +27,7 @@ import { Response } from '../response.js';
 import { connectionAllowsReuse, idleTime, keepAliveTimeout } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
 import type { SocketInfo } from './agent.js';
+import type { Config } from '../options.js';
 import { sentOf, WRITE_SLICE } from '../raw/slot.js';
 
 /** What an exchange needs of the slot carrying it. */
@@ -35,12 +36,8 @@ export interface ExchangeSlot {
   readonly agent: http.Agent;
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
-  readonly responseHeaderTimeout: number;
-  readonly bodyTimeout: number;
-  readonly writeTimeout: number;
-  readonly idleConnTimeout: number;
-  readonly expectContinueTimeout: number;
-  readonly maxResponseSize: number;
+  /** The pool's options: its timeouts and limits. */
+  readonly config: Config;
   info(socket: net.Socket): SocketInfo | undefined;
   /** The exchange is over on this slot: answered (`res`), failed (`err`), or its dial failed (`dialErr`: it may move). */
   finished(ex: NodeExchange, res: Response | null, err: HttpClientPoolError | null, dialErr: boolean): void;
@@ -66,7 +63,7 @@ class PhaseTimer implements Timed {
     if (slot === null) return;
     if (this.continue) return this.ex.goOn();
     if (this.write) return this.ex.writeDue();
-    this.ex.giveUp(this.body ? new BodyTimeoutError(slot.bodyTimeout, {}) : new HeadersTimeoutError(slot.responseHeaderTimeout, {}));
+    this.ex.giveUp(this.body ? new BodyTimeoutError(slot.config.bodyTimeout, {}) : new HeadersTimeoutError(slot.config.responseHeaderTimeout, {}));
   }
 }
 
@@ -168,7 +165,7 @@ export class NodeExchange implements UploadSink {
         this.phaseTimer.body = false;
         this.phaseTimer.continue = false;
         this.phaseTimer.write = false;
-        arm(this.phaseTimer, slot.responseHeaderTimeout);
+        arm(this.phaseTimer, slot.config.responseHeaderTimeout);
       }
     });
     req.on('response', (res: http.IncomingMessage) => this.onResponse(req, res));
@@ -196,7 +193,7 @@ export class NodeExchange implements UploadSink {
     // The head alone now; the body on the 100, or when the wait is over.
     req.flushHeaders();
     req.once('continue', () => this.goOn());
-    const ms = this.slot!.expectContinueTimeout;
+    const ms = this.slot!.config.expectContinueTimeout;
     if (ms > 0) {
       this.phaseTimer.continue = true;
       arm(this.phaseTimer, ms);
@@ -227,7 +224,7 @@ export class NodeExchange implements UploadSink {
     t.body = false;
     t.write = true;
     t.sentAtArm = sentOf(s);
-    arm(t, slot.writeTimeout);
+    arm(t, slot.config.writeTimeout);
   }
 
   /** The write timer is due: bytes left since it was armed, or the server stopped reading. */
@@ -237,9 +234,9 @@ export class NodeExchange implements UploadSink {
     if (s === null || slot === null) return;
     const t = this.phaseTimer;
     const sent = sentOf(s);
-    if (sent === t.sentAtArm) return this.giveUp(new WriteTimeoutError(slot.writeTimeout, {}));
+    if (sent === t.sentAtArm) return this.giveUp(new WriteTimeoutError(slot.config.writeTimeout, {}));
     t.sentAtArm = sent;
-    arm(t, slot.writeTimeout);
+    arm(t, slot.config.writeTimeout);
   }
 
   uploadWrite(chunk: Buffer): boolean {
@@ -289,7 +286,7 @@ export class NodeExchange implements UploadSink {
       disarm(this.phaseTimer);
     } else {
       res.resume();
-      if (!res.complete) arm(this.phaseTimer, this.slot.bodyTimeout);
+      if (!res.complete) arm(this.phaseTimer, this.slot.config.bodyTimeout);
     }
   }
 
@@ -366,12 +363,12 @@ export class NodeExchange implements UploadSink {
       const ka = res.headers['keep-alive'];
       info.hint = typeof ka === 'string' ? keepAliveTimeout(ka) : -1;
       // A hint too short to reuse the socket safely: node must close it, not park it.
-      if (idleTime(slot.idleConnTimeout, info.hint) < 0) req.shouldKeepAlive = false;
+      if (idleTime(slot.config.idleConnTimeout, info.hint) < 0) req.shouldKeepAlive = false;
       // node decides keep-alive before it knows a HEAD answer has no body; without a length
       // such an answer looks close-delimited to it, but it ends at its blank line.
       else if (request.bodiless && !request.closeAfter && !req.shouldKeepAlive && persistent(res)) req.shouldKeepAlive = true;
     }
-    const max = slot.maxResponseSize;
+    const max = slot.config.maxResponseSize;
     const declared = Number(res.headers['content-length']);
     const bodiless = request.bodiless || res.statusCode === 204 || res.statusCode === 304;
     if (!bodiless && declared > max) return this.giveUp(new ResponseTooLargeError(max, {}));
@@ -379,7 +376,7 @@ export class NodeExchange implements UploadSink {
     let size = 0;
     // The body timer runs from the end of the head, and again from every read (not while the caller has paused).
     const timer = this.phaseTimer;
-    const bodyTimeout = slot.bodyTimeout;
+    const bodyTimeout = slot.config.bodyTimeout;
     timer.body = true;
     const streams = request.streams;
     if (streams) {

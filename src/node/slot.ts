@@ -26,12 +26,6 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   readonly sessions: SessionCache;
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
-  readonly responseHeaderTimeout: number;
-  readonly bodyTimeout: number;
-  readonly writeTimeout: number;
-  readonly expectContinueTimeout: number;
-  readonly idleConnTimeout: number;
-  readonly maxResponseSize: number;
   /** node:http dials with a request: there is nothing for `ready()` to wait for. */
   readonly connected = true;
   private readonly inFlight = new Set<NodeExchange>();
@@ -52,12 +46,6 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
     this.reports = ctx.reports;
     this.secure = endpoint.tls !== null;
     this.requestOptions = { host: endpoint.hostname, port: endpoint.port, maxHeaderSize: config.maxHeaderSize, setHost: false };
-    this.responseHeaderTimeout = config.responseHeaderTimeout;
-    this.bodyTimeout = config.bodyTimeout;
-    this.writeTimeout = config.writeTimeout;
-    this.expectContinueTimeout = config.expectContinueTimeout;
-    this.idleConnTimeout = config.idleConnTimeout;
-    this.maxResponseSize = config.maxResponseSize;
     this.lookup = this.book?.lookupFor(id);
     this.agent = createAgent(this, config.maxConnsPerHost);
     // A socket the agent keeps for reuse gets the same idle rule as the raw pool's.
