@@ -14,11 +14,14 @@ import { RequestEncoder } from '../parser/request.js';
 import type { Call } from './call.js';
 import { RoundRobin } from './choose.js';
 import { Queue } from './queue.js';
-import { Request, type DispatchHandler, type RequestOwner } from './request.js';
+import { Recycler, Request, type DispatchHandler, type RequestOwner } from './request.js';
 import type { Slot, SlotReports } from './slot.js';
 import type { OriginStats } from './stats.js';
 import type { Target } from './target.js';
 import { AbortError } from '../errors.js';
+
+/** Settled requests an origin keeps for reuse, at most: about what one turn settles under load. */
+const RECYCLED_KEPT = 64;
 
 /** What a slot of either backend is built from. */
 export interface SlotContext {
@@ -28,6 +31,8 @@ export interface SlotContext {
   /** The host's addresses when the slots spread over them; null for IP literals and unix sockets. */
   readonly addresses: AddressBook | null;
   readonly reports: SlotReports;
+  /** Where settled requests wait to be used again, if the backend allows it: slots call its `newTurn()`. */
+  readonly recycler: Recycler | null;
 }
 
 /** How a backend makes its slots and readies a request for them. */
@@ -35,6 +40,11 @@ export interface Backend {
   createSlot(id: number, ctx: SlotContext): Slot;
   /** Sockets are recycled when the host's address set changes (`dnsRefreshInterval`). */
   readonly followsAddresses: boolean;
+  /**
+   * Settled requests may be used again for new calls (see Recycler): nothing of the
+   * backend holds a request after it settled.
+   */
+  readonly recyclesRequests: boolean;
   /** Readies a checked, encoded request for this backend's slots (NodePool builds node:http's headers). */
   prepare(req: Request, headers: Headers | undefined, body: Body | null | undefined, config: Config, hostHeader: string): void;
 }
@@ -49,6 +59,7 @@ export class Origin implements RequestOwner, SlotReports {
   private readonly queue = new Queue<Request>();
   private readonly rr = new RoundRobin();
   private readonly backend: Backend;
+  private readonly recycler: Recycler | null;
   /** Requests started and not yet settled. */
   private active = 0;
   private opened = false;
@@ -68,6 +79,7 @@ export class Origin implements RequestOwner, SlotReports {
   constructor(target: Target, config: Config, backend: Backend) {
     this.config = config;
     this.backend = backend;
+    this.recycler = backend.recyclesRequests ? new Recycler(RECYCLED_KEPT) : null;
     this.origin = target.origin;
     const endpoint: Endpoint = {
       origin: target.origin,
@@ -85,7 +97,7 @@ export class Origin implements RequestOwner, SlotReports {
           ? new AddressBook(target.hostname, config.lookup, config.dnsRefreshInterval, () => this.recycleAll())
           : new AddressBook(target.hostname, config.lookup, 0, null)
         : null;
-    const ctx: SlotContext = { config, endpoint, sessions: new SessionCache(), addresses: this.addresses, reports: this };
+    const ctx: SlotContext = { config, endpoint, sessions: new SessionCache(), addresses: this.addresses, reports: this, recycler: this.recycler };
     for (let i = 0; i < config.size; i++) this.slots.push(backend.createSlot(i, ctx));
     this.sweep = this.sweep.bind(this);
   }
@@ -104,7 +116,7 @@ export class Origin implements RequestOwner, SlotReports {
    * before anything is sent.
    */
   send(method: string, call: Call, body: Body | null | undefined, handler: DispatchHandler | null): Request {
-    const req = new Request(method, call.path, call.signal, call.timeoutMs, handler);
+    const req = this.newRequest(method, call, handler);
     this.encoder.encode(req, method, call.path, call.headers, body, call.expectContinue);
     this.backend.prepare(req, call.headers, body, this.config, this.hostHeader);
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
@@ -115,6 +127,16 @@ export class Origin implements RequestOwner, SlotReports {
       this.queue.push(req);
       this.pump();
     }
+    return req;
+  }
+
+  private newRequest(method: string, call: Call, handler: DispatchHandler | null): Request {
+    const r = this.recycler;
+    if (r === null) return new Request(method, call.path, call.signal, call.timeoutMs, handler);
+    let req = r.take();
+    if (req === null) req = new Request(method, call.path, call.signal, call.timeoutMs, handler);
+    else req.init(method, call.path, call.signal, call.timeoutMs, handler);
+    req.recycleInto(r);
     return req;
   }
 

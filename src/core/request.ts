@@ -62,18 +62,21 @@ export interface RequestOwner {
   settled(req: Request): void;
 }
 
-export class Request implements Encoded, Queued<Request>, Timed, DispatchController {
+export class Request implements Encoded, Queued<Request>, Timed {
   // Encoded form, filled by RequestEncoder.encode(); NodePool reads only closeAfter.
   head: Buffer = EMPTY;
   body: Buffer | null = null;
   closeAfter = false;
   streamed: Streamed | null = null;
 
-  readonly id = nextRequestId();
+  id = 0;
+  method = '';
+  path = '';
+  signal: AbortSignal | null = null;
   /** HEAD: the response has no body whatever its headers say. */
-  readonly bodiless: boolean;
+  bodiless = false;
   /** May be sent again when its socket fails before any byte of its response (idempotent method, body not streamed). */
-  retryable: boolean;
+  retryable = false;
   /** May share a socket's pipeline with other requests (idempotent, not closing the socket). */
   pipelinable = false;
 
@@ -90,6 +93,7 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
   /** Dials that failed while this request waited on them. */
   dialFailures = 0;
 
+  /** Queue links; a settled request in a Recycler is linked through `next`. */
   prev: Request | null = null;
   next: Request | null = null;
   queued = false;
@@ -98,26 +102,57 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
   clockIndex = -1;
 
   /** Without a handler: settles with the whole response. */
-  readonly promise: Promise<Response> | null;
+  promise: Promise<Response> | null = null;
   private resolve: ((res: Response) => void) | null = null;
   private reject: ((err: Error) => void) | null = null;
   private settledFlag = false;
   private owner: RequestOwner | null = null;
-  /** dispatch(): the handler and what steering it needs; null on the promise path, which so stays small. */
-  private readonly dispatched: Dispatched | null;
+  private timeoutMs = 0;
+  /** dispatch(): the handler's controller and what steering needs; null on the promise path, which so stays small. */
+  private dispatched: Dispatched | null = null;
+  /** Where it goes once settled, to be used again; null: it is left to the GC. */
+  private recycler: Recycler | null = null;
 
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly signal: AbortSignal | null,
-    private readonly timeoutMs: number,
-    handler: DispatchHandler | null,
-  ) {
+  constructor(method: string, path: string, signal: AbortSignal | null, timeoutMs: number, handler: DispatchHandler | null) {
+    this.init(method, path, signal, timeoutMs, handler);
+  }
+
+  /**
+   * Makes it a new request: from the constructor, or again for a settled request that a
+   * Recycler handed back (nothing refers to it any more). Every field is set here.
+   */
+  init(method: string, path: string, signal: AbortSignal | null, timeoutMs: number, handler: DispatchHandler | null): void {
+    this.head = EMPTY;
+    this.body = null;
+    this.closeAfter = false;
+    this.streamed = null;
+    this.id = nextRequestId();
+    this.method = method;
+    this.path = path;
+    this.signal = signal;
     this.bodiless = method === 'HEAD';
     this.retryable = isIdempotent(method);
+    this.pipelinable = false;
+    this.slot = null;
+    this.written = false;
+    this.reused = false;
+    this.retried = false;
+    this.seq = 0;
+    this.dialFailures = 0;
+    this.prev = null;
+    this.next = null;
+    this.queued = false;
+    this.deadline = 0;
+    this.clockIndex = -1;
+    this.settledFlag = false;
+    this.owner = null;
+    this.timeoutMs = timeoutMs;
+    this.recycler = null;
     if (handler !== null) {
-      this.dispatched = new Dispatched(handler);
+      this.dispatched = new Dispatched(handler, this);
       this.promise = null;
+      this.resolve = null;
+      this.reject = null;
     } else {
       this.dispatched = null;
       this.promise = new Promise<Response>((resolve, reject) => {
@@ -127,9 +162,19 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
     }
   }
 
+  /** Once settled, it goes to `recycler` (its caller holds no reference to it: see Recycler). */
+  recycleInto(recycler: Recycler): void {
+    this.recycler = recycler;
+  }
+
   /** Its response is handed over in pieces as it arrives (a dispatched request), not read whole. */
   get streams(): boolean {
     return this.dispatched !== null;
+  }
+
+  /** A dispatched request's controller (what its handler is given); null on the promise path. */
+  get controller(): DispatchController | null {
+    return this.dispatched;
   }
 
   /** The caller paused reading its response (dispatch). */
@@ -177,31 +222,19 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
     return !answerBegun && !this.retried && this.retryable;
   }
 
-  // ---- DispatchController
+  // ---- steering, through its Dispatched (the handler's controller)
 
-  get aborted(): boolean {
-    return this.dispatched?.aborted === true || this.signalled;
-  }
-
-  abort(reason?: unknown): void {
-    const d = this.dispatched;
-    if (this.settledFlag || d === null) return;
-    d.aborted = true;
+  /** The caller aborted (controller.abort). */
+  abortByCaller(reason: unknown): void {
+    if (this.settledFlag) return;
+    this.dispatched!.cancelled = true;
     this.cancel(new AbortError({ cause: reason }));
   }
 
-  pause(): void {
-    const d = this.dispatched;
-    if (d === null || d.paused || this.settledFlag) return;
-    d.paused = true;
-    this.slot?.pause(this, true);
-  }
-
-  resume(): void {
-    const d = this.dispatched;
-    if (d === null || !d.paused) return;
-    d.paused = false;
-    this.slot?.pause(this, false);
+  /** The caller paused (true) or resumed its response. */
+  pauseByCaller(paused: boolean): void {
+    if (paused && this.settledFlag) return;
+    this.slot?.pause(this, paused);
   }
 
   // ---- what the slots report
@@ -216,7 +249,7 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
     const h = d.handler;
     if (h.onRequestStart !== undefined) {
       try {
-        h.onRequestStart(this);
+        h.onRequestStart(d);
       } catch (cause) {
         this.threw(cause);
       }
@@ -246,7 +279,7 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
     const h = d.handler;
     if (h.onResponseError === undefined) return;
     try {
-      h.onResponseError(this, err);
+      h.onResponseError(d, err);
     } catch {
       // Settled already: the throw has nothing left to end, and must not crash the process.
     }
@@ -260,7 +293,7 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
     const h = d.handler;
     if (h.onResponseStart === undefined || this.settledFlag) return;
     try {
-      h.onResponseStart(this, statusCode, rawHeaders, statusMessage);
+      h.onResponseStart(d, statusCode, rawHeaders, statusMessage);
     } catch (cause) {
       this.threw(cause);
     }
@@ -268,10 +301,12 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
 
   /** A piece of a dispatched request's response body. */
   responseData(chunk: Buffer): void {
-    const h = this.dispatched?.handler;
-    if (h === undefined || h.onResponseData === undefined || this.settledFlag) return;
+    const d = this.dispatched;
+    if (d === null) return;
+    const h = d.handler;
+    if (h.onResponseData === undefined || this.settledFlag) return;
     try {
-      h.onResponseData(this, chunk);
+      h.onResponseData(d, chunk);
     } catch (cause) {
       this.threw(cause);
     }
@@ -286,7 +321,7 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
     const h = d.handler;
     if (h.onResponseEnd === undefined) return;
     try {
-      h.onResponseEnd(this, rawTrailers);
+      h.onResponseEnd(d, rawTrailers);
     } catch {
       // Settled already: the throw has nothing left to end, and must not crash the process.
     }
@@ -334,19 +369,111 @@ export class Request implements Encoded, Queued<Request>, Timed, DispatchControl
     disarm(this);
     this.signal?.removeEventListener('abort', this);
     this.owner?.settled(this);
+    // Only an uploaded body's pump may still hold the request; anything else let go of it.
+    if (this.recycler !== null && this.streamed === null) this.recycler.retire(this);
     return true;
   }
 }
 
-/** What a dispatched request keeps besides the core's fields. */
-class Dispatched {
+/**
+ * A dispatched request's controller, handed to its handler, and what steering it keeps.
+ * One per dispatch, apart from the Request: the request may be used again once settled
+ * (see Recycler), and a controller kept past the end must then reach nothing.
+ */
+class Dispatched implements DispatchController {
   paused = false;
   /** onRequestStart was called (it is called once, even when the request is sent again). */
   began = false;
-  aborted = false;
+  /** abort() ended it. */
+  cancelled = false;
   /** The response's status, for the request-end event. */
   status = 0;
-  constructor(readonly handler: DispatchHandler) {}
+
+  constructor(
+    readonly handler: DispatchHandler,
+    private readonly req: Request,
+  ) {}
+
+  get aborted(): boolean {
+    return this.cancelled || (this.req.controller === this && this.req.signalled);
+  }
+
+  /** The request, until it settled. */
+  private get live(): Request | null {
+    const r = this.req;
+    return r.settled || r.controller !== this ? null : r;
+  }
+
+  abort(reason?: unknown): void {
+    this.live?.abortByCaller(reason);
+  }
+
+  pause(): void {
+    const r = this.live;
+    if (r === null || this.paused) return;
+    this.paused = true;
+    r.pauseByCaller(true);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.live?.pauseByCaller(false);
+  }
+
+  /** Ends the request with `err` (its socket is dropped if it was on one): for this library's own handlers. */
+  giveUp(err: HttpClientPoolError): void {
+    this.live?.giveUp(err);
+  }
+}
+
+/**
+ * Settled requests kept to be used again, so that a call costs no new Request (see
+ * Request.init). A request settles deep inside a read, a timer or a handler, where the
+ * callers above it may still look at it: it is retired there, and free to reuse only
+ * from the next `newTurn()`, which a slot calls where a read begins on an empty stack
+ * (every caller of the last turn has returned by then). Without turns (a TLS-only
+ * origin) at most `keep` wait, and later ones are left to the GC.
+ */
+export class Recycler {
+  private retired: Request | null = null;
+  private retiredCount = 0;
+  private free: Request | null = null;
+  private freeCount = 0;
+
+  constructor(private readonly keep: number) {}
+
+  /** A request to build with `init`, or null: make a new one. */
+  take(): Request | null {
+    const r = this.free;
+    if (r === null) return null;
+    this.free = r.next;
+    r.next = null;
+    this.freeCount--;
+    return r;
+  }
+
+  retire(req: Request): void {
+    if (this.retiredCount + this.freeCount >= this.keep) return;
+    req.next = this.retired;
+    this.retired = req;
+    this.retiredCount++;
+  }
+
+  /** A new turn of the event loop began: what retired before is free. */
+  newTurn(): void {
+    let r = this.retired;
+    if (r === null) return;
+    this.retired = null;
+    this.retiredCount = 0;
+    while (r !== null) {
+      const next: Request | null = r.next;
+      r.next = this.free;
+      this.free = r;
+      this.freeCount++;
+      r = next;
+    }
+  }
 }
 
 const EMPTY = Buffer.alloc(0);

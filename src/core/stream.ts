@@ -140,6 +140,6 @@ export class StreamHandler implements DispatchHandler, Timed {
 
   /** Nobody read the body for `bodyTimeout`. */
   expire(): void {
-    (this.controller as Request | null)?.giveUp(new BodyTimeoutError(this.bodyTimeout, {}));
+    (this.controller as { giveUp(err: HttpClientPoolError): void } | null)?.giveUp(new BodyTimeoutError(this.bodyTimeout, {}));
   }
 }

@@ -201,6 +201,9 @@ function exchangeOf(req: Request): NodeExchange {
 /** NodePool's slots: node:http agents. */
 export const nodeBackend: Backend = {
   followsAddresses: false,
+  // node:http's events for a request can come after it settled (a late 'error' or
+  // 'close'), and its exchange is found by the request: each must stay itself.
+  recyclesRequests: false,
   createSlot: (id, ctx) => new NodeSlot(id, ctx),
   prepare(req, headers, body, config, hostHeader): void {
     const streamed = req.streamed;

@@ -11,7 +11,8 @@ export type { Client } from '../core/client.js';
 /** Pool's slots: one raw socket each, driven by the slot's protocol machine. */
 const rawBackend: Backend = {
   followsAddresses: true,
-  createSlot: (id, ctx) => new RawSlot(id, ctx.endpoint, ctx.sessions, ctx.addresses?.lookupFor(id), ctx.config, ctx.reports),
+  recyclesRequests: true,
+  createSlot: (id, ctx) => new RawSlot(id, ctx.endpoint, ctx.sessions, ctx.addresses?.lookupFor(id), ctx.config, ctx.reports, ctx.recycler),
   prepare: () => {}, // the encoded head and body are what a raw slot writes
 };
 

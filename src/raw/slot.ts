@@ -7,7 +7,7 @@ import type { LookupFunction } from 'node:net';
 import { connectTCP, startTLS, type Endpoint, type SessionCache } from '../conn/dial.js';
 import { arm, disarm, type Timed } from '../conn/timers.js';
 import type { Slot } from '../core/slot.js';
-import type { Request } from '../core/request.js';
+import type { Recycler, Request } from '../core/request.js';
 import type { SocketStats } from '../core/stats.js';
 import type { HttpClientPoolError } from '../errors.js';
 import type { Config } from '../options.js';
@@ -60,6 +60,7 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     lookup: LookupFunction | undefined,
     config: Config,
     owner: SlotReports,
+    private readonly recycler: Recycler | null,
   ) {
     this.id = id;
     this.lookup = lookup;
@@ -367,6 +368,8 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
 
   /** A read of a plain socket (the `onread` callback); true: go on reading. */
   private onRead(n: number, buf: Buffer): boolean {
+    // Called by libuv on an empty stack: requests settled before are free to reuse.
+    this.recycler?.newTurn();
     if (buf === this.readBuffer) this.machine.read(buf, n);
     else this.machine.filled(n);
     return true;
