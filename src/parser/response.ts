@@ -166,7 +166,7 @@ class GatheredBody {
 
 /** What a streamed response gives, in `ResponseParser.events`. */
 export const enum StreamEvent {
-  /** The final head: the next `eventArgs` entry is its Response (head only). */
+  /** The final head: the next three `eventArgs` entries are its status code, raw headers and status message. */
   Head,
   /** A piece of the body: the next entry is a Buffer, maybe a view into the fed chunk. */
   Data,
@@ -180,8 +180,9 @@ const STREAMED = 2;
 
 export class ResponseParser {
   /**
-   * Completed responses not yet taken by the caller, oldest first. A streamed one is its
-   * head only: its body went out as `events`.
+   * Completed responses not yet taken by the caller, oldest first. A streamed one went
+   * out as `events`: its entry is a shared stand-in (see `streamedHead`) that tells only
+   * its HTTP version.
    */
   readonly done = new Fifo<Response>();
   /**
@@ -189,7 +190,7 @@ export class ResponseParser {
    * entry each in `eventArgs`. A Data view of a fed chunk is valid until the next feed.
    */
   readonly events = new Fifo<StreamEvent>();
-  readonly eventArgs = new Fifo<Response | Buffer | readonly string[]>();
+  readonly eventArgs = new Fifo<Buffer | readonly string[] | string | number>();
   /** Why the oldest unanswered exchange failed, once it has. */
   error: HttpClientPoolError | null = null;
   /** Bytes came that no expected response accounts for: the stream can no longer be trusted. */
@@ -448,7 +449,19 @@ export class ResponseParser {
       return NO_BODY;
     }
     const httpVersion = versionMajor === 1 && versionMinor === 1 ? '1.1' : `${versionMajor}.${versionMinor}`;
-    this.head = new Response(statusCode, statusMessage, httpVersion, raw, null, EMPTY_BODY);
+    const flags = this.expected.at(0);
+    this.streaming = (flags & STREAMED) !== 0;
+    this.streamed = 0;
+    if (this.streaming) {
+      // The head goes out as it is, with no Response made of it.
+      this.head = streamedHead(httpVersion);
+      this.events.push(StreamEvent.Head);
+      this.eventArgs.push(statusCode);
+      this.eventArgs.push(raw);
+      this.eventArgs.push(statusMessage);
+    } else {
+      this.head = new Response(statusCode, statusMessage, httpVersion, raw, null, EMPTY_BODY);
+    }
     // The fields the client itself acts on. llhttp has already validated them.
     let length = -1;
     let chunkedOrCoded = false;
@@ -469,11 +482,7 @@ export class ResponseParser {
         chunkedOrCoded = true;
       }
     }
-    const flags = this.expected.at(0);
     const bodiless = (flags & BODILESS) !== 0;
-    this.streaming = (flags & STREAMED) !== 0;
-    this.streamed = 0;
-    if (this.streaming) this.emit(StreamEvent.Head, this.head);
     // llhttp decides keep-alive before it learns a HEAD response has no body, so a HEAD
     // answered without a length looks close-delimited to it; it ends at its blank line.
     this.headKeepAlive = shouldKeepAlive || (bodiless && connectionAllowsReuse(versionMajor, versionMinor, connectionValue(raw)));
@@ -509,7 +518,7 @@ export class ResponseParser {
     return at + n;
   }
 
-  private emit(kind: StreamEvent, arg: Response | Buffer | readonly string[]): void {
+  private emit(kind: StreamEvent, arg: Buffer | readonly string[]): void {
     this.events.push(kind);
     this.eventArgs.push(arg);
   }
@@ -548,8 +557,8 @@ export class ResponseParser {
   private complete(body: Buffer): void {
     const res = this.head!;
     const trailers = this.fields.length !== 0 ? this.fields : null;
-    completeResponse(res, body, trailers);
     if (this.streaming) this.emit(StreamEvent.End, trailers ?? NO_TRAILERS);
+    else completeResponse(res, body, trailers);
     this.done.push(res);
     this.expected.shift();
     this.keepAlive = this.headKeepAlive;
@@ -558,6 +567,19 @@ export class ResponseParser {
     this.fed = false;
     this.nextMessage();
   }
+}
+
+const STREAMED_11 = new Response(0, '', '1.1', [], null, EMPTY_BODY);
+const STREAMED_10 = new Response(0, '', '1.0', [], null, EMPTY_BODY);
+
+/** The stand-in for a streamed response in `done` and `current`: the same object every time. */
+function streamedHead(httpVersion: string): Response {
+  return httpVersion === '1.1' ? STREAMED_11 : httpVersion === '1.0' ? STREAMED_10 : new Response(0, '', httpVersion, [], null, EMPTY_BODY);
+}
+
+/** A stand-in made by `streamedHead`: its head went out as events. */
+export function isStreamedHead(res: Response): boolean {
+  return res.statusCode === 0;
 }
 
 /**

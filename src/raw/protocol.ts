@@ -14,7 +14,7 @@ import type { Config } from '../options.js';
 import { Fifo } from '../fifo.js';
 import type { Request } from '../core/request.js';
 import { SlotCounters, type SlotReports } from '../core/slot.js';
-import { ResponseParser, StreamEvent } from '../parser/response.js';
+import { isStreamedHead, ResponseParser, StreamEvent } from '../parser/response.js';
 import { withConnectionClose } from '../parser/request.js';
 import { idleTime } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
@@ -539,6 +539,7 @@ export class SlotMachine extends SlotCounters {
     for (let k = done + inProgress - n; k < done + inProgress; k++) {
       if (k < 0 || k >= this.inflight.length) continue;
       const res = k < done ? p.done.at(k) : p.current!;
+      if (isStreamedHead(res)) continue; // published as it is handed over (streamTo)
       responseHeadersChannel.publish({ request: this.inflight.at(k).info, socketId: this.id, statusCode: res.statusCode, rawHeaders: res.rawHeaders });
       if (this.state === State.Closed) return;
     }
@@ -644,8 +645,11 @@ export class SlotMachine extends SlotCounters {
       const arg = p.eventArgs.shift()!;
       if (kind === StreamEvent.Head) {
         this.streamedBytes = 0;
-        const head = arg as Response;
-        req.responseStart(head.statusCode, head.rawHeaders, head.statusMessage);
+        const statusCode = arg as number;
+        const rawHeaders = p.eventArgs.shift() as string[];
+        const statusMessage = p.eventArgs.shift() as string;
+        if (responseHeadersChannel.hasSubscribers) responseHeadersChannel.publish({ request: req.info, socketId: this.id, statusCode, rawHeaders });
+        req.responseStart(statusCode, rawHeaders, statusMessage);
       } else {
         const chunk = arg as Buffer;
         this.streamedBytes += chunk.length;

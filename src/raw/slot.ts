@@ -14,6 +14,7 @@ import type { Config } from '../options.js';
 import type { SlotReports } from '../core/slot.js';
 import { connectChannel, publishConnect } from '../diagnostics.js';
 import { Upload, type UploadSink } from '../core/upload.js';
+import { DECLINED, HandleWriter, WRITTEN } from './handle-write.js';
 import { SlotMachine, State, type SlotIo } from './protocol.js';
 
 export { State };
@@ -52,6 +53,8 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
   private pumping: Upload | null = null;
   /** It is framed `transfer-encoding: chunked`. */
   private uploadChunked = false;
+  /** Writes heads straight to a plain socket's handle, where Node allows it (see handle-write.ts). */
+  private readonly handleWriter: HandleWriter | null;
 
   constructor(
     id: number,
@@ -78,6 +81,7 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     this.onUploadFlushed = this.onUploadFlushed.bind(this);
     this.flush = this.flush.bind(this);
     this.onread = endpoint.tls === null ? { buffer: this.readInto.bind(this), callback: this.onRead.bind(this) } : undefined;
+    this.handleWriter = endpoint.tls === null ? HandleWriter.create(this.onHandleWritten.bind(this)) : null;
   }
 
   // ---- the slot, as the origin sees it
@@ -171,6 +175,11 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
       queueMicrotask(this.flush);
     }
     if (body === null) {
+      const w = this.handleWriter;
+      if (w !== null) {
+        const r = w.write(socket, head);
+        if (r !== DECLINED) return r === WRITTEN;
+      }
       socket.write(head);
       // The common case: the kernel took the head at once, and no callback needs to wait
       // for a later tick. Otherwise an empty write behind it reports when it has left.
@@ -396,6 +405,19 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     this.machine.written(err ?? null);
   }
 
+  /**
+   * A head written to the handle finished later. A failure reaches the socket as Node's
+   * own failed write would: an 'error' when the machine reads on (see readOn), else
+   * the socket is destroyed with it.
+   */
+  private onHandleWritten(err: Error | null): void {
+    this.machine.written(err);
+    const s = this.socket;
+    if (err === null || s === null || s.destroyed) return;
+    if ((s as unknown as StreamStates)._writableState.autoDestroy) s.destroy(err);
+    else s.emit('error', err);
+  }
+
   private flush(): void {
     this.corked = false;
     this.socket?.uncork();
@@ -403,6 +425,7 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
 
   private listen(s: net.Socket): void {
     this.socket = s;
+    this.handleWriter?.reset();
     s.on('connect', this.onConnect);
     s.on('secureConnect', this.onSecureConnect);
     s.on('data', this.onData);

@@ -216,6 +216,35 @@ for (const backend of BACKENDS) {
       expect(p.stats().totals.reconnects).to.equal(1);
     });
 
+    it('a controller kept past its request\'s end reaches nothing, while later requests run (Pool uses the settled request again)', async () => {
+      let slow: net.Socket | null = null;
+      const { url } = await rawServer((socket, head) => {
+        if (head.startsWith('GET /slow')) {
+          slow = socket;
+          socket.write('HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\npart');
+        } else socket.write(reply('quick'));
+      });
+      const p = backend.pool({ baseURL: url, size: 1 });
+      const first = new Recorder();
+      p.dispatch({ method: 'GET', path: '/first' }, first);
+      await first.done;
+      const stale = [...first.controllers][0]!;
+      // A read after the first request settled: from here its object may serve another call.
+      expect((await p.get('/between')).text()).to.equal('quick');
+      const second = new Recorder();
+      p.dispatch({ method: 'GET', path: '/slow' }, second);
+      await until(() => second.text === 'part', 'the first part of /slow');
+      stale.pause();
+      stale.abort(new Error('too late'));
+      expect(stale.aborted).to.equal(false);
+      expect(stale.paused).to.equal(false);
+      slow!.write('rest');
+      await second.done;
+      expect(second.error).to.equal(null);
+      expect(second.text).to.equal('partrest');
+      expect(second.controllers.has(stale)).to.equal(false);
+    });
+
     it('a signal that fires mid-body aborts the same way', async () => {
       const { url } = await rawServer((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npart'));
       const p = backend.pool({ baseURL: url, size: 1 });
