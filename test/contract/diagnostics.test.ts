@@ -35,6 +35,21 @@ for (const backend of BACKENDS) {
       expect((end!.request as { id: number }).id).to.equal(request.id);
     });
 
+    it('a dispatched request publishes the same events, its head with its own status and headers', async () => {
+      const { url } = await httpServer((_req, res) => res.writeHead(201, { 'x-mark': 'm' }).end('hello'));
+      const p = backend.pool({ baseURL: url, size: 1 });
+      await p.get('/warm');
+      const events = record();
+      await new Promise<void>((resolve, reject) => p.dispatch({ method: 'GET', path: '/d' }, { onResponseEnd: () => resolve(), onResponseError: (_c, e) => reject(e) }));
+      expect(events.map((e) => e.name)).to.deep.equal(['request-start', 'response-headers', 'request-end']);
+      const [start, headers, end] = events.map((e) => e.message);
+      const id = (start!.request as { id: number }).id;
+      expect((headers!.request as { id: number }).id).to.equal(id);
+      expect(headers!.statusCode).to.equal(201);
+      expect(headers!.rawHeaders).to.include('m');
+      expect(end).to.deep.include({ statusCode: 201, bodyLength: 5 });
+    });
+
     it('publishes connect-error and request-error', async () => {
       const { url, server } = await httpServer(() => {});
       await new Promise((r) => server.close(r));
