@@ -11,6 +11,7 @@ import type { SlotReports } from '../../dist/core/slot.js';
 import { resolveOptions, type PoolOptions } from '../../dist/options.js';
 import { BodyTimeoutError, WriteTimeoutError, HeadersTimeoutError, HttpClientPoolError, ParseError, PoolDestroyedError, SocketError, type Response } from '../../dist/index.js';
 import { SlotMachine, type SlotIo } from '../../dist/raw/protocol.js';
+import { Streamed } from '../../dist/parser/request.js';
 import { mutate, rng, sig, validResponse } from '../fuzz/generator.js';
 
 // ---- the scripted driver and origin
@@ -293,6 +294,40 @@ describe('raw slot protocol machine (no socket)', () => {
         }
       }
       expect(cases).to.be.greaterThan(5_000);
+    });
+
+    it('Expect: 100-continue, a final answer instead of the 100, at every split (in three for the first), with and without EOF: delivered, the body never let go, the socket dropped', () => {
+      const wires = [
+        'HTTP/1.1 417 Expectation Failed\r\ncontent-length: 2\r\n\r\nno',
+        'HTTP/1.1 417 Expectation Failed\r\nconnection: close\r\ncontent-length: 2\r\n\r\nno',
+        'HTTP/1.1 417 Expectation Failed\r\ntransfer-encoding: chunked\r\n\r\n2\r\nno\r\n0\r\n\r\n',
+      ];
+      for (const [w, wire] of wires.entries()) {
+        for (const eof of [false, true]) {
+          for (let i = 0; i <= wire.length; i++) {
+            for (let j = w === 0 && !eof ? i : wire.length; j <= wire.length; j++) {
+              const r = connected({ expectContinueTimeout: 5_000 });
+              const req = new Probe('POST', '/up', r.origin);
+              req.streamed = new Streamed((async function* () {})(), 6, true);
+              req.retryable = req.pipelinable = false;
+              r.m.take(req);
+              expect([r.io.uploads.length, r.io.timer]).to.deep.equal([1, 5_000]); // the head alone; the Continue timer
+              const where = JSON.stringify([wire.slice(0, i), wire.slice(i, j), eof]);
+              let fed = 0;
+              for (const end of [i, j, wire.length]) {
+                if (end > fed) r.feed(wire.slice(fed, end));
+                fed = end;
+                // Once the final head is in, the Continue timer is done with: it would let the body go.
+                if (wire.slice(0, end).includes('\r\n\r\n')) expect(r.io.timer, where).to.not.equal(5_000);
+              }
+              if (eof) r.m.ended();
+              expect((req.outcome as Response | null)?.statusCode, where).to.equal(417);
+              expect([req.settles, r.io.goes, r.io.closes, r.m.stateName, r.io.timer], where).to.deep.equal([1, 0, 1, 'dead', 0]);
+              r.m.destroy(null);
+            }
+          }
+        }
+      }
     });
   });
 
