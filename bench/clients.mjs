@@ -7,7 +7,7 @@ import * as net from 'node:net';
 
 export const CLIENTS = ['Pool', 'NodePool', 'undici.Pool', 'undici.RoundRobinPool', 'node:http', 'raw-limit'];
 /** Clients measured with requests chained from the end of the last (no promise per request); `npm run bench:dispatch`. */
-export const DISPATCH_CLIENTS = ['Pool', 'Pool.dispatch', 'NodePool.dispatch', 'undici.Pool', 'undici.dispatch', 'raw-limit'];
+export const DISPATCH_CLIENTS = ['Pool', 'Pool.dispatch', 'Pool.stream', 'NodePool.dispatch', 'undici.Pool', 'undici.dispatch', 'undici.stream', 'raw-limit'];
 
 export async function makeClient(name, origin, sockets, pipelining = 1) {
   switch (name) {
@@ -23,6 +23,36 @@ export async function makeClient(name, origin, sockets, pipelining = 1) {
       const p = name === 'Pool.dispatch' ? new lib.Pool({ baseURL: origin, size: sockets }) : new lib.NodePool({ baseURL: origin, size: sockets });
       await p.ready();
       return { name, chain: (path, count, concurrency, hist) => chain((h) => p.dispatch({ method: 'GET', path }, h), count, concurrency, hist), close: () => p.close() };
+    }
+    case 'Pool.stream': {
+      // stream(): a promise per request, resolved at the head; the body read as a Readable.
+      const { Pool } = await import('../dist/index.js');
+      const p = new Pool({ baseURL: origin, size: sockets });
+      await p.ready();
+      const get = async (path) => {
+        const res = await p.stream({ method: 'GET', path });
+        let n = 0;
+        for await (const chunk of res.body) n += chunk.length;
+        return n;
+      };
+      return { name, get, close: () => p.close() };
+    }
+    case 'undici.stream': {
+      // undici's stream(): the body written into a Writable the factory returns, one per request.
+      const undici = await import('undici');
+      const { Writable } = await import('node:stream');
+      const p = new undici.Pool(origin, { connections: sockets, pipelining });
+      const factory = () => {
+        let n = 0;
+        return new Writable({
+          write(chunk, _enc, cb) {
+            n += chunk.length;
+            cb();
+          },
+        });
+      };
+      const get = (path) => p.stream({ path, method: 'GET' }, factory);
+      return { name, get, close: () => p.close() };
     }
     case 'undici.dispatch': {
       const undici = await import('undici');

@@ -573,6 +573,9 @@ export class SlotMachine extends SlotCounters {
       const open = this.open!;
       this.inflight.shift();
       req.slot = null;
+      // A pause was this request's: it may have ended paused (its last piece filled the
+      // caller's buffer); the socket reads again for whatever comes next.
+      this.startReads();
       open.served++;
       this.requests++;
       settled = true;
@@ -638,7 +641,7 @@ export class SlotMachine extends SlotCounters {
       if (kind === StreamEvent.End) return true;
       if (req.paused) {
         // What waits may be views into the read buffer: no read may come before it is handed over.
-        this.io.readStop();
+        this.stopReads();
         return false;
       }
       events.shift();
@@ -677,12 +680,24 @@ export class SlotMachine extends SlotCounters {
       return;
     }
     if (paused) {
-      this.io.readStop();
+      this.stopReads();
       if (this.timer === Timer.Body) this.clearTimer();
     } else {
-      this.io.readStart();
+      this.startReads();
       queueMicrotask(this.resumed);
     }
+  }
+
+  private stopReads(): void {
+    this.open!.readsStopped = true;
+    this.io.readStop();
+  }
+
+  private startReads(): void {
+    const open = this.open;
+    if (open === null || !open.readsStopped) return;
+    open.readsStopped = false;
+    this.io.readStart();
   }
 
   /** After a resume: hand over what waited, then go on as after a read. */

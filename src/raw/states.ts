@@ -94,6 +94,8 @@ export class Open {
   error: Error | null = null;
   /** Its last response was HTTP/1.0: a chunked upload is refused on it. */
   http10 = false;
+  /** Reads are stopped for the response at the front (its caller paused): they start again at its end at the latest. */
+  readsStopped = false;
   constructor(
     /** `now()` when it became usable. */
     readonly connectedAt: number,

@@ -99,6 +99,21 @@ for (const backend of BACKENDS) {
       expect(received).to.equal(size);
     });
 
+    it('a body whose last piece comes while the consumer holds it back: the socket reads again for the next request', async () => {
+      // 200 KiB fills the body's buffer more than once: the client pauses, and the end
+      // arrives with a piece that fills it again.
+      const body = Buffer.alloc(200 * 1024, 'b');
+      const { url } = await rawServer((socket) => socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`), body])));
+      const p = backend.pool({ baseURL: url, size: 1, responseHeaderTimeout: 5000 });
+      for (let i = 0; i < 5; i++) {
+        const res = await p.stream({ method: 'GET', path: `/r${i}` });
+        let n = 0;
+        for await (const chunk of res.body) n += (chunk as Buffer).length;
+        expect(n).to.equal(body.length);
+      }
+      expect(p.stats().totals.reconnects).to.equal(0);
+    });
+
     it('destroying the body early drops the socket; the slot re-dials for the next request', async () => {
       const { url, server } = await bigServer(16 * 1024 * 1024);
       const conns = serverConnections(server);
