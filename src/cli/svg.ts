@@ -267,7 +267,7 @@ function socketPanel(out: string[], top: number, sockets: RunPicture['sockets'])
     out.push(text(labelX, ry + 11, truncate(r.label, LABEL_CHARS), { anchor: 'end', size: 11 }));
     const w = Math.max(r.requests > 0 ? 1 : 0, xOf(r.share) - barX);
     out.push(`<rect data-socket="${r.index}" x="${barX}" y="${n(ry + 2)}" width="${n(w)}" height="${ROW_H - 4}" fill="${BLUE}" fill-opacity="0.8"/>`);
-    out.push(text(barX + w + 6, ry + 11, `${group(r.requests)} · ${percent(r.share)}`, { fill: MUTED, size: 11 }));
+    out.push(text(barX + w + 6, ry + 11, `${group(r.requests)} · ${percent(r.share)}`, { fill: MUTED, size: 11, halo: true }));
   });
   out.push(line(barX, plotTop, barX, bottom, AXIS));
   return bottom + 20;
