@@ -315,9 +315,10 @@ async function main() {
   const head = ['tool', 'req/s', 'CPU µs/request', 'p99 ms', 'req/s vs autocannon', 'CPU vs autocannon', 'p99 vs autocannon', 'CPU vs ours'];
   const cells = rows.map((r) => [r.name, fmt(r.rps, 0), fmt(r.cpuUs, 1), fmt(r.p99, 2), ratio(r.rpsVsAc), ratio(r.cpuVsAc), ratio(r.p99VsAc), ratio(r.cpuVsOurs)]);
   const table = [head, head.map(() => '---'), ...cells].map((c) => `| ${c.join(' | ')} |`).join('\n');
-  const oursRow = rows.find((r) => r.name === 'ours');
-  const goal = Number.isFinite(oursRow?.cpuVsAc)
-    ? `Goal, ours' CPU per request <= 0.60x autocannon's: ${oursRow.cpuVsAc <= 0.6 ? 'met' : 'NOT met'} (${ratio(oursRow.cpuVsAc)}).`
+  // Each build of ours on the raw backend (the default one) is judged; NodePool is not the target.
+  const judged = rows.filter((r) => (r.name === 'ours' || r.name.startsWith('ours@')) && Number.isFinite(r.cpuVsAc));
+  const goal = judged.length
+    ? `Goal, CPU per request <= 0.60x autocannon's: ${judged.map((r) => `${r.name} ${ratio(r.cpuVsAc)} ${r.cpuVsAc <= 0.6 ? 'met' : 'NOT met'}`).join('; ')}.`
     : 'Goal not judged: no ours/autocannon pair.';
   process.stdout.write(`\n${table}\n\n${goal}\n`);
 
