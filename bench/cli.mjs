@@ -67,6 +67,7 @@ function ours(name, dir, backend) {
   const workers = help.includes('--workers') ? ['--workers', '1'] : [];
   return {
     name,
+    build: `${name}: ${dir} at ${commitOf(dir)}`,
     present: fs.existsSync(main) ? null : `${main} is missing (npm run build)`,
     command: (url, seconds) => [process.execPath, main, url, '-c', `${CONNECTIONS}`, '--size', `${SIZE}`, '-d', `${seconds}s`, '--backend', backend, ...workers, '--json'],
     read(stdout) {
@@ -104,6 +105,15 @@ const wrk = {
     return { completed: Number(done[1]), failed, seconds: toMs(done[2], done[3]) / 1000, p99: toMs(p99[1], p99[2]) };
   },
 };
+
+/** The commit a build came from, "+changes" when its tree differs from it. */
+function commitOf(dir) {
+  const git = (...args) => spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8' });
+  const head = git('log', '-1', '--format=%h').stdout?.trim();
+  if (!head) return 'no git commit';
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout?.trim();
+  return `${head}${dirty ? ' (+changes)' : ''}`;
+}
 
 function toMs(v, unit) {
   return Number(v) * { us: 1e-3, ms: 1, s: 1e3, m: 60e3 }[unit];
@@ -334,6 +344,8 @@ async function main() {
 
 ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? '?'} (shared machine: compare ratios).
 ${setup}. Every tool one thread: ours one process, autocannon without -w, wrk -t1.
+
+Builds (raw backend unless said): ${present.filter((t) => t.build && t.name !== 'ours --backend node').map((t) => t.build).join('; ')}.
 
 Medians over the rounds; ratios are taken within each round, then the median.
 CPU: user + system time of the tool's whole process tree (bash \`times\`, children line), startup included, divided by completed requests.
