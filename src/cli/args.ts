@@ -1,6 +1,7 @@
 // Command-line arguments of the load tool: parsed and checked here, so a bad one
 // exits with code 2 and a one-line message before anything connects.
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isIdempotent } from '../parser/request.js';
 
@@ -8,7 +9,7 @@ export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n request
                         [--pipelining N] [-m method] [-H 'name: value']... [--body text|@file] [--timeout ms]
                         [--workers N] [--warmup duration] [--expect status] [-S socket] [--ca|--cert|--key file]
                         [--insecure] [--max-requests-per-conn N] [--max-conn-age duration]
-                        [--backend raw|node] [--latency-table] [--json]
+                        [--backend raw|node] [--latency-table] [--svg file] [--json]
 
   url            target; without it an embedded server on a free loopback port is started
   -c N           requests in flight at once (default 16)
@@ -35,6 +36,7 @@ export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n request
   --max-conn-age D            a socket older than D (±10%) closes after its current request
   --backend B    raw (default: raw sockets) or node (node:http agents)
   --latency-table  print the whole latency distribution (HdrHistogram-style percentiles)
+  --svg FILE     write a picture of the run: latency percentiles, req/s, per-socket shares
   --json         print the report as one JSON object on stdout`;
 
 export interface Args {
@@ -56,6 +58,7 @@ export interface Args {
   maxRequestsPerConn: number;
   maxConnAgeMs: number;
   latencyTable: boolean;
+  svg: string | null;
   size: number;
   pipelining: number;
   method: string;
@@ -102,6 +105,7 @@ export function parse(argv: string[]): Args {
         'max-requests-per-conn': { type: 'string' },
         'max-conn-age': { type: 'string' },
         'latency-table': { type: 'boolean' },
+        svg: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -148,6 +152,7 @@ export function parse(argv: string[]): Args {
     maxRequestsPerConn: v['max-requests-per-conn'] === undefined ? 0 : int('--max-requests-per-conn', v['max-requests-per-conn'], 1),
     maxConnAgeMs: v['max-conn-age'] === undefined ? 0 : duration('--max-conn-age', v['max-conn-age']),
     latencyTable: v['latency-table'] ?? false,
+    svg: v.svg === undefined ? null : svgPath(v.svg),
     size: v.size === undefined ? 8 : int('--size', v.size, 1),
     pipelining,
     method,
@@ -223,6 +228,18 @@ function socketPath(p: string): string {
     throw new UsageError(`-S ${p}: ${(err as Error).message}`);
   }
   if (!isSocket) throw new UsageError(`-S ${p}: not a unix socket`);
+  return p;
+}
+
+/** The picture is written at the end of the run: a directory it cannot go to is refused now, not after the run. */
+function svgPath(p: string): string {
+  const dir = path.dirname(path.resolve(p));
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`--svg ${p}: cannot write in ${dir}: ${(err as Error).message}`);
+  }
   return p;
 }
 

@@ -3,14 +3,17 @@
 // error statuses are reported, not failures, unless --expect says otherwise), 1 a
 // request failed, 2 bad arguments.
 import '../node-version.js'; // first: an unsupported Node fails before anything reaches the parser
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from '../errors.js';
 import type { Headers, PoolOptions } from '../options.js';
 import { parse, USAGE, UsageError, type Args } from './args.js';
 import { merge } from './merge.js';
+import { makePicture } from './picture.js';
 import { formatReport, makeReport } from './report.js';
 import { ThreadRun, type ThreadPlan, type ThreadResult } from './run.js';
 import { startEmbeddedServer, type EmbeddedServer } from './server.js';
+import { renderSvg } from './svg.js';
 import { InvalidOptions, startThreads } from './threads.js';
 import { shares, timetableShare, timetableTotal } from './timetable.js';
 
@@ -90,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
     expect: args.expect,
     latencyTable: args.latencyTable,
   });
+  if (args.svg !== null) writeFileSync(args.svg, renderSvg(makePicture(report, merged.latency, merged.serviceTime)));
   process.stdout.write(args.json ? JSON.stringify(report) + '\n' : formatReport(report) + '\n');
   return report.failed > 0 ? 1 : 0;
 }

@@ -27,13 +27,13 @@ describe('cli: arguments', () => {
 
   it('reads the open-model, worker, TLS, recycling and output flags', () => {
     const ca = path.join(fixturesDir, 'ca.pem');
-    const a = parse(['https://localhost:1/', '-R', '250.5', '--workers', '2', '--warmup', '1s', '--expect', '204', '--ca', ca, '--cert', path.join(fixturesDir, 'client.pem'), '--key', path.join(fixturesDir, 'client-key.pem'), '--max-requests-per-conn', '5', '--max-conn-age', '2s', '--latency-table']);
-    expect(a).to.deep.include({ rate: 250.5, workers: 2, warmupMs: 1000, expect: 204, maxRequestsPerConn: 5, maxConnAgeMs: 2000, latencyTable: true });
+    const a = parse(['https://localhost:1/', '-R', '250.5', '--workers', '2', '--warmup', '1s', '--expect', '204', '--ca', ca, '--cert', path.join(fixturesDir, 'client.pem'), '--key', path.join(fixturesDir, 'client-key.pem'), '--max-requests-per-conn', '5', '--max-conn-age', '2s', '--latency-table', '--svg', path.join(os.tmpdir(), 'run.svg')]);
+    expect(a).to.deep.include({ rate: 250.5, workers: 2, warmupMs: 1000, expect: 204, maxRequestsPerConn: 5, maxConnAgeMs: 2000, latencyTable: true, svg: path.join(os.tmpdir(), 'run.svg') });
     expect(a.ca!.equals(fs.readFileSync(ca))).to.equal(true);
     expect(a.cert).to.be.instanceOf(Buffer);
     expect(a.key).to.be.instanceOf(Buffer);
     expect(parse(['--rate', '0.5']).rate).to.equal(0.5);
-    expect(parse([])).to.deep.include({ rate: null, workers: 1, warmupMs: null, expect: null, socketPath: null, ca: null, maxRequestsPerConn: 0, maxConnAgeMs: 0, latencyTable: false });
+    expect(parse([])).to.deep.include({ rate: null, workers: 1, warmupMs: null, expect: null, socketPath: null, ca: null, maxRequestsPerConn: 0, maxConnAgeMs: 0, latencyTable: false, svg: null });
   });
 
   it('takes -S only for a unix socket', async () => {
@@ -97,6 +97,8 @@ describe('cli: arguments', () => {
     ['--max-requests-per-conn', 'many'],
     ['--max-conn-age', 'forever'],
     ['--max-conn-age', '30d'],
+    ['--svg', '/nonexistent/dir/run.svg'],
+    ['--svg', path.join(fixturesDir, 'ca.pem', 'run.svg')],
   ];
   for (const args of bad) {
     it(`refuses ${args.join(' ')}`, () => expect(() => parse(args)).to.throw(UsageError));

@@ -1,5 +1,5 @@
 // The flags autocannon users expect: --warmup, --expect, TLS files, -S, recycling,
-// the per-second table and --latency-table; and bad values of the new flags
+// the per-second table, --latency-table and --svg; and bad values of the new flags
 // end to end: one line, exit 2, nothing sent.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -145,12 +145,24 @@ describe('cli: flags', function () {
     expect(none.report).not.to.have.property('latencyTable');
   });
 
+  it('--svg writes a picture of the run', async () => {
+    const { url } = await countingServer();
+    const file = path.join(tmpDir(), 'run.svg');
+    const r = await run([url + '/', '-R', '100', '-d', '1s', '--svg', file]);
+    expect(r.code).to.equal(0);
+    const svg = fs.readFileSync(file, 'utf8');
+    expect(svg).to.match(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(svg).to.include(`GET ${url}/`);
+    expect(svg.trimEnd()).to.match(/<\/svg>$/);
+  });
+
   describe('bad values of the new flags: one line, exit 2, nothing sent', () => {
     const cases: [string, (url: string) => string[], RegExp][] = [
       ['a rate that is not a positive number', (u) => [u, '-R', '0', '-n', '5'], /^http-client-pool: -R must be a positive number of requests per second, got 0$/],
       ['an unreadable CA file', (u) => [u.replace('http:', 'https:'), '--ca', '/nonexistent/ca.pem', '-n', '5'], /^http-client-pool: --ca \/nonexistent\/ca\.pem: ENOENT/],
       ['more workers than -c', (u) => [u, '--workers', '4', '-c', '2', '-n', '5'], /^http-client-pool: --workers 4 needs -c of at least 4/],
       ['an expected status that is not one', (u) => [u, '--expect', 'ok', '-n', '5'], /^http-client-pool: --expect must be an HTTP status/],
+      ['a picture it could not write', (u) => [u, '--svg', '/nonexistent/run.svg', '-n', '5'], /^http-client-pool: --svg \/nonexistent\/run\.svg: cannot write in \/nonexistent/],
     ];
     for (const [what, args, message] of cases) {
       it(what, async () => {
