@@ -3,8 +3,8 @@
 // up to it, status by status and socket by socket.
 import * as os from 'node:os';
 import { expect } from 'chai';
-import { cleanup } from '../helpers.js';
-import { countingServer, runJSON } from './run.js';
+import { cleanup, spawnChild } from '../helpers.js';
+import { countingServer, main, runJSON } from './run.js';
 
 describe('cli: --workers', function () {
   this.timeout(30_000);
@@ -72,5 +72,23 @@ describe('cli: --workers', function () {
     expect(code).to.equal(0);
     expect(report).to.include({ requests: 300, succeeded: 300, workers: 2 });
     expect(report.statuses).to.deep.equal({ '200': 300 });
+  });
+
+  it('stops every worker at Ctrl-C and still reports what they did, all of it', async () => {
+    let flowing!: () => void;
+    const started = new Promise<void>((resolve) => (flowing = resolve));
+    const { url, seen } = await countingServer((_req, res, i) => {
+      if (i === 200) flowing();
+      res.end('ok');
+    });
+    const child = spawnChild(main, [url + '/', '-d', '60s', '--workers', '2', '-c', '4', '--json'], { ipc: false });
+    await started;
+    child.process.kill('SIGINT');
+    const { code, out } = await child.exited;
+    expect(code).to.equal(0);
+    const report = JSON.parse(out);
+    expect(report.stoppedEarly).to.equal(true);
+    expect(report.requests).to.equal(seen.requests); // requests in flight at Ctrl-C finished and are counted
+    expect(report.sockets.reduce((n: number, s: { requests: number }) => n + s.requests, 0)).to.equal(seen.requests);
   });
 });
