@@ -134,7 +134,7 @@ export function makeReport(r: RunResult, info: RunInfo): Report {
     perSecond,
     perSecondStats: stats(perSecond),
     statuses: Object.fromEntries([...r.statuses].sort((a, b) => a[0] - b[0])),
-    errors: Object.fromEntries([...r.errors].sort()),
+    errors: Object.fromEntries([...r.errors].sort((a, b) => (a[0] < b[0] ? -1 : 1))),
     sockets: r.sockets.map((s) => ({ ...s, share: total === 0 ? 0 : s.requests / total })),
     warmupMs: info.warmupMs,
     expect: info.expect,

@@ -31,6 +31,12 @@ export async function startThreads(plans: readonly ThreadPlan[]): Promise<Thread
     fail = (err) => (prev(err), reject(err));
   });
   resultsP.catch(() => {}); // seen by whoever awaits it; not unhandled while the ready phase fails
+  // One worker failing ends the run: the others would otherwise keep the process alive.
+  const failed = fail;
+  fail = (err) => {
+    failed(err);
+    for (const w of workers) void w.terminate();
+  };
   workers.forEach((w, i) => {
     w.on('error', (err) => fail(err));
     w.on('exit', (code) => {

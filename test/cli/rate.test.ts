@@ -12,13 +12,16 @@ describe('cli: constant rate (-R)', function () {
 
   it('sends the timetable exactly: 200/s for 2 s is 400 requests, spread over the 2 s, and says the rate was held', async () => {
     const { url, seen } = await countingServer();
-    const { code, report } = await runJSON([url + '/', '-R', '200', '-d', '2s', '-c', '16']);
+    // -c 400: a lane for every request, so that even a server slowed by a loaded machine
+    // at the very end cannot leave one unsent; the pool queues what its sockets cannot take.
+    const { code, report } = await runJSON([url + '/', '-R', '200', '-d', '2s', '-c', '400']);
     expect(code).to.equal(0);
     // A closed loop would send thousands; a schedule cannot be run through faster than it is due.
     expect(seen.requests).to.equal(400);
     expect(seen.arrivals.at(-1)! - seen.arrivals[0]!).to.be.at.least(1900);
     expect(report).to.include({ targetRate: 200, requests: 400, succeeded: 400, failed: 0, unsent: 0 });
-    expect(report.achievedRate).to.be.within(180, 210);
+    // At most 400 in the 1.995 s to the last one due; below only by the last answers' time.
+    expect(report.achievedRate).to.be.within(150, 200.5);
     expect(report.latency.count).to.equal(400);
     expect(report.serviceTime.count).to.equal(400);
     expect(report.perSecond).to.have.length(2);
