@@ -91,18 +91,23 @@ export interface RunInfo {
   rate: number | null;
   /** -d, if given. */
   durationMs: number | null;
+  /** With -R: how long the timetable is (its requests at the rate); null in a closed loop. */
+  scheduleMs: number | null;
   warmupMs: number | null;
   expect: number | null;
   latencyTable: boolean;
 }
 
 export function makeReport(r: RunResult, info: RunInfo): Report {
-  const seconds = r.elapsedMs / 1000;
+  // A timetable run lasts at least its timetable, even when its last answers come
+  // early: -R 0.5 -n 1 is 0.5 req/s, not 1 per the 40 ms its one request took.
+  const elapsedMs = info.scheduleMs === null ? r.elapsedMs : Math.max(r.elapsedMs, info.scheduleMs);
+  const seconds = elapsedMs / 1000;
   const perSec = (n: number, digits: number): number => (seconds > 0 ? Math.round((n / seconds) * 10 ** digits) / 10 ** digits : 0);
   const total = r.sockets.reduce((n, s) => n + s.requests, 0);
   // Whole seconds of the run as asked (-d), or as it went (-n, Ctrl-C): what completes
   // after them (the last responses of a -d run) is a partial second, left out.
-  const whole = Math.floor((info.durationMs !== null && !r.stoppedEarly ? info.durationMs : r.elapsedMs) / 1000);
+  const whole = Math.floor((info.durationMs !== null && !r.stoppedEarly ? info.durationMs : elapsedMs) / 1000);
   const perSecond = r.perSecond.slice(0, whole);
   while (perSecond.length < whole) perSecond.push(0); // seconds in which nothing completed
   const report: Report = {
@@ -120,7 +125,7 @@ export function makeReport(r: RunResult, info: RunInfo): Report {
     requests: r.completed + r.failed,
     succeeded: r.completed,
     failed: r.failed,
-    durationMs: Math.round(r.elapsedMs),
+    durationMs: Math.round(elapsedMs),
     requestsPerSec: perSec(r.completed, 0),
     failuresPerSec: perSec(r.failed, 2),
     bytesIn: r.bytesIn,

@@ -83,6 +83,14 @@ describe('cli: constant rate (-R)', function () {
     expect(text.stdout).to.match(/^service .* from each request's actual send$/m);
   });
 
+  it('counts the rate over the timetable, not over the time its answers took', async () => {
+    // At 0.5/s one request is due in 1 s (at 0 s): its answer takes milliseconds, the run 1 s.
+    const { url, seen } = await countingServer();
+    const { report } = await runJSON([url + '/', '-R', '0.5', '-d', '1s']);
+    expect(seen.requests).to.equal(1);
+    expect(report).to.include({ requests: 1, durationMs: 1000, achievedRate: 1, requestsPerSec: 1 });
+  });
+
   it('says nothing about a rate in a closed loop, and has no service time there', async () => {
     const { url } = await httpServer((_req, res) => res.end('ok'));
     const { report } = await runJSON([url + '/', '-n', '50']);
