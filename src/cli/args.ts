@@ -1,17 +1,27 @@
 // Command-line arguments of the load tool: parsed and checked here, so a bad one
 // exits with code 2 and a one-line message before anything connects.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isIdempotent } from '../parser/request.js';
 
-export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n requests | -d duration] [--size N]
+export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n requests | -d duration] [-R rate] [--size N]
                         [--pipelining N] [-m method] [-H 'name: value']... [--body text|@file] [--timeout ms]
-                        [--insecure] [--backend raw|node] [--json]
+                        [--workers N] [--warmup duration] [--expect status] [-S socket] [--ca|--cert|--key file]
+                        [--insecure] [--max-requests-per-conn N] [--max-conn-age duration]
+                        [--backend raw|node] [--latency-table] [--svg file] [--json]
 
   url            target; without it an embedded server on a free loopback port is started
   -c N           requests in flight at once (default 16)
   -n N           stop after N requests
   -d DURATION    stop after this long: 10s, 500ms, 2m (default 10s unless -n is given)
+  -R, --rate N   open model: N requests per second on a fixed timetable, latency measured from
+                 each request's intended send time (corrected for coordinated omission); -c
+                 still bounds the requests in flight (a request due with none free is late)
+  --workers N    N worker threads, each with its own pool (of --size sockets) and its share of
+                 -c, -R and -n; results merged exactly (default 1: this thread)
+  --warmup D     run for D first and count none of it
+  --expect S     a response of any other status counts as failed (UNEXPECTED_STATUS_<status>)
   --size N       sockets per origin (default 8)
   --pipelining N requests in flight per socket (default 1; raw backend; GET, HEAD, OPTIONS,
                  PUT, DELETE, TRACE only, and not with -H 'connection: close')
@@ -20,7 +30,13 @@ export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n request
   --body X       request body: text, or @path to read a file
   --timeout MS   whole-request timeout per request (default 0: none)
   --insecure     do not verify TLS certificates
+  --ca FILE      trust this CA (PEM); --cert FILE and --key FILE: a client certificate
+  -S, --socket-path P   connect to this unix socket (the URL still gives Host and path)
+  --max-requests-per-conn N   a socket closes after N requests and the slot re-dials
+  --max-conn-age D            a socket older than D (±10%) closes after its current request
   --backend B    raw (default: raw sockets) or node (node:http agents)
+  --latency-table  print the whole latency distribution (HdrHistogram-style percentiles)
+  --svg FILE     write a picture of the run: latency percentiles, req/s, per-socket shares
   --json         print the report as one JSON object on stdout`;
 
 export interface Args {
@@ -28,6 +44,21 @@ export interface Args {
   concurrency: number;
   requests: number | null;
   durationMs: number | null;
+  /** Requests per second on a fixed timetable (open model); null: closed loop. */
+  rate: number | null;
+  workers: number;
+  warmupMs: number | null;
+  /** The only status that counts as success; null: any whole response does. */
+  expect: number | null;
+  socketPath: string | null;
+  /** Read at parse time, so an unreadable file is a usage error. */
+  ca: Buffer | null;
+  cert: Buffer | null;
+  key: Buffer | null;
+  maxRequestsPerConn: number;
+  maxConnAgeMs: number;
+  latencyTable: boolean;
+  svg: string | null;
   size: number;
   pipelining: number;
   method: string;
@@ -63,6 +94,18 @@ export function parse(argv: string[]): Args {
         insecure: { type: 'boolean' },
         backend: { type: 'string' },
         json: { type: 'boolean' },
+        rate: { type: 'string', short: 'R' },
+        workers: { type: 'string' },
+        warmup: { type: 'string' },
+        expect: { type: 'string' },
+        'socket-path': { type: 'string', short: 'S' },
+        ca: { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        'max-requests-per-conn': { type: 'string' },
+        'max-conn-age': { type: 'string' },
+        'latency-table': { type: 'boolean' },
+        svg: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -75,7 +118,17 @@ export function parse(argv: string[]): Args {
   if (url !== null && !/^https?:\/\//i.test(url)) throw new UsageError(`url must start with http:// or https://, got ${url}`);
   if (v.n !== undefined && v.d !== undefined) throw new UsageError('give -n or -d, not both');
   const requests = v.n === undefined ? null : int('-n', v.n, 1);
-  const durationMs = v.d !== undefined ? duration(v.d) : requests === null ? 10_000 : null;
+  const durationMs = v.d !== undefined ? duration('-d', v.d) : requests === null ? 10_000 : null;
+  const concurrency = v.c === undefined ? 16 : int('-c', v.c, 1);
+  const workers = v.workers === undefined ? 1 : int('--workers', v.workers, 1);
+  // Each worker needs at least one of the requests in flight (and of -n) to do anything.
+  if (workers > concurrency) throw new UsageError(`--workers ${workers} needs -c of at least ${workers} (each worker gets its share of -c), got -c ${concurrency}`);
+  if (requests !== null && workers > requests) throw new UsageError(`--workers ${workers} needs -n of at least ${workers} (each worker gets its share of -n), got -n ${requests}`);
+  const tlsFiles = { ca: file('--ca', v.ca), cert: file('--cert', v.cert), key: file('--key', v.key) };
+  if ((tlsFiles.cert === null) !== (tlsFiles.key === null)) throw new UsageError('--cert and --key go together: a client certificate needs its key');
+  if ((tlsFiles.ca !== null || tlsFiles.cert !== null) && url !== null && !/^https:/i.test(url)) {
+    throw new UsageError(`--ca, --cert and --key are for https:// URLs, got ${url}`);
+  }
   const body = v.body === undefined ? null : v.body.startsWith('@') ? readBody(v.body.slice(1)) : Buffer.from(v.body);
   const method = (v.m ?? (body === null ? 'GET' : 'POST')).toUpperCase();
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`invalid method: ${v.m}`);
@@ -87,9 +140,19 @@ export function parse(argv: string[]): Args {
   if (pipelining > 1) checkPipelinable(pipelining, method, hs);
   return {
     url,
-    concurrency: v.c === undefined ? 16 : int('-c', v.c, 1),
+    concurrency,
     requests,
     durationMs,
+    rate: v.rate === undefined ? null : rate(v.rate),
+    workers,
+    warmupMs: v.warmup === undefined ? null : duration('--warmup', v.warmup),
+    expect: v.expect === undefined ? null : status(v.expect),
+    socketPath: v['socket-path'] === undefined ? null : socketPath(v['socket-path']),
+    ...tlsFiles,
+    maxRequestsPerConn: v['max-requests-per-conn'] === undefined ? 0 : int('--max-requests-per-conn', v['max-requests-per-conn'], 1),
+    maxConnAgeMs: v['max-conn-age'] === undefined ? 0 : duration('--max-conn-age', v['max-conn-age']),
+    latencyTable: v['latency-table'] ?? false,
+    svg: v.svg === undefined ? null : svgPath(v.svg),
     size: v.size === undefined ? 8 : int('--size', v.size, 1),
     pipelining,
     method,
@@ -125,12 +188,59 @@ function int(flag: string, s: string, min: number): number {
   return n;
 }
 
-function duration(s: string): number {
+function duration(flag: string, s: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s);
-  if (m === null) throw new UsageError(`-d must be a duration like 10s, 500ms or 2m, got ${s}`);
+  if (m === null) throw new UsageError(`${flag} must be a duration like 10s, 500ms or 2m, got ${s}`);
   const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  if (ms <= 0) throw new UsageError(`-d must be positive, got ${s}`);
+  if (ms <= 0) throw new UsageError(`${flag} must be positive, got ${s}`);
+  // The pool's timers (and setTimeout) stop at 2^31-1 ms.
+  if (ms > 2_147_483_647) throw new UsageError(`${flag} must be at most 24 days, got ${s}`);
   return ms;
+}
+
+/** Requests per second: any positive number (0.5 is one every two seconds). */
+function rate(s: string): number {
+  const n = Number(s);
+  if (!/^\d+(\.\d+)?$/.test(s) || !(n > 0) || !Number.isFinite(n)) throw new UsageError(`-R must be a positive number of requests per second, got ${s}`);
+  return n;
+}
+
+function status(s: string): number {
+  if (!/^[1-5]\d\d$/.test(s)) throw new UsageError(`--expect must be an HTTP status from 100 to 599, got ${s}`);
+  return Number(s);
+}
+
+/** Read now: a file that cannot be read stops the run before anything connects. */
+function file(flag: string, p: string | undefined): Buffer | null {
+  if (p === undefined) return null;
+  try {
+    return readFileSync(p);
+  } catch (err) {
+    throw new UsageError(`${flag} ${p}: ${(err as Error).message}`);
+  }
+}
+
+function socketPath(p: string): string {
+  let isSocket: boolean;
+  try {
+    isSocket = statSync(p).isSocket();
+  } catch (err) {
+    throw new UsageError(`-S ${p}: ${(err as Error).message}`);
+  }
+  if (!isSocket) throw new UsageError(`-S ${p}: not a unix socket`);
+  return p;
+}
+
+/** The picture is written at the end of the run: a directory it cannot go to is refused now, not after the run. */
+function svgPath(p: string): string {
+  const dir = path.dirname(path.resolve(p));
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`--svg ${p}: cannot write in ${dir}: ${(err as Error).message}`);
+  }
+  return p;
 }
 
 function headers(lines: string[]): Record<string, string[]> {

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // `http-client-pool`: load and latency tool. Exit codes: 0 the run completed (HTTP
-// error statuses are reported, not failures), 1 a request failed at transport level,
-// 2 bad arguments.
+// error statuses are reported, not failures, unless --expect says otherwise), 1 a
+// request failed, 2 bad arguments.
 import '../node-version.js'; // first: an unsupported Node fails before anything reaches the parser
-import { NodePool } from '../node/pool.js';
-import { Pool, type Client } from '../raw/pool.js';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from '../errors.js';
-import type { Headers } from '../options.js';
+import type { Headers, PoolOptions } from '../options.js';
 import { parse, USAGE, UsageError, type Args } from './args.js';
-import { Load } from './load.js';
-import { PipelineWatch } from './pipeline.js';
+import { merge } from './merge.js';
+import { makePicture } from './picture.js';
 import { formatReport, makeReport } from './report.js';
+import { ThreadRun, type ThreadPlan, type ThreadResult } from './run.js';
 import { startEmbeddedServer, type EmbeddedServer } from './server.js';
+import { renderSvg } from './svg.js';
+import { InvalidOptions, startThreads } from './threads.js';
+import { shares, timetableShare, timetableTotal } from './timetable.js';
 
 async function main(argv: string[]): Promise<number> {
   let args: Args;
@@ -19,70 +23,131 @@ async function main(argv: string[]): Promise<number> {
     args = parse(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`http-client-pool: ${err.message}\n${USAGE}\n`);
-    return 2;
+    return usage(err.message);
   }
   if (args.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-
-  // Headers go in as pool defaults: checked at construction, serialised once.
-  const url = new URL(args.url ?? 'http://127.0.0.1/');
-  const options = { baseURL: url.origin, size: args.size, pipelining: args.pipelining, insecureSkipVerify: args.insecure, headers: toHeaders(args.headers) };
-  let client: Client;
-  let server: EmbeddedServer | null = null;
-  try {
-    if (args.url === null) {
-      server = await startEmbeddedServer();
-      options.baseURL = new URL(server.url).origin;
-    }
-    client = args.backend === 'node' ? new NodePool(options) : new Pool(options);
-  } catch (err) {
-    await server?.stop();
-    if (!(err instanceof InvalidArgumentError)) throw err;
-    process.stderr.write(`http-client-pool: ${err.message}\n${USAGE}\n`);
-    return 2;
+  if (args.workers > availableParallelism()) {
+    process.stderr.write(`http-client-pool: note: --workers ${args.workers} on ${availableParallelism()} cores: the workers share them\n`);
   }
 
-  const load = new Load(client, {
-    method: args.method,
-    path: url.pathname + url.search,
-    headers: undefined,
-    body: args.body,
-    concurrency: args.concurrency,
-    requests: args.requests,
-    durationMs: args.durationMs,
-    timeout: args.timeout,
-  });
+  const url = new URL(args.url ?? 'http://127.0.0.1/');
+  let server: EmbeddedServer | null = null;
+  // The embedded server has its own thread, whatever the number of workers.
+  if (args.url === null) server = await startEmbeddedServer();
+  const baseURL = server === null ? url.origin : new URL(server.url).origin;
+  const plans = threadPlans(args, baseURL, url.pathname + url.search);
+
+  let results: ThreadResult[];
+  let stop: () => void = () => {};
+  let stopping = false;
   // First Ctrl-C: stop and report; a second one: leave at once.
   const onSigint = (): void => {
-    if (load.stoppedEarly) process.exit(130);
-    load.stop();
+    if (stopping) process.exit(130);
+    stopping = true;
+    stop();
   };
   process.on('SIGINT', onSigint);
-  const progress = process.stderr.isTTY && !args.json ? setInterval(() => showProgress(load), 250) : null;
-  // Counted only when pipelining is allowed: a plain run publishes no diagnostics events.
-  const pipeline = args.pipelining > 1 ? new PipelineWatch() : null;
-  pipeline?.start();
-
-  await load.run();
-  pipeline?.stop();
-
-  if (progress !== null) {
-    clearInterval(progress);
-    process.stderr.write('\r\x1b[K');
+  try {
+    if (plans.length === 1) {
+      const run = new ThreadRun(plans[0]!);
+      stop = () => run.stop();
+      if (stopping) run.stop();
+      const progress = process.stderr.isTTY && !args.json ? setInterval(() => showProgress(run), 250) : null;
+      await run.warmup();
+      results = [await run.measure(performance.now())];
+      if (progress !== null) {
+        clearInterval(progress);
+        process.stderr.write('\r\x1b[K');
+      }
+    } else {
+      const threads = await startThreads(plans);
+      stop = () => threads.stop();
+      if (stopping) threads.stop();
+      results = await threads.results;
+    }
+  } catch (err) {
+    await server?.stop();
+    // Options the pool refuses (a header, say): found before any request is sent.
+    if (err instanceof InvalidArgumentError || err instanceof InvalidOptions) return usage(err.message);
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
-  process.off('SIGINT', onSigint);
-  const info = { url: options.baseURL + url.pathname + url.search, backend: args.backend, size: args.size, pipelining: args.pipelining, concurrency: args.concurrency };
-  const report = makeReport(load, client.stats(), info, pipeline);
-  await client.close();
   await server?.stop();
+
+  const merged = merge(results);
+  const report = makeReport(merged, {
+    method: args.method,
+    url: baseURL + url.pathname + url.search,
+    backend: args.backend,
+    size: args.size,
+    pipelining: args.pipelining,
+    concurrency: args.concurrency,
+    workers: args.workers,
+    rate: args.rate,
+    durationMs: args.durationMs,
+    // -d: the timetable is what is due within it; -n: that many requests at the rate.
+    scheduleMs: args.rate === null || merged.stoppedEarly ? null : (args.durationMs ?? (timetableTotal(args.rate, args.requests, null) * 1000) / args.rate),
+    warmupMs: args.warmupMs,
+    expect: args.expect,
+    latencyTable: args.latencyTable,
+  });
+  if (args.svg !== null) writeFileSync(args.svg, renderSvg(makePicture(report, merged.latency, merged.serviceTime)));
   process.stdout.write(args.json ? JSON.stringify(report) + '\n' : formatReport(report) + '\n');
-  return load.failed > 0 ? 1 : 0;
+  return report.failed > 0 ? 1 : 0;
 }
 
-function showProgress(load: Load): void {
+function usage(message: string): number {
+  process.stderr.write(`http-client-pool: ${message}\n${USAGE}\n`);
+  return 2;
+}
+
+/** Each thread's plan: its share of -c, -n and of the -R timetable; -d and the rest as given. */
+function threadPlans(args: Args, baseURL: string, path: string): ThreadPlan[] {
+  const n = args.workers;
+  const tls = { ...(args.ca && { ca: args.ca }), ...(args.cert && { cert: args.cert }), ...(args.key && { key: args.key }) };
+  // Headers go in as pool defaults: checked at construction, serialised once.
+  const pool: PoolOptions = {
+    baseURL,
+    size: args.size,
+    pipelining: args.pipelining,
+    insecureSkipVerify: args.insecure,
+    headers: toHeaders(args.headers),
+    ...(Object.keys(tls).length !== 0 && { tls }),
+    ...(args.socketPath !== null && { socketPath: args.socketPath }),
+    maxRequestsPerConn: args.maxRequestsPerConn,
+    maxConnAge: args.maxConnAgeMs,
+  };
+  const concurrency = shares(args.concurrency, n);
+  const requests = args.requests === null ? null : shares(args.requests, n);
+  const total = args.rate === null ? 0 : timetableTotal(args.rate, args.requests, args.durationMs);
+  return concurrency.map((c, w) => ({
+    backend: args.backend,
+    pool,
+    warmupMs: args.warmupMs,
+    watchPipeline: args.pipelining > 1,
+    worker: w,
+    load: {
+      method: args.method,
+      path,
+      headers: undefined,
+      body: args.body,
+      concurrency: c,
+      requests: requests?.[w] ?? null,
+      durationMs: args.durationMs,
+      timeout: args.timeout,
+      schedule: args.rate === null ? null : timetableShare(args.rate, total, n, w),
+      expect: args.expect,
+    },
+  }));
+}
+
+function showProgress(run: ThreadRun): void {
+  const load = run.load;
+  if (load === null) return;
   const s = load.elapsedMs / 1000;
   const rate = s > 0 ? Math.round(load.completed / s) : 0;
   process.stderr.write(`\r\x1b[K${s.toFixed(1)} s  ${load.completed} completed  ${rate} req/s  ${load.failed} failed`);

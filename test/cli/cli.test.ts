@@ -2,21 +2,16 @@
 // child process against loopback servers (and the embedded one).
 import { spawn } from 'node:child_process';
 import { channel } from 'node:diagnostics_channel';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse, UsageError } from '../../dist/cli/args.js';
 import { Histogram } from '../../dist/cli/histogram.js';
 import { PipelineWatch } from '../../dist/cli/pipeline.js';
-import { cleanup, httpServer, rawServer, spawnChild } from '../helpers.js';
-
-const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
-
-/** Runs the CLI in a child process; resolves with its exit code and output. */
-async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { code, out, err } = await spawnChild(main, args, { ipc: false }).exited;
-  return { code, stdout: out, stderr: err };
-}
+import { cleanup, defer, fixturesDir, httpServer, rawServer, spawnChild } from '../helpers.js';
+import { main, run } from './run.js';
 
 describe('cli: arguments', () => {
   it('has defaults: 16 in flight, 8 sockets, GET for 10 s, raw backend', () => {
@@ -28,6 +23,29 @@ describe('cli: arguments', () => {
     expect(a).to.deep.include({ url: 'http://127.0.0.1:1/x', concurrency: 4, requests: 100, durationMs: null, size: 2, pipelining: 3, method: 'PUT', timeout: 50, insecure: true, backend: 'raw', json: true });
     expect(a.headers).to.deep.equal({ a: ['1', '2'], b: ['3'] });
     expect(a.body!.toString()).to.equal('hi');
+  });
+
+  it('reads the open-model, worker, TLS, recycling and output flags', () => {
+    const ca = path.join(fixturesDir, 'ca.pem');
+    const a = parse(['https://localhost:1/', '-R', '250.5', '--workers', '2', '--warmup', '1s', '--expect', '204', '--ca', ca, '--cert', path.join(fixturesDir, 'client.pem'), '--key', path.join(fixturesDir, 'client-key.pem'), '--max-requests-per-conn', '5', '--max-conn-age', '2s', '--latency-table', '--svg', path.join(os.tmpdir(), 'run.svg')]);
+    expect(a).to.deep.include({ rate: 250.5, workers: 2, warmupMs: 1000, expect: 204, maxRequestsPerConn: 5, maxConnAgeMs: 2000, latencyTable: true, svg: path.join(os.tmpdir(), 'run.svg') });
+    expect(a.ca!.equals(fs.readFileSync(ca))).to.equal(true);
+    expect(a.cert).to.be.instanceOf(Buffer);
+    expect(a.key).to.be.instanceOf(Buffer);
+    expect(parse(['--rate', '0.5']).rate).to.equal(0.5);
+    expect(parse([])).to.deep.include({ rate: null, workers: 1, warmupMs: null, expect: null, socketPath: null, ca: null, maxRequestsPerConn: 0, maxConnAgeMs: 0, latencyTable: false, svg: null });
+  });
+
+  it('takes -S only for a unix socket', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hcp-cli-'));
+    defer(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const sock = path.join(dir, 's');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    defer(() => new Promise((resolve) => server.close(resolve)));
+    expect(parse(['-S', sock]).socketPath).to.equal(sock);
+    expect(parse(['--socket-path', sock]).socketPath).to.equal(sock);
+    expect(() => parse(['-S', path.join(fixturesDir, 'ca.pem')])).to.throw(UsageError, /not a unix socket/);
   });
 
   it('parses durations and makes --body a POST', () => {
@@ -53,6 +71,34 @@ describe('cli: arguments', () => {
     ['-m', 'G T'],
     ['--pipelining', '0'],
     ['--backend', 'node', '--pipelining', '2'],
+    ['-R', '0'],
+    ['-R', '-5'],
+    ['-R', 'fast'],
+    ['--rate', 'NaN'],
+    ['--rate', 'Infinity'],
+    ['--rate', '1e3'],
+    ['--workers', '0'],
+    ['--workers', 'two'],
+    ['--workers', '3', '-c', '2'],
+    ['--workers', '4', '-n', '3'],
+    ['--warmup', 'soon'],
+    ['--warmup', '0s'],
+    ['--expect', '2xx'],
+    ['--expect', '600'],
+    ['--expect', '99'],
+    ['https://localhost/', '--ca', '/nonexistent/ca.pem'],
+    ['https://localhost/', '--cert', '/nonexistent/cert.pem', '--key', '/nonexistent/key.pem'],
+    ['https://localhost/', '--cert', path.join(fixturesDir, 'client.pem')],
+    ['https://localhost/', '--key', path.join(fixturesDir, 'client-key.pem')],
+    ['http://127.0.0.1/', '--ca', path.join(fixturesDir, 'ca.pem')],
+    ['-S', '/nonexistent/socket'],
+    ['--socket-path', ''],
+    ['--max-requests-per-conn', '0'],
+    ['--max-requests-per-conn', 'many'],
+    ['--max-conn-age', 'forever'],
+    ['--max-conn-age', '30d'],
+    ['--svg', '/nonexistent/dir/run.svg'],
+    ['--svg', path.join(fixturesDir, 'ca.pem', 'run.svg')],
   ];
   for (const args of bad) {
     it(`refuses ${args.join(' ')}`, () => expect(() => parse(args)).to.throw(UsageError));
@@ -304,7 +350,7 @@ describe('cli: runs', function () {
     expect(r.stdout).to.match(/requests +200 completed in/);
     expect(r.stdout).to.match(/status +200: 200/);
     expect(r.stdout).to.match(/errors +none/);
-    expect(r.stdout.match(/^ +\d +127\.0\.0\.1:\d+ +100 +50\.0%$/gm)).to.have.length(2);
+    expect(r.stdout.match(/^ +\d +127\.0\.0\.1:\d+ +100 +50\.0% +0$/gm)).to.have.length(2);
     expect(r.stderr).to.equal(''); // not a terminal: no progress line
   });
 

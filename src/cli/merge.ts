@@ -1,0 +1,73 @@
+// The threads' results as one run: counts summed, histograms added bucket by bucket
+// (so percentiles are of all the requests, not averages of per-thread percentiles),
+// per-second counts summed second by second (every thread counts from the same
+// start), and the socket tables put together.
+import { Histogram } from './histogram.js';
+import type { SocketRow, ThreadResult } from './run.js';
+
+export interface RunResult {
+  latency: Histogram;
+  serviceTime: Histogram | null;
+  statuses: Map<number, number>;
+  errors: Map<string, number>;
+  completed: number;
+  failed: number;
+  late: number;
+  maxLateMs: number;
+  unsent: number;
+  /** Completed requests in each second since the common start; the last may be partial. */
+  perSecond: number[];
+  /** From the common start to the last thread's last response. */
+  elapsedMs: number;
+  stoppedEarly: boolean;
+  sockets: SocketRow[];
+  bytesIn: number;
+  bytesOut: number;
+  pipelined: number;
+  maxDepth: number;
+}
+
+export function merge(results: readonly ThreadResult[]): RunResult {
+  const statuses = new Map<number, number>();
+  const errors = new Map<string, number>();
+  const perSecond: number[] = [];
+  const out: RunResult = {
+    latency: Histogram.from(results.map((r) => r.latency)),
+    serviceTime: results.every((r) => r.serviceTime !== null) && results.length > 0 ? Histogram.from(results.map((r) => r.serviceTime!)) : null,
+    statuses,
+    errors,
+    completed: 0,
+    failed: 0,
+    late: 0,
+    maxLateMs: 0,
+    unsent: 0,
+    perSecond,
+    elapsedMs: 0,
+    stoppedEarly: false,
+    sockets: [],
+    bytesIn: 0,
+    bytesOut: 0,
+    pipelined: 0,
+    maxDepth: 0,
+  };
+  for (const r of results) {
+    for (const [k, n] of r.statuses) statuses.set(k, (statuses.get(k) ?? 0) + n);
+    for (const [k, n] of r.errors) errors.set(k, (errors.get(k) ?? 0) + n);
+    r.perSecond.forEach((n, i) => (perSecond[i] = (perSecond[i] ?? 0) + n));
+    out.completed += r.completed;
+    out.failed += r.failed;
+    out.late += r.late;
+    out.maxLateMs = Math.max(out.maxLateMs, r.maxLateMs);
+    out.unsent += r.unsent;
+    out.elapsedMs = Math.max(out.elapsedMs, r.elapsedMs);
+    out.stoppedEarly ||= r.stoppedEarly;
+    out.sockets.push(...r.sockets);
+    out.bytesIn += r.bytesIn;
+    out.bytesOut += r.bytesOut;
+    out.pipelined += r.pipelined;
+    out.maxDepth = Math.max(out.maxDepth, r.maxDepth);
+  }
+  // A thread with no completion in a second leaves a hole: that second had 0 of its requests.
+  for (let i = 0; i < perSecond.length; i++) perSecond[i] ??= 0;
+  return out;
+}
