@@ -132,7 +132,20 @@ function onPath(name) {
   return null;
 }
 
-const ALL = [ours('ours', root, 'raw'), ours('ours --backend node', root, 'node'), autocannon, wrk];
+// No HTTP client at all: plain sockets and fixed bytes (bench/floor.mjs), what Node and
+// the kernel alone cost per request here; no load tool written for Node can go below it.
+const floorScript = path.join(root, 'bench', 'floor.mjs');
+const nodeFloor = {
+  name: 'node floor',
+  present: null,
+  command: (url, seconds) => [process.execPath, floorScript, url, '-c', `${CONNECTIONS}`, '-d', `${seconds}`],
+  read(stdout) {
+    const r = JSON.parse(stdout);
+    return { completed: r.completed, failed: 0, seconds: r.seconds, p99: null };
+  },
+};
+
+const ALL = [ours('ours', root, 'raw'), ours('ours --backend node', root, 'node'), autocannon, wrk, nodeFloor];
 for (const a of opt.also ?? []) {
   const [name, dir] = a.includes('=') ? a.split(/=(.*)/s) : [path.basename(a), a];
   ALL.push(ours(`ours@${name}`, path.resolve(dir), 'raw'));
@@ -307,7 +320,8 @@ async function main() {
   }
 
   // Ratios are taken within a round (the machine drifts between rounds), then the median.
-  const within = (name, base, key) => median(rounds.map((rd) => (rd[name] && rd[base] && !rd[name].error && !rd[base].error ? rd[name][key] / rd[base][key] : NaN)));
+  const within = (name, base, key) =>
+    median(rounds.map((rd) => (rd[name] && rd[base] && !rd[name].error && !rd[base].error && rd[name][key] !== null && rd[base][key] !== null ? rd[name][key] / rd[base][key] : NaN)));
   const rows = present.map((t) => {
     const ok = rounds.map((rd) => rd[t.name]).filter((m) => m && !m.error);
     return {
@@ -349,6 +363,7 @@ Builds (raw backend unless said): ${present.filter((t) => t.build && t.name !== 
 
 Medians over the rounds; ratios are taken within each round, then the median.
 CPU: user + system time of the tool's whole process tree (bash \`times\`, children line), startup included, divided by completed requests.
+"node floor" is bench/floor.mjs: plain sockets writing fixed bytes and counting fixed-length answers, no HTTP client; what Node and the kernel alone cost per request here.
 
 ${table}
 
