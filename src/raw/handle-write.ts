@@ -34,8 +34,14 @@ interface Handle {
 
 const binding = loadBinding();
 
+/** process.binding() warns under --pending-deprecation, which may come in any of these. */
+function pendingDeprecation(): boolean {
+  const env = process.env;
+  return process.execArgv.includes('--pending-deprecation') || env.NODE_PENDING_DEPRECATION === '1' || (env.NODE_OPTIONS ?? '').includes('--pending-deprecation');
+}
+
 function loadBinding(): StreamWrapBinding | null {
-  if (process.execArgv.includes('--pending-deprecation') || process.env.NODE_PENDING_DEPRECATION === '1') return null;
+  if (pendingDeprecation()) return null;
   try {
     const b = (process as unknown as { binding(name: string): Partial<StreamWrapBinding> }).binding('stream_wrap');
     if (typeof b.WriteWrap !== 'function' || b.streamBaseState === undefined || typeof b.kLastWriteWasAsync !== 'number' || typeof b.kBytesWritten !== 'number') return null;

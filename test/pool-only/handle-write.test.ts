@@ -1,10 +1,14 @@
 // Pool only: request heads written straight to the socket's handle (src/raw/handle-write.ts).
 // The common case (the kernel takes a head at once) runs in every other test; these
 // are the heads it cannot take at once, which libuv finishes later.
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { HeadersTimeoutError, WriteTimeoutError, type HttpClientPoolError } from '../../dist/index.js';
-import { cleanup, listen, pool, rejects, reply } from '../helpers.js';
+import { cleanup, listen, pool, rejects, reply, spawnChild } from '../helpers.js';
 
 /** Far more than a loopback socket takes in one write: the write is always left to libuv. */
 const BIG = 32 * 1024 * 1024;
@@ -84,5 +88,27 @@ describe('Pool only: heads written through the handle', function () {
     );
     expect(err.code).to.be.a('string');
     expect(settled).to.equal(1);
+  });
+
+  it('never makes Node warn: under --pending-deprecation (flag, NODE_OPTIONS or its variable) heads go through the socket', async () => {
+    const index = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js');
+    const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hcp-')), 'child.mjs');
+    fs.writeFileSync(
+      script,
+      `import * as http from 'node:http';
+const { Pool } = await import(${JSON.stringify(index)});
+const s = http.createServer((q, r) => r.end('ok')).listen(0, '127.0.0.1');
+await new Promise((r) => s.once('listening', r));
+const p = new Pool({ baseURL: 'http://127.0.0.1:' + s.address().port, size: 1 });
+process.stdout.write((await p.get('/')).text());
+await p.close();
+s.close();
+`,
+    );
+    for (const how of [{ execArgv: ['--pending-deprecation'] }, { env: { NODE_OPTIONS: '--pending-deprecation' } }, { env: { NODE_PENDING_DEPRECATION: '1' } }]) {
+      const { code, out, err } = await spawnChild(script, [], { ...how, ipc: false }).exited;
+      expect(err, JSON.stringify(how)).to.not.include('DEP0111');
+      expect([code, out]).to.deep.equal([0, 'ok']);
+    }
   });
 });
