@@ -27,6 +27,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool as UndiciPool, RoundRobinPool } from 'undici';
 import { NodePool, Pool } from '../dist/index.js';
+import { findBinary, freePort } from './daemons.mjs';
 
 const CLIENTS = ['Pool', 'NodePool', 'undici.Pool', 'undici.RoundRobinPool', 'node:http'];
 const { values: opt } = parseArgs({
@@ -50,20 +51,7 @@ for (const c of clients) if (!CLIENTS.includes(c)) throw new Error(`unknown clie
 
 // ---- haproxy
 
-function findHaproxy() {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  for (const c of [process.env.HAPROXY, '/usr/sbin/haproxy', '/usr/local/sbin/haproxy', ...dirs.map((d) => path.join(d, 'haproxy'))]) {
-    if (!c) continue;
-    try {
-      fs.accessSync(c, fs.constants.X_OK);
-      return c;
-    } catch {
-      // not there
-    }
-  }
-  return null;
-}
-const HAPROXY = findHaproxy();
+const HAPROXY = findBinary('haproxy', 'HAPROXY');
 if (HAPROXY === null) {
   process.stderr.write('bench:balance needs HAProxy (apt-get install haproxy, or set $HAPROXY): not found on PATH or in /usr/sbin\n');
   process.exit(1);
@@ -72,14 +60,6 @@ if (HAPROXY === null) {
 const cleanups = [];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hcp-balance-'));
 cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((resolve, reject) => s.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 function config(port, servers) {
   return `global

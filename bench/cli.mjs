@@ -14,11 +14,11 @@
 // Only loopback addresses are used. Exits 1 if a tool that is present failed.
 import { fork, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { findBinary, freePort, nginxConfig, startDaemon } from './daemons.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
@@ -89,7 +89,7 @@ const autocannon = {
   },
 };
 
-const wrkBin = onPath('wrk');
+const wrkBin = findBinary('wrk');
 const wrk = {
   name: 'wrk',
   optional: true,
@@ -117,19 +117,6 @@ function commitOf(dir) {
 
 function toMs(v, unit) {
   return Number(v) * { us: 1e-3, ms: 1, s: 1e3, m: 60e3 }[unit];
-}
-
-function onPath(name) {
-  for (const d of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const p = path.join(d, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // not in this one
-    }
-  }
-  return null;
 }
 
 // No HTTP client at all: plain sockets and fixed bytes (bench/floor.mjs), what Node and
@@ -170,58 +157,20 @@ async function startServer() {
     });
     return { url: `http://127.0.0.1:${port}`, describe: 'bench/server.mjs (Node, one process), 64-byte body on /small' };
   }
-  const bin = ['/usr/sbin/nginx', onPath('nginx')].find((p) => p && fs.existsSync(p));
+  const bin = findBinary('nginx', 'NGINX');
   if (!bin) usage('--server nginx: nginx is not installed');
   const port = await freePort();
-  const conf = path.join(dir, 'nginx.conf');
   // One worker, no logging, keep-alive for the whole run (the default closes after 1000 requests).
-  fs.writeFileSync(
-    conf,
-    `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_timeout 120s;
-  keepalive_requests 1000000000;
-  server {
-    listen 127.0.0.1:${port};
-    location / { default_type text/plain; return 200 "${'x'.repeat(64)}"; }
-  }
-}
-`,
-  );
-  const child = spawn(bin, ['-p', dir, '-e', `${dir}/nginx-error.log`, '-c', conf], { stdio: 'ignore' });
-  stops.push(() => child.kill('SIGKILL'));
-  for (let i = 0; !(await connects(port)); i++) {
-    if (i > 300 || child.exitCode !== null) throw new Error(`nginx did not listen: ${read(`${dir}/nginx-error.log`)}`);
-    await sleep(10);
-  }
-  return { url: `http://127.0.0.1:${port}`, describe: 'nginx (one worker process), 64-byte body' };
-}
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((resolve, reject) => s.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-function connects(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
+  const args = nginxConfig({
+    dir,
+    port,
+    workerConnections: 4096,
+    http: '  keepalive_timeout 120s;\n  keepalive_requests 1000000000;',
+    location: `default_type text/plain; return 200 "${'x'.repeat(64)}";`,
   });
+  const nginx = await startDaemon('nginx', bin, args, port);
+  stops.push(nginx.stop);
+  return { url: nginx.url, describe: 'nginx (one worker process), 64-byte body' };
 }
 
 // ---- one run -----------------------------------------------------------------------

@@ -17,15 +17,14 @@
 //    the 413s delivered.
 //
 // Clients: our Pool and NodePool, undici's Pool (8 connections each), in the same run.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool as UndiciPool } from 'undici';
 import { NodePool, Pool } from '../dist/index.js';
+import { findBinary, freePort, nginxConfig, startDaemon as startDaemonOf } from './daemons.mjs';
 
 const CLIENTS = ['Pool', 'NodePool', 'undici.Pool'];
 const { values: opt } = parseArgs({
@@ -49,84 +48,28 @@ const STALL_MS = 60;
 const UPLOAD_MIB = Number(opt['upload-mib'] ?? 1);
 const UPLOAD = Buffer.alloc(UPLOAD_MIB * 1024 * 1024, 0x61);
 
+/** `name`'s executable, or a clear stop. */
 function find(name, env) {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  for (const c of [process.env[env], `/usr/sbin/${name}`, `/usr/local/sbin/${name}`, ...dirs.map((d) => path.join(d, name))]) {
-    if (!c) continue;
-    try {
-      fs.accessSync(c, fs.constants.X_OK);
-      return c;
-    } catch {
-      // not there
-    }
-  }
-  throw new Error(`bench/races.mjs needs ${name} (apt-get install ${name}, or set $${env})`);
+  const bin = findBinary(name, env);
+  if (bin === null) throw new Error(`bench/races.mjs needs ${name} (apt-get install ${name}, or set $${env})`);
+  return bin;
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hcp-races-'));
 const cleanups = [() => fs.rmSync(dir, { recursive: true, force: true })];
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((resolve, reject) => s.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-/** Runs `bin args` until stopped; resolves once `port` accepts connections. */
+/** A daemon run until the end of the script (see daemons.mjs). */
 async function startDaemon(name, bin, args, port) {
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.setEncoding('utf8').on('data', (d) => (log += d));
-  let alive = true;
-  const exited = new Promise((resolve) => child.once('exit', () => ((alive = false), resolve())));
-  const stop = async () => {
-    if (alive) child.kill('SIGKILL');
-    await exited;
-  };
-  cleanups.push(stop);
-  for (let attempt = 0; ; attempt++) {
-    if (!alive) throw new Error(`${name} exited:\n${log}`);
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return { url: `http://127.0.0.1:${port}`, stop };
-    if (attempt > 200) throw new Error(`${name} did not listen:\n${log}`);
-    await sleep(10);
-  }
+  const d = await startDaemonOf(name, bin, args, port);
+  cleanups.push(d.stop);
+  return d;
 }
 
 async function startNginx() {
   const port = await freePort();
-  const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(
-    conf,
-    `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_timeout ${KEEPALIVE_MS / 1000}s;
-  server {
-    listen 127.0.0.1:${port};
-    location / { return 200 "ok\\n"; }
-  }
-}
-`,
-  );
-  return startDaemon('nginx', find('nginx', 'NGINX'), ['-p', dir, '-e', `${dir}/nginx-error.log`, '-c', conf], port);
+  const args = nginxConfig({ dir, port, http: `  keepalive_timeout ${KEEPALIVE_MS / 1000}s;`, location: 'return 200 "ok\\n";' });
+  return startDaemon('nginx', find('nginx', 'NGINX'), args, port);
 }
 
 async function startHaproxy(backendPort) {
