@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { HeadersTimeoutError, WriteTimeoutError, type HttpClientPoolError } from '../../dist/index.js';
-import { cleanup, listen, pool, rejects, reply, spawnChild } from '../helpers.js';
+import { cleanup, listen, pool, rejects, reply, spawnChild, type ChildOptions } from '../helpers.js';
 
 /** Far more than a loopback socket takes in one write: the write is always left to libuv. */
 const BIG = 32 * 1024 * 1024;
@@ -105,7 +105,8 @@ await p.close();
 s.close();
 `,
     );
-    for (const how of [{ execArgv: ['--pending-deprecation'] }, { env: { NODE_OPTIONS: '--pending-deprecation' } }, { env: { NODE_PENDING_DEPRECATION: '1' } }]) {
+    const ways: ChildOptions[] = [{ execArgv: ['--pending-deprecation'] }, { env: { NODE_OPTIONS: '--pending-deprecation' } }, { env: { NODE_PENDING_DEPRECATION: '1' } }];
+    for (const how of ways) {
       const { code, out, err } = await spawnChild(script, [], { ...how, ipc: false }).exited;
       expect(err, JSON.stringify(how)).to.not.include('DEP0111');
       expect([code, out]).to.deep.equal([0, 'ok']);
