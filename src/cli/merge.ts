@@ -5,26 +5,16 @@
 import { Histogram } from './histogram.js';
 import type { SocketRow, ThreadResult } from './run.js';
 
-export interface RunResult {
+/**
+ * A ThreadResult for the whole run: the same counts, with the histograms and tables
+ * made whole again (they cross threads in a cloneable form). `perSecond` counts from the
+ * common start; `elapsedMs` runs to the last thread's last response.
+ */
+export interface RunResult extends Omit<ThreadResult, 'latency' | 'serviceTime' | 'statuses' | 'errors'> {
   latency: Histogram;
   serviceTime: Histogram | null;
   statuses: Map<number, number>;
   errors: Map<string, number>;
-  completed: number;
-  failed: number;
-  late: number;
-  maxLateMs: number;
-  unsent: number;
-  /** Completed requests in each second since the common start; the last may be partial. */
-  perSecond: number[];
-  /** From the common start to the last thread's last response. */
-  elapsedMs: number;
-  stoppedEarly: boolean;
-  sockets: SocketRow[];
-  bytesIn: number;
-  bytesOut: number;
-  pipelined: number;
-  maxDepth: number;
 }
 
 export function merge(results: readonly ThreadResult[]): RunResult {

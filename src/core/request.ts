@@ -42,6 +42,12 @@ export interface DispatchHandler {
   onResponseError?(controller: DispatchController, error: HttpClientPoolError): void;
 }
 
+/** The controller of a request this library dispatches itself (stream()): it may also end it with its own error. */
+export interface LibraryController extends DispatchController {
+  /** Ends the request with `err` (its socket is dropped if it was on one). */
+  giveUp(err: HttpClientPoolError): void;
+}
+
 /** Steers one dispatched request. */
 export interface DispatchController {
   /** Ends the request now with `AbortError` (`reason` as its cause); its socket is dropped if it was on one. */
@@ -380,7 +386,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
  * One per dispatch, apart from the Request: the request may be used again once settled
  * (see Recycler), and a controller kept past the end must then reach nothing.
  */
-class Dispatched implements DispatchController {
+class Dispatched implements LibraryController {
   paused = false;
   /** onRequestStart was called (it is called once, even when the request is sent again). */
   began = false;

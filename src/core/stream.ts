@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { arm, disarm, type Timed } from '../conn/timers.js';
 import { AbortError, BodyTimeoutError, type HttpClientPoolError } from '../errors.js';
 import { toObject, type HeaderObject } from '../response.js';
-import type { DispatchController, DispatchHandler, Request } from './request.js';
+import type { DispatchController, DispatchHandler, LibraryController } from './request.js';
 
 /** What `stream()` resolves with, at the end of the response head. */
 export class StreamResponse {
@@ -140,6 +140,6 @@ export class StreamHandler implements DispatchHandler, Timed {
 
   /** Nobody read the body for `bodyTimeout`. */
   expire(): void {
-    (this.controller as { giveUp(err: HttpClientPoolError): void } | null)?.giveUp(new BodyTimeoutError(this.bodyTimeout, {}));
+    (this.controller as LibraryController | null)?.giveUp(new BodyTimeoutError(this.bodyTimeout, {}));
   }
 }
