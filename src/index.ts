@@ -1,12 +1,12 @@
 // Public surface of http-client-pool.
 import './node-version.js'; // first: an unsupported Node fails before anything reaches the parser
-export { Pool } from './raw/pool.js';
+export { Pool } from './pool/pool.js';
 export { NodePool } from './node/pool.js';
-export type { Client } from './core/client.js';
-export type { DispatchHandler, DispatchController } from './core/request.js';
-export { StreamResponse, BodyStream } from './core/stream.js';
+export type { Client } from './pool/client.js';
+export type { DispatchHandler, DispatchController } from './pool/request.js';
+export { StreamResponse, BodyStream } from './pool/stream.js';
 export { Response } from './response.js';
-export type { PoolStats, OriginStats, SocketStats, SocketState } from './core/stats.js';
+export type { PoolStats, OriginStats, SocketStats, SocketState } from './pool/stats.js';
 export {
   HttpClientPoolError,
   InvalidArgumentError,

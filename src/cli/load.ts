@@ -14,8 +14,8 @@
 // timeout, reset, parse; or with `expect`, any other status); the two are counted
 // apart, and only completed ones are timed, so a burst of fast refusals never reads as
 // throughput or latency.
-import type { Client } from '../core/client.js';
-import type { DispatchController, DispatchHandler } from '../core/request.js';
+import type { Client } from '../pool/client.js';
+import type { DispatchController, DispatchHandler } from '../pool/request.js';
 import type { Headers, RequestInit } from '../options.js';
 import { Histogram } from './histogram.js';
 import type { TimetableShare } from './timetable.js';

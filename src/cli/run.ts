@@ -3,9 +3,9 @@
 // (structured clone) for merge.ts. The main thread runs one of these itself with
 // --workers 1, or each worker thread runs one (worker.ts).
 import { NodePool } from '../node/pool.js';
-import { Pool, type Client } from '../raw/pool.js';
+import { Pool, type Client } from '../pool/pool.js';
 import type { PoolOptions } from '../options.js';
-import type { PoolStats } from '../core/stats.js';
+import type { PoolStats } from '../pool/stats.js';
 import type { HistogramState } from './histogram.js';
 import { Load, type LoadPlan } from './load.js';
 import { PipelineWatch } from './pipeline.js';

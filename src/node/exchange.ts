@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { arm, disarm, type Timed } from '../conn/timers.js';
-import type { Request } from '../core/request.js';
+import type { Request } from '../pool/request.js';
 import {
   WriteTimeoutError,
   BodyTimeoutError,
@@ -22,13 +22,13 @@ import {
   RequestBodyError,
   type Phase,
 } from '../errors.js';
-import { Upload, type UploadSink } from '../core/upload.js';
+import { Upload, type UploadSink } from '../conn/upload.js';
 import { Response } from '../response.js';
 import { connectionAllowsReuse, idleTime, keepAliveTimeout } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
 import type { SocketInfo } from './agent.js';
 import type { Config } from '../options.js';
-import { sentOf, WRITE_SLICE } from '../raw/slot.js';
+import { sentOf, WRITE_SLICE } from '../conn/driver.js';
 
 /** What an exchange needs of the slot carrying it. */
 export interface ExchangeSlot {

@@ -2,7 +2,7 @@
 // origin, each with keep-alive and `maxConnsPerHost` sockets, chosen round-robin.
 // The reference backend: users can fall back to it, and the tests use it as the
 // oracle for the raw parser path.
-import { ClientBase } from '../core/client.js';
+import { ClientBase } from '../pool/client.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { PoolOptions } from '../options.js';
 import { nodeBackend } from './slot.js';

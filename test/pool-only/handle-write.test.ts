@@ -1,4 +1,4 @@
-// Pool only: request heads written straight to the socket's handle (src/raw/handle-write.ts).
+// Pool only: request heads written straight to the socket's handle (src/conn/handle-write.ts).
 // The common case (the kernel takes a head at once) runs in every other test; these
 // are the heads it cannot take at once, which libuv finishes later.
 import * as fs from 'node:fs';

@@ -6,11 +6,11 @@
 // another request's response, is written twice only when the retry rules allow it,
 // and the machine never throws.
 import { expect } from 'chai';
-import { Request, type RequestOwner } from '../../dist/core/request.js';
-import type { SlotReports } from '../../dist/core/slot.js';
+import { Request, type RequestOwner } from '../../dist/pool/request.js';
+import type { SlotReports } from '../../dist/pool/slot.js';
 import { resolveOptions, type PoolOptions } from '../../dist/options.js';
 import { BodyTimeoutError, WriteTimeoutError, HeadersTimeoutError, HttpClientPoolError, ParseError, PoolDestroyedError, SocketError, type Response } from '../../dist/index.js';
-import { SlotMachine, type SlotIo } from '../../dist/raw/protocol.js';
+import { SlotMachine, type SlotIo } from '../../dist/conn/machine.js';
 import { Streamed } from '../../dist/parser/request.js';
 import { mutate, rng, sig, validResponse } from '../fuzz/generator.js';
 

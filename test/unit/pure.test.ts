@@ -1,10 +1,10 @@
 // Table-driven tests of the pure pieces: round-robin choice, wait queue, ring FIFO, URL
 // handling and option validation. No sockets.
 import { expect } from 'chai';
-import { RoundRobin } from '../../dist/core/choose.js';
-import { Queue, type Queued } from '../../dist/core/queue.js';
+import { RoundRobin } from '../../dist/pool/choose.js';
+import { Queue, type Queued } from '../../dist/pool/queue.js';
 import { Fifo } from '../../dist/fifo.js';
-import { joinPath, parseURL } from '../../dist/core/target.js';
+import { joinPath, parseURL } from '../../dist/pool/target.js';
 import { resolveOptions, defaults } from '../../dist/options.js';
 import { InvalidArgumentError, Pool } from '../../dist/index.js';
 

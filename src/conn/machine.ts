@@ -12,8 +12,8 @@
 // can be running at a time). The whole-request timer belongs to the request.
 import type { Config } from '../options.js';
 import { Fifo } from '../fifo.js';
-import type { Request } from '../core/request.js';
-import { SlotCounters, type SlotReports } from '../core/slot.js';
+import type { Request } from '../pool/request.js';
+import { SlotCounters, type SlotReports } from '../pool/slot.js';
 import { isStreamedHead, ResponseParser, StreamEvent } from '../parser/response.js';
 import { withConnectionClose } from '../parser/request.js';
 import { idleTime } from '../keep-alive.js';
@@ -33,7 +33,7 @@ import {
   TLSTimeoutError,
 } from '../errors.js';
 import type { Response } from '../response.js';
-import type { SocketState } from '../core/stats.js';
+import type { SocketState } from '../pool/stats.js';
 import { Dialing, Open, State, STATE_NAMES, Timer, type SlotIo } from './states.js';
 
 export { State, type SlotIo };

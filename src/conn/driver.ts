@@ -1,21 +1,21 @@
 // One raw slot as its origin sees it, and the driver of its state machine: the socket,
 // its reads into the slot's own buffer, the corked writes and the slot's timer on the
-// shared clock. It turns socket events into events of the machine (protocol.ts) and
+// shared clock. It turns socket events into events of the machine (machine.ts) and
 // does what the machine asks. No protocol decision is made here.
 import type * as net from 'node:net';
 import type { LookupFunction } from 'node:net';
-import { connectTCP, startTLS, type Endpoint, type SessionCache } from '../conn/dial.js';
-import { arm, disarm, type Timed } from '../conn/timers.js';
-import type { Slot } from '../core/slot.js';
-import type { Recycler, Request } from '../core/request.js';
-import type { SocketStats } from '../core/stats.js';
+import { connectTCP, startTLS, type Endpoint, type SessionCache } from './dial.js';
+import { arm, disarm, type Timed } from './timers.js';
+import type { Slot } from '../pool/slot.js';
+import type { Recycler, Request } from '../pool/request.js';
+import type { SocketStats } from '../pool/stats.js';
 import type { HttpClientPoolError } from '../errors.js';
 import type { Config } from '../options.js';
-import type { SlotReports } from '../core/slot.js';
+import type { SlotReports } from '../pool/slot.js';
 import { connectChannel, publishConnect } from '../diagnostics.js';
-import { Upload, type UploadSink } from '../core/upload.js';
+import { Upload, type UploadSink } from './upload.js';
 import { DECLINED, HandleWriter, WRITTEN } from './handle-write.js';
-import { SlotMachine, State, type SlotIo } from './protocol.js';
+import { SlotMachine, State, type SlotIo } from './machine.js';
 
 export { State };
 

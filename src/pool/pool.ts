@@ -1,12 +1,12 @@
 // The raw-socket pool: N sockets per origin, written to and parsed by this library.
-import type { Backend } from '../core/origin.js';
-import { ClientBase } from '../core/client.js';
+import type { Backend } from './origin.js';
+import { ClientBase } from './client.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { PoolOptions } from '../options.js';
 import { httpParser } from '../parser/binding.js';
-import { RawSlot } from './slot.js';
+import { RawSlot } from '../conn/driver.js';
 
-export type { Client } from '../core/client.js';
+export type { Client } from './client.js';
 
 /** Pool's slots: one raw socket each, driven by the slot's protocol machine. */
 const rawBackend: Backend = {

@@ -1,7 +1,7 @@
-// What the raw slot's protocol machine (protocol.ts) is made of: the interface to its
+// What the raw slot's protocol machine (machine.ts) is made of: the interface to its
 // driver, the states a slot can be in, and the data each state carries.
-import type { Request } from '../core/request.js';
-import type { SocketState } from '../core/stats.js';
+import type { Request } from '../pool/request.js';
+import type { SocketState } from '../pool/stats.js';
 
 /** What the machine asks of its driver. */
 export interface SlotIo {
