@@ -11,7 +11,7 @@ import type { Recycler, Request } from '../pool/request.js';
 import type { SocketStats } from '../pool/stats.js';
 import type { HttpClientPoolError } from '../errors.js';
 import type { Config } from '../options.js';
-import type { SlotReports } from '../pool/slot.js';
+import type { DestroyReason, SlotReports } from '../pool/slot.js';
 import { connectChannel, publishConnect } from '../diagnostics.js';
 import { Upload, type UploadSink } from './upload.js';
 import { DECLINED, HandleWriter, WRITTEN } from './handle-write.js';
@@ -119,7 +119,7 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     this.machine.hold();
   }
 
-  destroy(reason: (() => HttpClientPoolError) | null): void {
+  destroy(reason: DestroyReason | null): void {
     this.machine.destroy(reason);
   }
 

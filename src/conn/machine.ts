@@ -13,7 +13,7 @@
 import type { Config } from '../options.js';
 import { Fifo } from '../fifo.js';
 import type { Request } from '../pool/request.js';
-import { SlotCounters, type SlotReports } from '../pool/slot.js';
+import { SlotCounters, type DestroyReason, type SlotReports } from '../pool/slot.js';
 import { isStreamedHead, ResponseParser, StreamEvent } from '../parser/response.js';
 import { withConnectionClose } from '../parser/request.js';
 import { idleTime } from '../keep-alive.js';
@@ -186,8 +186,8 @@ export class SlotMachine extends SlotCounters {
     this.owner.wake();
   }
 
-  /** Closes the slot for good; requests still on it fail with `reason()` (each with its own copy). */
-  destroy(reason: (() => HttpClientPoolError) | null): void {
+  /** Closes the slot for good; requests still on it fail with `reason()` (each with its own copy), or with the caller's error itself. */
+  destroy(reason: DestroyReason | null): void {
     if (this.state === State.Closed) return;
     const phase = this.phase;
     const lost = this.takeAll();
@@ -196,6 +196,10 @@ export class SlotMachine extends SlotCounters {
     this.state = State.Closed;
     this.parser.close();
     if (reason === null || lost.length === 0) return;
+    if (typeof reason !== 'function') {
+      for (const req of lost) req.fail(reason);
+      return;
+    }
     const err = reason();
     for (const req of lost) req.fail(this.decorate(lost.length === 1 ? err : cloneError(err), phase));
   }

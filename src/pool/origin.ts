@@ -15,7 +15,7 @@ import type { Call } from './call.js';
 import { RoundRobin } from './choose.js';
 import { Queue } from './queue.js';
 import { Recycler, Request, type DispatchHandler, type RequestOwner } from './request.js';
-import type { Slot, SlotReports } from './slot.js';
+import type { DestroyReason, Slot, SlotReports } from './slot.js';
 import type { OriginStats } from './stats.js';
 import type { Target } from './target.js';
 import { AbortError } from '../errors.js';
@@ -40,6 +40,8 @@ export interface Backend {
   createSlot(id: number, ctx: SlotContext): Slot;
   /** Sockets are recycled when the host's address set changes (`dnsRefreshInterval`). */
   readonly followsAddresses: boolean;
+  /** Every slot dials when the origin opens; otherwise only a request or `ready()` dials. */
+  readonly dialsEagerly: boolean;
   /**
    * Settled requests may be used again for new calls (see Recycler): nothing of the
    * backend holds a request after it settled.
@@ -102,12 +104,12 @@ export class Origin implements RequestOwner, SlotReports {
     this.sweep = this.sweep.bind(this);
   }
 
-  /** Dials every slot up front (where the backend can), so traffic spreads from the first request on. */
+  /** Dials every slot up front (where the backend does), so traffic spreads from the first request on. */
   open(): void {
     if (this.opened) return;
     this.opened = true;
     this.addresses?.start();
-    for (const s of this.slots) s.connect();
+    if (this.backend.dialsEagerly) for (const s of this.slots) s.connect();
   }
 
   /**
@@ -160,18 +162,25 @@ export class Origin implements RequestOwner, SlotReports {
     });
   }
 
-  /** Fails every queued and in-flight request, each with its own error from `reason()`, and closes the slots at once. */
-  destroy(reason: () => HttpClientPoolError): void {
+  /**
+   * Fails every queued and in-flight request, each with its own error from `reason()`
+   * (or all with the caller's error itself), and closes the slots at once.
+   */
+  destroy(reason: DestroyReason): void {
     this.closing = true;
     this.addresses?.stop();
     for (let req = this.queue.shift(); req !== null; req = this.queue.shift()) {
+      if (typeof reason !== 'function') {
+        req.fail(reason);
+        continue;
+      }
       const err = reason();
       err.origin ??= this.origin;
       err.phase ??= 'queue';
       req.fail(err);
     }
     for (const s of this.slots) s.destroy(reason);
-    this.rejectReady(reason());
+    this.rejectReady(typeof reason === 'function' ? reason() : reason);
     this.maybeDrained();
   }
 

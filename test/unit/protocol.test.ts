@@ -144,7 +144,7 @@ interface Rig {
 function rig(options: PoolOptions = {}): Rig {
   const io = new ScriptedIo();
   const origin = new ScriptedOrigin();
-  const m = new SlotMachine(0, origin.origin, resolveOptions(options), false, io, origin);
+  const m = new SlotMachine(0, origin.origin, resolveOptions(options, 'Pool'), false, io, origin);
   return {
     m,
     io,
