@@ -30,7 +30,7 @@ type Kind = 'get' | 'cut-fin' | 'cut-rst' | 'post' | 'abort-before' | 'abort-mic
 function pick(r: number): Kind {
   if (r < 0.02) return 'cut-fin';
   if (r < 0.04) return 'cut-rst';
-  if (r < 0.09) return 'post';
+  if (r < 0.055) return 'post';
   if (r < 0.12) return 'abort-before';
   if (r < 0.16) return 'abort-microtask';
   if (r < 0.2) return 'dispatch-abort-head';
@@ -94,7 +94,7 @@ describe('pipelined races with a server in another process', function () {
   for (const backend of BACKENDS) {
     describe(backend.name, () => {
       const pipelining = backend.name === 'Pool' ? 10 : 1;
-      const N = 5000;
+      const N = 6000;
       const C = 128;
 
       it(`every request behind a response cut short settles: ${N} mixed requests at c=${C}, 16 sockets, pipelining ${pipelining}`, async () => {
