@@ -5,7 +5,7 @@
 // while the loop runs, and the loop never runs inside itself. Also: ready(), close()
 // and destroy(), the dial-failure move, and stats. A backend supplies the slots.
 import { isIP } from 'node:net';
-import { AddressBook } from '../conn/addresses.js';
+import { AddressBook, isLookupFailure } from '../conn/addresses.js';
 import { makeTLSOptions, SessionCache, type Endpoint } from '../conn/dial.js';
 import { connectErrorChannel } from '../diagnostics.js';
 import type { HttpClientPoolError } from '../errors.js';
@@ -18,7 +18,7 @@ import { Recycler, Request, type DispatchHandler, type RequestOwner } from './re
 import type { DestroyReason, Slot, SlotReports } from './slot.js';
 import type { OriginStats } from './stats.js';
 import type { Target } from './target.js';
-import { AbortError } from '../errors.js';
+import { AbortError, ConnectError } from '../errors.js';
 
 /** Settled requests an origin keeps for reuse, at most: about what one turn settles under load. */
 const RECYCLED_KEPT = 64;
@@ -217,13 +217,27 @@ export class Origin implements RequestOwner, SlotReports {
   }
 
   dialFailed(id: number, req: Request | null, err: HttpClientPoolError): void {
-    this.addresses?.failed(id);
     if (connectErrorChannel.hasSubscribers) connectErrorChannel.publish({ origin: this.origin, socketId: id, error: err });
     this.rejectReady(err);
+    if (isLookupFailure(err.cause)) return this.lookupFailed(req, err);
+    this.addresses?.failed(id);
     if (req === null) return;
     // Nothing was sent, so any method may move to another slot; give up once every slot failed it.
     if (++req.dialFailures >= this.slots.length || this.closing) req.fail(err);
     else this.queue.unshift(req);
+  }
+
+  /**
+   * The host name did not resolve: no slot can do better (they share the lookup, and its
+   * failure is kept a while, see AddressBook), so the request and every queued one fail
+   * now, each with its own ConnectError and the lookup's error as cause.
+   */
+  private lookupFailed(req: Request | null, err: HttpClientPoolError): void {
+    if (req !== null) req.fail(err);
+    const cause = err.cause as Error;
+    for (let q = this.queue.shift(); q !== null; q = this.queue.shift()) {
+      q.fail(new ConnectError(`connect failed: ${cause.message}`, { cause, origin: this.origin, phase: 'dial' }));
+    }
   }
 
   requeue(reqs: Request[]): void {
