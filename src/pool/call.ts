@@ -67,13 +67,11 @@ export class Call {
 function checkNames(options: object, init: boolean): void {
   const o = options as Record<string, unknown>;
   for (const name in o) {
-    const value = o[name];
+    if (init && (name === 'method' || name === 'path' || name === 'body')) continue; // checked apart
     const spec = requestOption(name);
-    if (spec !== undefined) {
-      if (value !== undefined) checkValue(spec, value);
-    } else if (!init || (name !== 'method' && name !== 'path' && name !== 'body')) {
-      throw unknownOption(name, 'request', init ? INIT_FIELDS : NO_FIELDS);
-    }
+    if (spec === undefined) throw unknownOption(name, 'request', init ? INIT_FIELDS : NO_FIELDS);
+    const value = o[name];
+    if (value !== undefined) checkValue(spec, value);
   }
 }
 
