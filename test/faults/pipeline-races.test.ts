@@ -10,7 +10,7 @@ import * as diagnostics from 'node:diagnostics_channel';
 import { expect } from 'chai';
 import { AbortError, type Client, type DispatchHandler } from '../../dist/index.js';
 import { cleanup, defer, until, watchUnhandled } from '../helpers.js';
-import { BACKENDS } from '../contract/backends.js';
+import { BACKENDS, supports } from '../contract/backends.js';
 import { RaceServer } from './race-server/harness.js';
 
 /** A small seeded PRNG (mulberry32): the same load every run. */
@@ -175,6 +175,29 @@ describe('pipelined races with a server in another process', function () {
         expect((await p.get('/last')).statusCode).to.equal(200);
         await new Promise((r) => setImmediate(r));
         expect(unhandled).to.deep.equal([]);
+      });
+
+      it('a request-start subscriber that aborts a pipelined request: the requests around it are answered on the same socket', async function () {
+        if (!supports(backend, 'pipelining')) this.skip();
+        const server = await RaceServer.start('cut');
+        const p = backend.pool({ baseURL: server.url, size: 1, pipelining: 4 });
+        await p.ready();
+        const ac = new AbortController();
+        const onStart = (m: unknown): void => {
+          if ((m as { request: { path: string } }).request.path === '/second') ac.abort();
+        };
+        diagnostics.subscribe('http-client-pool:request-start', onStart);
+        defer(() => diagnostics.unsubscribe('http-client-pool:request-start', onStart));
+        const settled = await Promise.allSettled([p.get('/first'), p.get('/second', { signal: ac.signal }), p.get('/third')]);
+        expect(settled.map((r) => (r.status === 'fulfilled' ? r.value.text() : (r.reason as Error).name))).to.deep.equal([
+          'GET /first HTTP/1.1',
+          'AbortError',
+          'GET /third HTTP/1.1',
+        ]);
+        // The aborted one was never written: the socket was not dropped for it.
+        expect(p.stats().origins[0]!.sockets[0]!.reconnects).to.equal(0);
+        await server.barrier(p);
+        expect(server.seen).to.not.include('GET /second');
       });
     });
   }
