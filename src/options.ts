@@ -1,9 +1,11 @@
-// Pool options: types, defaults and validation. Every timer is documented by
-// the phase it covers; 0 turns a timer off.
+// Pool options: types, defaults, and OPTIONS, the one list every check, refusal and
+// README table comes from. Every timer is documented by the phase it covers; 0 turns a
+// timer off. Unknown names are refused.
 import type { LookupFunction } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Blob as NodeBlob } from 'node:buffer';
 import { InvalidArgumentError } from './errors.js';
+import { misnamed } from './option-names.js';
 
 /** Header values as callers give them. `undefined` entries are skipped. */
 export type HeaderValue = string | number | readonly string[] | undefined;
@@ -15,7 +17,7 @@ export type TLSOptions = Omit<ConnectionOptions, 'socket' | 'host' | 'port' | 'p
 export interface PoolOptions {
   /** Origin plus an optional base path, e.g. `https://api.internal:8443/v1`. Default `''`: every call gives an absolute URL. */
   baseURL?: string;
-  /** Sockets per origin. Default 8. Each socket carries one request at a time. */
+  /** Sockets per origin, 1 to 4096. Default 8. Each socket carries one request at a time. */
   size?: number;
   /** TCP connect only: from `connect()` to the socket's `connect` event. Default 10 000 ms. */
   dialTimeout?: number;
@@ -77,7 +79,8 @@ export interface PoolOptions {
   maxConnsPerHost?: number;
   /**
    * Requests in flight per socket (HTTP/1.1 pipelining). Default 1. Only idempotent
-   * requests are pipelined; others wait for the socket's pipeline to drain. `Pool` only.
+   * requests are pipelined; others wait for the socket's pipeline to drain. 1 to 1024.
+   * `Pool` only: `NodePool` refuses it.
    */
   pipelining?: number;
   /**
@@ -88,15 +91,16 @@ export interface PoolOptions {
   /**
    * How often the host's addresses are looked up again (also on every re-dial); when
    * the set changes the sockets are recycled to follow it. Default 30 000 ms; 0: only
-   * on re-dials.
+   * on re-dials. `Pool` only: `NodePool` refuses it (it looks up on re-dials only).
    */
   dnsRefreshInterval?: number;
   /**
    * A socket older than this (±10% jitter) sends `connection: close` on its next
-   * request, lets that response finish and re-dials. Default 0 (off).
+   * request, lets that response finish and re-dials. Default 0 (off). `Pool` only:
+   * `NodePool` refuses it.
    */
   maxConnAge?: number;
-  /** A socket's request number N (this value) goes out with `connection: close`, then the slot re-dials. Default 0 (off). */
+  /** A socket's request number N (this value) goes out with `connection: close`, then the slot re-dials. Default 0 (off). `Pool` only: `NodePool` refuses it. */
   maxRequestsPerConn?: number;
 }
 
@@ -185,17 +189,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'timeout', type: 'ms', shown: '`requestTimeout`', scope: 'request', backends: 'both', doc: 'whole-request timeout of this call, overriding `requestTimeout` (0 = off)' },
 ];
 
-/** Names people reach for from other clients, and what they mean here. */
-const ALIASES: Readonly<Record<string, string>> = {
-  connections: 'size',
-  maxSockets: 'size',
-  connectTimeout: 'dialTimeout',
-  headersTimeout: 'responseHeaderTimeout',
-  keepAliveTimeout: 'idleConnTimeout',
-  maxResponseHeaderSize: 'maxHeaderSize',
-  rejectUnauthorized: 'insecureSkipVerify',
-};
-
 const POOL_SPECS = new Map(OPTIONS.filter((o) => o.scope !== 'request').map((o) => [o.name as string, o]));
 const REQUEST_SPECS = new Map(OPTIONS.filter((o) => o.scope !== 'pool').map((o) => [o.name as string, o]));
 
@@ -205,63 +198,12 @@ export function requestOption(name: string): OptionSpec | undefined {
 }
 
 /**
- * The error for an option name that is none, with the name probably meant: another
- * client's name for it, the same but for case or a slip of the keys; looked for among
- * the options of `scope` first, then among the others (saying where those go).
+ * The error for an option name that is none, with the name probably meant (see
+ * option-names.ts): looked for among the options of `scope` (and `extra` names), then
+ * among the others, saying where those go.
  */
 export function unknownOption(name: string, scope: 'pool' | 'request', extra: readonly string[] = []): InvalidArgumentError {
-  const own = scope === 'pool' ? POOL_SPECS : REQUEST_SPECS;
-  const other = scope === 'pool' ? REQUEST_SPECS : POOL_SPECS;
-  const elsewhere = scope === 'pool' ? 'an option of a call, not of the pool' : 'a pool option: give it to the constructor';
-  const meant = (n: string | undefined): n is string => n !== undefined && own.has(n);
-  let hint = '';
-  const alias = ALIASES[name] ?? (scope === 'pool' && name === 'timeout' ? 'requestTimeout' : undefined);
-  const near = nearest(name, [...own.keys(), ...extra]);
-  if (meant(alias)) hint = ` (did you mean "${alias}"?${other.has(name) ? ` "${name}" is ${elsewhere})` : ')'}`;
-  else if (near !== null) hint = ` (did you mean "${near}"?)`;
-  else if (other.has(name)) hint = ` ("${name}" is ${elsewhere})`;
-  else {
-    const far = (alias !== undefined && other.has(alias) ? alias : null) ?? nearest(name, [...other.keys()]);
-    if (far !== null) hint = ` (did you mean "${far}"? it is ${elsewhere})`;
-  }
-  return new InvalidArgumentError(`unknown ${scope === 'pool' ? 'pool' : 'request'} option "${name}"${hint}`);
-}
-
-/** The known name closest to `name`: the same but for case, or at most 2 edits away (1 for short names). */
-function nearest(name: string, names: readonly string[]): string | null {
-  const lower = name.toLowerCase();
-  let best: string | null = null;
-  let bestD = Math.min(2, Math.floor(name.length / 3));
-  for (const n of names) {
-    if (n.toLowerCase() === lower) return n;
-    const d = distance(lower, n.toLowerCase(), bestD);
-    if (d <= bestD && (best === null || d < bestD)) {
-      best = n;
-      bestD = d;
-    }
-  }
-  return best;
-}
-
-/** Edit distance (insert, delete, substitute, swap two neighbours), giving up beyond `limit`. */
-function distance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    const row: number[] = [i];
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        row.push(j);
-        continue;
-      }
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
-      row.push(d);
-    }
-    rows.push(row);
-  }
-  return rows[a.length]![b.length]!;
+  return scope === 'pool' ? misnamed(name, 'pool', POOL_SPECS, REQUEST_SPECS, extra) : misnamed(name, 'request', REQUEST_SPECS, POOL_SPECS, extra);
 }
 
 /** Checks one option's value against its spec; throws `InvalidArgumentError` saying what it takes. */
