@@ -7,19 +7,19 @@ import * as net from 'node:net';
 import { expect } from 'chai';
 import { InvalidArgumentError, type PoolOptions, type RequestOptions } from '../../dist/index.js';
 import { OPTIONS } from '../../dist/options.js';
-import { cleanup, defer, rejects } from '../helpers.js';
+import { cleanup, listen, rejects } from '../helpers.js';
 import { BACKENDS } from './backends.js';
 
 /** A server that counts its connections: none may be opened by a refused call. */
 async function countingServer(): Promise<{ url: string; connections: () => number }> {
   let n = 0;
-  const server = net.createServer((s) => {
-    n++;
-    s.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, connections: () => n };
+  const port = await listen(
+    net.createServer((s) => {
+      n++;
+      s.destroy();
+    }),
+  );
+  return { url: `http://127.0.0.1:${port}`, connections: () => n };
 }
 
 const POOL_ONLY = OPTIONS.filter((o) => o.backends === 'Pool').map((o) => o.name);
