@@ -1,9 +1,11 @@
-// Pool options: types, defaults and validation. Every timer is documented by
-// the phase it covers; 0 turns a timer off.
+// Pool options: types, defaults, and OPTIONS, the one list every check, refusal and
+// README table comes from. Every timer is documented by the phase it covers; 0 turns a
+// timer off. Unknown names are refused.
 import type { LookupFunction } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Blob as NodeBlob } from 'node:buffer';
 import { InvalidArgumentError } from './errors.js';
+import { misnamed } from './option-names.js';
 
 /** Header values as callers give them. `undefined` entries are skipped. */
 export type HeaderValue = string | number | readonly string[] | undefined;
@@ -15,7 +17,7 @@ export type TLSOptions = Omit<ConnectionOptions, 'socket' | 'host' | 'port' | 'p
 export interface PoolOptions {
   /** Origin plus an optional base path, e.g. `https://api.internal:8443/v1`. Default `''`: every call gives an absolute URL. */
   baseURL?: string;
-  /** Sockets per origin. Default 8. Each socket carries one request at a time. */
+  /** Sockets per origin, 1 to 4096. Default 8. Each socket carries one request at a time. */
   size?: number;
   /** TCP connect only: from `connect()` to the socket's `connect` event. Default 10 000 ms. */
   dialTimeout?: number;
@@ -77,7 +79,8 @@ export interface PoolOptions {
   maxConnsPerHost?: number;
   /**
    * Requests in flight per socket (HTTP/1.1 pipelining). Default 1. Only idempotent
-   * requests are pipelined; others wait for the socket's pipeline to drain. `Pool` only.
+   * requests are pipelined; others wait for the socket's pipeline to drain. 1 to 1024.
+   * `Pool` only: `NodePool` refuses it.
    */
   pipelining?: number;
   /**
@@ -88,15 +91,16 @@ export interface PoolOptions {
   /**
    * How often the host's addresses are looked up again (also on every re-dial); when
    * the set changes the sockets are recycled to follow it. Default 30 000 ms; 0: only
-   * on re-dials.
+   * on re-dials. `Pool` only: `NodePool` refuses it (it looks up on re-dials only).
    */
   dnsRefreshInterval?: number;
   /**
    * A socket older than this (±10% jitter) sends `connection: close` on its next
-   * request, lets that response finish and re-dials. Default 0 (off).
+   * request, lets that response finish and re-dials. Default 0 (off). `Pool` only:
+   * `NodePool` refuses it.
    */
   maxConnAge?: number;
-  /** A socket's request number N (this value) goes out with `connection: close`, then the slot re-dials. Default 0 (off). */
+  /** A socket's request number N (this value) goes out with `connection: close`, then the slot re-dials. Default 0 (off). `Pool` only: `NodePool` refuses it. */
   maxRequestsPerConn?: number;
 }
 
@@ -125,6 +129,134 @@ export interface RequestInit extends RequestOptions {
   /** Path relative to `baseURL`, or an absolute `http(s)://` URL. */
   path: string;
   body?: Body | null;
+}
+
+/**
+ * Every option, once: its name, what it takes, its default, where it is given (to a
+ * pool's constructor, to a call, or both), which backend takes it, and what it does in
+ * a line. Validation, NodePool's refusal of `Pool`-only options, the near-miss
+ * suggestions and the README's options tables all come from this list (a test checks
+ * the README against it): adding an option is one entry here.
+ */
+export interface OptionSpec {
+  readonly name: keyof PoolOptions | keyof RequestOptions;
+  readonly type: ValueType;
+  /** Smallest and largest value of a number (`ms` is 0 to 2^31-1 unless given). */
+  readonly min?: number;
+  readonly max?: number;
+  /** The default as the README shows it. */
+  readonly shown: string;
+  /** `pool`: a constructor option; `request`: an option of one call; `both`. */
+  readonly scope: 'pool' | 'request' | 'both';
+  /** `Pool`: `NodePool` refuses it. */
+  readonly backends: 'both' | 'Pool';
+  readonly doc: string;
+}
+
+/**
+ * `ms`: milliseconds, 0 = off, at most 2^31-1 (Node cannot arm a longer timer).
+ * `integer`: a safe integer in [min, max]; `bytes`: the same, or Infinity.
+ */
+export type ValueType = 'string' | 'path' | 'boolean' | 'object' | 'function' | 'signal' | 'ms' | 'integer' | 'bytes';
+
+const MAX_MS = 2_147_483_647;
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'baseURL', type: 'string', shown: "`''`", scope: 'pool', backends: 'both', doc: 'origin plus an optional base path; no query or fragment' },
+  { name: 'size', type: 'integer', min: 1, max: 4096, shown: '8', scope: 'pool', backends: 'both', doc: 'sockets per origin; each carries one request at a time' },
+  { name: 'dialTimeout', type: 'ms', shown: '10 000 ms', scope: 'pool', backends: 'both', doc: 'TCP connect only' },
+  { name: 'tlsTimeout', type: 'ms', shown: '10 000 ms', scope: 'pool', backends: 'both', doc: 'TLS handshake only, from TCP connected to handshake done' },
+  { name: 'responseHeaderTimeout', type: 'ms', shown: '30 000 ms', scope: 'pool', backends: 'both', doc: 'from the request fully written to the end of the response head (1xx responses do not stop it); not the body' },
+  { name: 'writeTimeout', type: 'ms', shown: '30 000 ms', scope: 'pool', backends: 'both', doc: 'while the request (head and body, streamed or not) is being written: the longest time with no byte of it taken; a server that stopped reading fails it, and the socket is dropped' },
+  { name: 'bodyTimeout', type: 'ms', shown: '30 000 ms', scope: 'pool', backends: 'both', doc: 'the longest gap between two reads of the response body, from the end of the head to its last byte; a slow but steady body never trips it. The socket is dropped' },
+  { name: 'requestTimeout', type: 'ms', shown: '0 (off)', scope: 'pool', backends: 'both', doc: 'the whole request: queue wait, dial, TLS, write, head and body; a per-request `timeout` overrides it' },
+  { name: 'expectContinue', type: 'boolean', shown: '`false`', scope: 'both', backends: 'both', doc: 'requests with a body send `Expect: 100-continue` and wait for the 100 before the body; per request it overrides the pool\'s' },
+  { name: 'expectContinueTimeout', type: 'ms', shown: '1 000 ms', scope: 'pool', backends: 'both', doc: 'how long such a request waits for the 100 before it sends its body anyway; 0: no limit' },
+  { name: 'idleConnTimeout', type: 'ms', shown: '60 000 ms', scope: 'pool', backends: 'both', doc: 'an idle keep-alive socket is closed after this; lowered to the server\'s `Keep-Alive: timeout=` hint minus 1 s' },
+  { name: 'insecureSkipVerify', type: 'boolean', shown: '`false`', scope: 'pool', backends: 'both', doc: 'skip certificate and host name verification (tests only)' },
+  { name: 'tls', type: 'object', shown: '-', scope: 'pool', backends: 'both', doc: '`ca`, `cert`, `key`, `servername`, ... passed to `tls.connect`' },
+  { name: 'maxHeaderSize', type: 'integer', min: 1, max: 16_777_216, shown: '16 384', scope: 'pool', backends: 'both', doc: 'most bytes of response header names and values (as llhttp counts them)' },
+  { name: 'maxResponseSize', type: 'bytes', min: 0, max: Number.MAX_SAFE_INTEGER, shown: '`Infinity`', scope: 'pool', backends: 'both', doc: 'most bytes of response body; beyond it `ResponseTooLargeError` and the socket is dropped' },
+  { name: 'headers', type: 'object', shown: '-', scope: 'both', backends: 'both', doc: 'the pool\'s are sent with every request; a call\'s replace those of the same name' },
+  { name: 'socketPath', type: 'path', shown: '-', scope: 'pool', backends: 'both', doc: 'connect over this unix socket instead of TCP' },
+  { name: 'pipelining', type: 'integer', min: 1, max: 1024, shown: '1', scope: 'pool', backends: 'Pool', doc: 'requests in flight per socket; see Pipelining below' },
+  { name: 'lookup', type: 'function', shown: '`dns.lookup`', scope: 'pool', backends: 'both', doc: 'resolves the host to all its addresses (same shape as `net.connect`\'s `lookup`, called with `{ all: true }`); slot i dials address i mod k' },
+  { name: 'dnsRefreshInterval', type: 'ms', shown: '30 000 ms', scope: 'pool', backends: 'Pool', doc: 'how often the addresses are looked up again (also on re-dials); when the set changes, sockets are recycled to follow it; 0: only on re-dials (`NodePool` looks up on re-dials only)' },
+  { name: 'maxConnAge', type: 'ms', shown: '0 (off)', scope: 'pool', backends: 'Pool', doc: 'a socket older than this (±10% jitter) sends `connection: close` on its next request and re-dials after that response' },
+  { name: 'maxRequestsPerConn', type: 'integer', min: 0, max: MAX_MS, shown: '0 (off)', scope: 'pool', backends: 'Pool', doc: 'a socket\'s Nth request goes out with `connection: close`, then the slot re-dials' },
+  { name: 'maxConnsPerHost', type: 'integer', min: 1, max: 4096, shown: '1', scope: 'pool', backends: 'both', doc: '`NodePool`: sockets each of its `size` agents may open; `Pool`: must be 1' },
+  { name: 'signal', type: 'signal', shown: '-', scope: 'request', backends: 'both', doc: 'an `AbortSignal`; aborting rejects with `AbortError`' },
+  { name: 'timeout', type: 'ms', shown: '`requestTimeout`', scope: 'request', backends: 'both', doc: 'whole-request timeout of this call, overriding `requestTimeout` (0 = off)' },
+];
+
+const POOL_SPECS = new Map(OPTIONS.filter((o) => o.scope !== 'request').map((o) => [o.name as string, o]));
+const REQUEST_SPECS = new Map(OPTIONS.filter((o) => o.scope !== 'pool').map((o) => [o.name as string, o]));
+
+/** The spec of a call option, or undefined for a name that is none. */
+export function requestOption(name: string): OptionSpec | undefined {
+  return REQUEST_SPECS.get(name);
+}
+
+/**
+ * The error for an option name that is none, with the name probably meant (see
+ * option-names.ts): looked for among the options of `scope` (and `extra` names), then
+ * among the others, saying where those go.
+ */
+export function unknownOption(name: string, scope: 'pool' | 'request', extra: readonly string[] = []): InvalidArgumentError {
+  return scope === 'pool' ? misnamed(name, 'pool', POOL_SPECS, REQUEST_SPECS, extra) : misnamed(name, 'request', REQUEST_SPECS, POOL_SPECS, extra);
+}
+
+/** Checks one option's value against its spec; throws `InvalidArgumentError` saying what it takes. */
+export function checkValue(spec: OptionSpec, value: unknown): void {
+  const name = spec.name;
+  switch (spec.type) {
+    case 'string':
+      if (typeof value !== 'string') throw new InvalidArgumentError(`${name} must be a string, got ${describe(value)}`);
+      return;
+    case 'path':
+      if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(`${name} must be a non-empty string, got ${describe(value)}`);
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be a boolean, got ${describe(value)}`);
+      return;
+    case 'object':
+      if (value === null || typeof value !== 'object') throw new InvalidArgumentError(`${name} must be an object, got ${describe(value)}`);
+      return;
+    case 'function':
+      if (typeof value !== 'function') throw new InvalidArgumentError(`${name} must be a function, got ${describe(value)}`);
+      return;
+    case 'signal': {
+      const s = value as AbortSignal | null;
+      if (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
+        throw new InvalidArgumentError(`${name} must be an AbortSignal, got ${describe(value)}`);
+      }
+      return;
+    }
+    case 'ms': {
+      const max = spec.max ?? MAX_MS;
+      if (typeof value !== 'number' || !(value >= (spec.min ?? 0) && value <= max)) {
+        throw new InvalidArgumentError(`${name} must be a number of milliseconds from ${spec.min ?? 0} to ${max}, got ${describe(value)}`);
+      }
+      return;
+    }
+    case 'integer':
+    case 'bytes': {
+      if (spec.type === 'bytes' && value === Infinity) return;
+      const min = spec.min ?? 0;
+      const max = spec.max ?? Number.MAX_SAFE_INTEGER;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+        const or = spec.type === 'bytes' ? ' (or Infinity)' : '';
+        throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}${or}, got ${describe(value)}`);
+      }
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
 }
 
 export const defaults = {
@@ -176,75 +308,84 @@ export interface Config {
   readonly maxRequestsPerConn: number;
 }
 
-export function resolveOptions(options: PoolOptions | undefined): Config {
+/** Which class is being built: `NodePool` refuses the options only `Pool` has. */
+export type BackendName = 'Pool' | 'NodePool';
+
+/**
+ * Checks a constructor's options against OPTIONS (unknown names, `Pool`-only ones on
+ * `NodePool`, each value's type and range) and fills in the defaults.
+ */
+export function resolveOptions(options: PoolOptions | undefined, backend: BackendName): Config {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw new InvalidArgumentError('options must be an object');
+    throw new InvalidArgumentError(`options must be an object, got ${describe(options)}`);
   }
-  const o = options ?? {};
-  if (o.baseURL !== undefined && typeof o.baseURL !== 'string') {
-    throw new InvalidArgumentError('baseURL must be a string');
+  const o = (options ?? {}) as Record<string, unknown>;
+  for (const name of Object.keys(o)) {
+    const spec = POOL_SPECS.get(name);
+    if (spec === undefined) throw unknownOption(name, 'pool');
+    const value = o[name];
+    if (value === undefined) continue;
+    if (spec.backends === 'Pool' && backend !== 'Pool') {
+      throw new InvalidArgumentError(`${name} is a Pool-only option: NodePool (node:http agents) cannot honour it (use Pool, or leave it out)`);
+    }
+    checkValue(spec, value);
   }
-  if (o.insecureSkipVerify !== undefined && typeof o.insecureSkipVerify !== 'boolean') {
-    throw new InvalidArgumentError('insecureSkipVerify must be a boolean');
-  }
-  if (o.expectContinue !== undefined && typeof o.expectContinue !== 'boolean') {
-    throw new InvalidArgumentError('expectContinue must be a boolean');
-  }
-  if (o.tls !== undefined && (o.tls === null || typeof o.tls !== 'object')) {
-    throw new InvalidArgumentError('tls must be an object');
-  }
-  if (o.headers !== undefined && (o.headers === null || typeof o.headers !== 'object')) {
-    throw new InvalidArgumentError('headers must be an object');
-  }
-  if (o.lookup !== undefined && typeof o.lookup !== 'function') {
-    throw new InvalidArgumentError('lookup must be a function');
-  }
-  if (o.socketPath !== undefined && (typeof o.socketPath !== 'string' || o.socketPath === '')) {
-    throw new InvalidArgumentError('socketPath must be a non-empty string');
-  }
+  const p = o as PoolOptions;
   return Object.freeze({
-    baseURL: o.baseURL ?? defaults.baseURL,
-    size: integer('size', o.size, defaults.size, 1),
-    dialTimeout: timeout('dialTimeout', o.dialTimeout, defaults.dialTimeout),
-    tlsTimeout: timeout('tlsTimeout', o.tlsTimeout, defaults.tlsTimeout),
-    responseHeaderTimeout: timeout('responseHeaderTimeout', o.responseHeaderTimeout, defaults.responseHeaderTimeout),
-    bodyTimeout: timeout('bodyTimeout', o.bodyTimeout, defaults.bodyTimeout),
-    writeTimeout: timeout('writeTimeout', o.writeTimeout, defaults.writeTimeout),
-    requestTimeout: timeout('requestTimeout', o.requestTimeout, defaults.requestTimeout),
-    idleConnTimeout: timeout('idleConnTimeout', o.idleConnTimeout, defaults.idleConnTimeout),
-    expectContinue: o.expectContinue ?? defaults.expectContinue,
-    expectContinueTimeout: timeout('expectContinueTimeout', o.expectContinueTimeout, defaults.expectContinueTimeout),
-    insecureSkipVerify: o.insecureSkipVerify ?? defaults.insecureSkipVerify,
-    tls: o.tls ?? {},
-    maxHeaderSize: integer('maxHeaderSize', o.maxHeaderSize, defaults.maxHeaderSize, 1),
-    maxResponseSize:
-      o.maxResponseSize === Infinity
-        ? Infinity
-        : integer('maxResponseSize', o.maxResponseSize, defaults.maxResponseSize, 0),
-    headers: o.headers ?? {},
-    socketPath: o.socketPath,
-    maxConnsPerHost: integer('maxConnsPerHost', o.maxConnsPerHost, defaults.maxConnsPerHost, 1),
-    pipelining: integer('pipelining', o.pipelining, defaults.pipelining, 1),
-    lookup: o.lookup,
-    dnsRefreshInterval: timeout('dnsRefreshInterval', o.dnsRefreshInterval, defaults.dnsRefreshInterval),
-    maxConnAge: timeout('maxConnAge', o.maxConnAge, defaults.maxConnAge),
-    maxRequestsPerConn: integer('maxRequestsPerConn', o.maxRequestsPerConn, defaults.maxRequestsPerConn, 0),
+    baseURL: p.baseURL ?? defaults.baseURL,
+    size: p.size ?? defaults.size,
+    dialTimeout: p.dialTimeout ?? defaults.dialTimeout,
+    tlsTimeout: p.tlsTimeout ?? defaults.tlsTimeout,
+    responseHeaderTimeout: p.responseHeaderTimeout ?? defaults.responseHeaderTimeout,
+    bodyTimeout: p.bodyTimeout ?? defaults.bodyTimeout,
+    writeTimeout: p.writeTimeout ?? defaults.writeTimeout,
+    requestTimeout: p.requestTimeout ?? defaults.requestTimeout,
+    idleConnTimeout: p.idleConnTimeout ?? defaults.idleConnTimeout,
+    expectContinue: p.expectContinue ?? defaults.expectContinue,
+    expectContinueTimeout: p.expectContinueTimeout ?? defaults.expectContinueTimeout,
+    insecureSkipVerify: p.insecureSkipVerify ?? defaults.insecureSkipVerify,
+    tls: p.tls ?? {},
+    maxHeaderSize: p.maxHeaderSize ?? defaults.maxHeaderSize,
+    maxResponseSize: p.maxResponseSize ?? defaults.maxResponseSize,
+    headers: p.headers ?? {},
+    socketPath: p.socketPath,
+    maxConnsPerHost: p.maxConnsPerHost ?? defaults.maxConnsPerHost,
+    pipelining: p.pipelining ?? defaults.pipelining,
+    lookup: p.lookup,
+    dnsRefreshInterval: p.dnsRefreshInterval ?? defaults.dnsRefreshInterval,
+    maxConnAge: p.maxConnAge ?? defaults.maxConnAge,
+    maxRequestsPerConn: p.maxRequestsPerConn ?? defaults.maxRequestsPerConn,
   });
 }
 
-/** Milliseconds, 0 = off. Timers beyond 2^31-1 ms cannot be armed by Node, so they are refused. */
-export function timeout(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 2_147_483_647) {
-    throw new InvalidArgumentError(`${name} must be a number of milliseconds from 0 to 2147483647, got ${String(value)}`);
+/** What a value of `spec` takes, as the README's tables say it. */
+function takes(spec: OptionSpec): string {
+  switch (spec.type) {
+    case 'ms':
+      return `ms, ${spec.min ?? 0} to 2^31-1`;
+    case 'integer':
+      return `integer, ${spec.min ?? 0} to ${spec.max === MAX_MS ? '2^31-1' : (spec.max ?? 0).toLocaleString('en-US').replaceAll(',', ' ')}`;
+    case 'bytes':
+      return `integer >= ${spec.min ?? 0}, or \`Infinity\``;
+    case 'path':
+      return 'string';
+    case 'signal':
+      return '`AbortSignal`';
+    default:
+      return spec.type;
   }
-  return value;
 }
 
-function integer(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${String(value)}`);
-  }
-  return value;
+/** The README's table of the options given in `scope` (`pool`: the constructors'; `request`: a call's), from OPTIONS. */
+export function optionsTable(scope: 'pool' | 'request'): string {
+  const rows = OPTIONS.filter((o) => o.scope === scope || o.scope === 'both');
+  const lines = ['| option | takes | default | backends | meaning |', '|---|---|---|---|---|'];
+  for (const o of rows) lines.push(`| \`${o.name}\` | ${takes(o)} | ${o.shown} | ${o.backends === 'Pool' ? '`Pool` only' : 'both'} | ${o.doc} |`);
+  return lines.join('\n');
+}
+
+/** The backend table's row of the options `NodePool` refuses (README, "Which backend"). */
+export function poolOnlyRow(): string {
+  const names = OPTIONS.filter((o) => o.backends === 'Pool').map((o) => `\`${o.name}\``);
+  return `| Pool-only options | ${names.join(', ')} | refused with \`InvalidArgumentError\` | what they tune (pipelining, recycling, address refresh) has no hook in \`http.Agent\` |`;
 }

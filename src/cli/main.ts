@@ -110,16 +110,17 @@ function threadPlans(args: Args, baseURL: string, path: string): ThreadPlan[] {
   const n = args.workers;
   const tls = { ...(args.ca && { ca: args.ca }), ...(args.cert && { cert: args.cert }), ...(args.key && { key: args.key }) };
   // Headers go in as pool defaults: checked at construction, serialised once.
+  // Pool-only options only when given: NodePool (--backend node) refuses them.
   const pool: PoolOptions = {
     baseURL,
     size: args.size,
-    pipelining: args.pipelining,
+    ...(args.pipelining !== 1 && { pipelining: args.pipelining }),
     insecureSkipVerify: args.insecure,
     headers: toHeaders(args.headers),
     ...(Object.keys(tls).length !== 0 && { tls }),
     ...(args.socketPath !== null && { socketPath: args.socketPath }),
-    maxRequestsPerConn: args.maxRequestsPerConn,
-    maxConnAge: args.maxConnAgeMs,
+    ...(args.maxRequestsPerConn !== 0 && { maxRequestsPerConn: args.maxRequestsPerConn }),
+    ...(args.maxConnAgeMs !== 0 && { maxConnAge: args.maxConnAgeMs }),
   };
   const concurrency = shares(args.concurrency, n);
   const requests = args.requests === null ? null : shares(args.requests, n);

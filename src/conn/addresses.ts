@@ -2,7 +2,10 @@
 // Slot i dials address i mod k, so N sockets spread over every backend a name points
 // to. The addresses are looked up again when a slot re-dials (at most once a second,
 // shared by the slots dialing together) and every `dnsRefreshInterval`; when the set
-// changes, the owner recycles its sockets so they follow the new set.
+// changes, the owner recycles its sockets so they follow the new set. A failed lookup is
+// kept for FAILED_LOOKUP_MS: every dial of the origin meanwhile fails with it at once
+// instead of asking again (a name that does not resolve would otherwise be looked up by
+// each slot, and each request would wait for each lookup).
 import * as dns from 'node:dns';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
@@ -10,6 +13,16 @@ import { arm, disarm, type Timed } from './timers.js';
 
 /** Addresses looked up within this long are reused by dials instead of looked up again. */
 const REUSE_MS = 1000;
+/** A failed lookup is the answer to every dial for this long (the README says so). */
+export const FAILED_LOOKUP_MS = 1000;
+
+/** Errors that are a failed lookup of a host name (not a failed connect): see `isLookupFailure`. */
+const lookupFailures = new WeakSet<object>();
+
+/** `err` is the failure of a name lookup: no other slot of the origin can do better. */
+export function isLookupFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && lookupFailures.has(err);
+}
 
 type Lookup = (hostname: string, options: dns.LookupAllOptions, cb: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
 
@@ -19,6 +32,9 @@ export class AddressBook implements Timed {
   private addrs: LookupAddress[] = [];
   private key = '';
   private resolvedAt = -Infinity;
+  /** The last lookup's failure and when it came; null once a lookup succeeded. */
+  private failure: NodeJS.ErrnoException | null = null;
+  private failedAt = -Infinity;
   private waiting: ((err: NodeJS.ErrnoException | null) => void)[] | null = null;
   /** Per slot: how far to move along the list after dials that failed. */
   private readonly shift: number[] = [];
@@ -30,6 +46,8 @@ export class AddressBook implements Timed {
     private readonly refreshMs: number,
     /** Called when the address set changed; null: nobody follows changes. */
     private readonly onChange: (() => void) | null,
+    /** Milliseconds from some fixed point (tests give their own clock). */
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.lookup = (lookup ?? dns.lookup) as unknown as Lookup;
   }
@@ -75,7 +93,9 @@ export class AddressBook implements Timed {
   }
 
   private get(done: (err: NodeJS.ErrnoException | null) => void): void {
-    if (performance.now() - this.resolvedAt < REUSE_MS && this.addrs.length !== 0) process.nextTick(done, null);
+    const now = this.now();
+    if (this.failure !== null && now - this.failedAt < FAILED_LOOKUP_MS) process.nextTick(done, this.failure);
+    else if (now - this.resolvedAt < REUSE_MS && this.addrs.length !== 0) process.nextTick(done, null);
     else this.resolve(done);
   }
 
@@ -93,6 +113,11 @@ export class AddressBook implements Timed {
       if (failure === null && (!Array.isArray(addresses) || addresses.length === 0)) {
         failure = Object.assign(new Error(`no addresses for ${this.hostname}`), { code: 'ENOTFOUND' });
       }
+      if (failure !== null) {
+        if (typeof failure === 'object') lookupFailures.add(failure);
+        this.failure = failure;
+        this.failedAt = this.now();
+      } else this.failure = null;
       let changed = false;
       if (failure === null) {
         const key = addresses.map((a) => `${a.family}/${a.address}`).sort().join(',');
@@ -102,7 +127,7 @@ export class AddressBook implements Timed {
         if (key !== this.key) this.addrs = addresses;
         if (changed) this.shift.length = 0;
         this.key = key;
-        this.resolvedAt = performance.now();
+        this.resolvedAt = this.now();
       }
       for (const w of waiting) w(failure);
       if (changed && this.onChange !== null) this.onChange();

@@ -11,7 +11,7 @@ import type { Recycler, Request } from '../pool/request.js';
 import type { SocketStats } from '../pool/stats.js';
 import type { HttpClientPoolError } from '../errors.js';
 import type { Config } from '../options.js';
-import type { SlotReports } from '../pool/slot.js';
+import type { DestroyReason, SlotReports } from '../pool/slot.js';
 import { connectChannel, publishConnect } from '../diagnostics.js';
 import { Upload, type UploadSink } from './upload.js';
 import { DECLINED, HandleWriter, WRITTEN } from './handle-write.js';
@@ -119,7 +119,7 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     this.machine.hold();
   }
 
-  destroy(reason: (() => HttpClientPoolError) | null): void {
+  destroy(reason: DestroyReason | null): void {
     this.machine.destroy(reason);
   }
 
@@ -343,7 +343,16 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     const states = s as unknown as StreamStates;
     states._writableState.autoDestroy = false;
     states._readableState.autoDestroy = false;
-    states._readableState.errored = null;
+    const rs = states._readableState;
+    // Every failed write marks the read side failed again (pipelined writes fail one after
+    // another, some with no callback of ours), and an EOF read while it is marked never
+    // emits 'end': the read side stays sound from here on, whatever writes report.
+    rs.errored = null; // through Node's own setter (a flag bit on newer Nodes)
+    if (Object.getOwnPropertyDescriptor(rs, 'errored')?.set === undefined) {
+      Object.defineProperty(rs, 'errored', { get: () => null, set: () => {}, configurable: true, enumerable: true });
+    }
+    // An EOF that came while it was marked: its 'end' was held back; a read(0) emits it.
+    if (rs.ended && !rs.endEmitted) s.read(0);
     return true;
   }
 
@@ -460,7 +469,7 @@ export function sentOf(s: net.Socket): number {
 /** The fields of Node's stream states that `readOn` sets (present on Node 20-26). */
 interface StreamStates {
   _writableState: { autoDestroy: boolean };
-  _readableState: { autoDestroy: boolean; errored: Error | null };
+  _readableState: { autoDestroy: boolean; errored: Error | null; ended: boolean; endEmitted: boolean };
 }
 
 function pollOneTurn(c: RawSlot): void {

@@ -13,7 +13,7 @@
 import type { Config } from '../options.js';
 import { Fifo } from '../fifo.js';
 import type { Request } from '../pool/request.js';
-import { SlotCounters, type SlotReports } from '../pool/slot.js';
+import { SlotCounters, type DestroyReason, type SlotReports } from '../pool/slot.js';
 import { isStreamedHead, ResponseParser, StreamEvent } from '../parser/response.js';
 import { withConnectionClose } from '../parser/request.js';
 import { idleTime } from '../keep-alive.js';
@@ -96,7 +96,9 @@ export class SlotMachine extends SlotCounters {
     const n = this.inflight.length;
     if (n === 0) return this.state !== State.Closed;
     const open = this.open;
-    return open !== null && !open.retiring && this.deferred === null && n < this.depth && req.pipelinable && this.inflight.at(n - 1).pipelinable;
+    // Never behind a failed write: the server is gone (it reset or closed), and what it
+    // may still have sent is only being read on (see writeFailed).
+    return open !== null && !open.retiring && open.error === null && this.deferred === null && n < this.depth && req.pipelinable && this.inflight.at(n - 1).pipelinable;
   }
 
   /** Starts a dial if the slot has no socket. */
@@ -181,13 +183,14 @@ export class SlotMachine extends SlotCounters {
     req.slot = null;
     if (req === this.deferred) this.cancelDeferred();
     // Behind the oldest, the oldest's answer may have begun; the oldest gone, nothing behind it has.
-    if (this.state === State.Busy) this.dropSocket(null, i !== 0 && this.parser.responseBegun(), true);
+    // One aborted as it is announced was not written: the socket carries on.
+    if (this.state === State.Busy && req !== this.announcing) this.dropSocket(null, i !== 0 && this.parser.responseBegun(), true);
     else this.hold(); // a dial nobody waits for any more
     this.owner.wake();
   }
 
-  /** Closes the slot for good; requests still on it fail with `reason()` (each with its own copy). */
-  destroy(reason: (() => HttpClientPoolError) | null): void {
+  /** Closes the slot for good; requests still on it fail with `reason()` (each with its own copy), or with the caller's error itself. */
+  destroy(reason: DestroyReason | null): void {
     if (this.state === State.Closed) return;
     const phase = this.phase;
     const lost = this.takeAll();
@@ -196,6 +199,10 @@ export class SlotMachine extends SlotCounters {
     this.state = State.Closed;
     this.parser.close();
     if (reason === null || lost.length === 0) return;
+    if (typeof reason !== 'function') {
+      for (const req of lost) req.fail(reason);
+      return;
+    }
     const err = reason();
     for (const req of lost) req.fail(this.decorate(lost.length === 1 ? err : cloneError(err), phase));
   }
@@ -422,6 +429,7 @@ export class SlotMachine extends SlotCounters {
     if (req === this.deferred) this.cancelDeferred(); // deferred, then sent from a re-dial that came first
     const open = this.open!;
     if (req.streamed !== null && req.streamed.length < 0 && open.http10) return this.refuseChunked(req);
+    if (requestStartChannel.hasSubscribers && !this.announce(req)) return;
     if (this.state === State.Idle) this.clearTimer();
     this.state = State.Busy;
     req.reused = open.served > 0 || open.sent > 0;
@@ -434,7 +442,6 @@ export class SlotMachine extends SlotCounters {
     }
     req.seq = open.sent++;
     this.parser.expect(req.bodiless, req.streams);
-    if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req.info, socketId: this.id });
     if (req.streamed !== null) {
       this.io.upload(req);
       if (req.streamed.expectContinue) {
@@ -445,6 +452,26 @@ export class SlotMachine extends SlotCounters {
     } else if (this.io.write(req.head, req.body)) this.written(null);
     else this.startWriteTimer();
   }
+
+  /**
+   * Publishes `request-start` for `req` before anything of it is written or any state
+   * changed for it, so that a subscriber may abort it (or destroy the pool) then and
+   * there: its withdraw finds nothing written, and the socket serves on. False: it is no
+   * longer this slot's to send.
+   */
+  private announce(req: Request): boolean {
+    const outer = this.announcing; // a subscriber's abort may have sent the next request from inside
+    this.announcing = req;
+    requestStartChannel.publish({ request: req.info, socketId: this.id });
+    this.announcing = outer;
+    if (req.slot === this && this.open !== null) return true;
+    // Taken back unsent: an idle socket goes on idling (established() cleared its timer).
+    if (this.state === State.Idle && this.inflight.length === 0 && this.timer === Timer.None) this.goIdle(this.config.idleConnTimeout);
+    return false;
+  }
+
+  /** The request whose `request-start` is being published (see announce). */
+  private announcing: Request | null = null;
 
   /**
    * A request is being written and the kernel has not taken all of it: the write timer

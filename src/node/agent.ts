@@ -49,6 +49,11 @@ export class SocketInfo implements Timed {
 }
 
 export interface SlotSockets {
+  /**
+   * A socket the slot opened ahead of any request (`ready()`): the agent's next new
+   * connection is this one, if it is still alive. Taken (returned, and forgotten) here.
+   */
+  takeSpare(): net.Socket | null;
   readonly id: number;
   /** Picks the slot's address among the host's; undefined: Node's own lookup. */
   readonly lookup: LookupFunction | undefined;
@@ -64,7 +69,7 @@ export interface SlotSockets {
 }
 
 /** Opens a socket for `slot`'s agent: TCP, then TLS over it when the origin is https. */
-function open(slot: SlotSockets): net.Socket {
+export function open(slot: SlotSockets): net.Socket {
   const { endpoint, config } = slot;
   slot.dials++;
   const tcp = connectTCP(endpoint, slot.lookup);
@@ -108,7 +113,7 @@ export function createAgent(slot: SlotSockets, maxSockets: number): http.Agent {
   if (slot.endpoint.tls === null) {
     return new (class extends http.Agent {
       override createConnection(): net.Socket {
-        return open(slot);
+        return slot.takeSpare() ?? open(slot);
       }
     })(options);
   }

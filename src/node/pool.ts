@@ -3,16 +3,12 @@
 // The reference backend: users can fall back to it, and the tests use it as the
 // oracle for the raw parser path.
 import { ClientBase } from '../pool/client.js';
-import { InvalidArgumentError } from '../errors.js';
 import type { PoolOptions } from '../options.js';
 import { nodeBackend } from './slot.js';
 
 export class NodePool extends ClientBase {
   constructor(options?: PoolOptions) {
-    super(options, nodeBackend);
-    if (this.config.pipelining !== 1) {
-      throw new InvalidArgumentError('NodePool does not pipeline: node:http sends one request per socket at a time (use Pool)');
-    }
+    super(options, nodeBackend, 'NodePool');
     this.start();
   }
 }

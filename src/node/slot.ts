@@ -8,13 +8,13 @@ import type { AddressBook } from '../conn/addresses.js';
 import type { Endpoint, SessionCache } from '../conn/dial.js';
 import type { Backend, SlotContext } from '../pool/origin.js';
 import type { Request } from '../pool/request.js';
-import { SlotCounters, type Slot, type SlotReports } from '../pool/slot.js';
+import { SlotCounters, type DestroyReason, type Slot, type SlotReports } from '../pool/slot.js';
 import type { SocketStats } from '../pool/stats.js';
-import { AbortError, RequestTimeoutError, type HttpClientPoolError, type Phase } from '../errors.js';
+import { AbortError, ConnectError, HttpClientPoolError, RequestTimeoutError, TLSError, type Phase } from '../errors.js';
 import { idleTime } from '../keep-alive.js';
 import type { Body, Config, Headers } from '../options.js';
 import type { Response } from '../response.js';
-import { createAgent, type SlotSockets, type SocketInfo } from './agent.js';
+import { createAgent, open, type SlotSockets, type SocketInfo } from './agent.js';
 import { NodeExchange, type ExchangeSlot } from './exchange.js';
 
 export class NodeSlot extends SlotCounters implements Slot, SlotSockets, ExchangeSlot {
@@ -26,8 +26,13 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   readonly sessions: SessionCache;
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
-  /** node:http dials with a request: there is nothing for `ready()` to wait for. */
-  readonly connected = true;
+  /**
+   * The socket `ready()` opened (`connect()`), until the agent takes it for a request
+   * (createConnection) or it closes. node:http dials with a request; this is how a
+   * slot connects ahead of one.
+   */
+  private spare: net.Socket | null = null;
+  private spareError: ((err: Error) => void) | null = null;
   private readonly inFlight = new Set<NodeExchange>();
   private readonly book: AddressBook | null;
   private readonly reports: SlotReports;
@@ -71,8 +76,62 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
     ex.dispatch(this);
   }
 
+  /** Has a connected socket (an idle or busy one of the agent's, or the spare). */
+  get connected(): boolean {
+    for (const info of this.sockets.values()) if (info.phase === 'open' && !info.socket.destroyed) return true;
+    return false;
+  }
+
+  /**
+   * Opens a socket ahead of any request (`ready()`), unless the slot has one, open or
+   * opening: it reports `connected` or `dialFailed` as a raw slot does, and is the
+   * agent's socket for the slot's next request.
+   */
   connect(): void {
-    // node:http dials with a request.
+    if (this.closed || this.sockets.size !== 0) return;
+    const socket = open(this);
+    const info = this.sockets.get(socket)!;
+    this.spare = socket;
+    this.hold();
+    const onError = (err: Error): void => {
+      if (this.spare === socket) this.spare = null;
+      if (info.phase === 'open') return; // closed while spare: the next request dials anew
+      this.errors++;
+      const ctx = { cause: err, origin: this.endpoint.origin, socketId: this.id };
+      const e =
+        err instanceof HttpClientPoolError
+          ? err
+          : info.phase === 'tls'
+            ? new TLSError(`TLS handshake failed: ${err.message}`, ctx)
+            : new ConnectError(`connect failed: ${err.message}`, ctx);
+      e.origin ??= this.endpoint.origin;
+      e.socketId ??= this.id;
+      e.phase ??= info.phase === 'tls' ? 'tls' : 'dial';
+      this.reports.dialFailed(this.id, null, e);
+      this.reports.wake();
+    };
+    this.spareError = onError;
+    socket.on('error', onError);
+    socket.once('close', () => {
+      if (this.spare === socket) this.spare = null;
+    });
+    // Connected and nobody took it yet: it waits as an idle socket does.
+    socket.once(this.secure ? 'secureConnect' : 'connect', () => {
+      if (this.spare === socket) info.set('idle', this.config.idleConnTimeout);
+    });
+  }
+
+  takeSpare(): net.Socket | null {
+    const s = this.spare;
+    this.spare = null;
+    if (s === null || s.destroyed) return null;
+    // From here its errors are the request's (node:http listens before any can come).
+    if (this.spareError !== null) s.removeListener('error', this.spareError);
+    this.spareError = null;
+    const info = this.sockets.get(s);
+    if (info?.phase === 'open') info.set(null, 0);
+    s.ref();
+    return s;
   }
 
   get vacant(): boolean {
@@ -84,12 +143,25 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   }
 
   hold(): void {
-    // node:http unrefs the sockets its agent keeps free, and refs them for a request.
+    // node:http unrefs the sockets its agent keeps free, and refs them for a request; the
+    // spare keeps the process alive only while a ready() waits for it.
+    const s = this.spare;
+    if (s === null) return;
+    if (this.reports.awaited && this.sockets.get(s)?.phase !== 'open') s.ref();
+    else s.unref();
   }
 
-  destroy(reason: (() => HttpClientPoolError) | null): void {
+  destroy(reason: DestroyReason | null): void {
     this.closed = true;
-    if (reason !== null) {
+    if (typeof reason === 'object' && reason !== null) {
+      // The caller's own error: every request rejects with it, untouched.
+      for (const ex of [...this.inFlight]) {
+        this.inFlight.delete(ex);
+        ex.request.slot = null;
+        ex.drop();
+        ex.request.fail(reason);
+      }
+    } else if (reason !== null) {
       for (const ex of [...this.inFlight]) {
         const err = reason();
         err.phase ??= ex.phase;
@@ -97,6 +169,8 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
       }
     }
     this.agent.destroy();
+    this.spare?.destroy();
+    this.spare = null;
   }
 
   stats(now: number): SocketStats {
@@ -175,6 +249,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
 
   connectedOk(): void {
     this.book?.succeeded(this.id);
+    this.reports.connected(this.id);
   }
 
   override socketGone(s: net.Socket): void {
@@ -201,6 +276,8 @@ function exchangeOf(req: Request): NodeExchange {
 /** NodePool's slots: node:http agents. */
 export const nodeBackend: Backend = {
   followsAddresses: false,
+  // An agent dials with a request; ready() opens a socket per slot (NodeSlot.connect).
+  dialsEagerly: false,
   // node:http's events for a request can come after it settled (a late 'error' or
   // 'close'), and its exchange is found by the request: each must stay itself.
   recyclesRequests: false,

@@ -2,7 +2,7 @@
 // and which origin and request target the path means. Both pools run them before
 // touching anything, so both refuse the same bad calls the same way.
 import { InvalidArgumentError } from '../errors.js';
-import { timeout, type Config, type Headers, type RequestOptions } from '../options.js';
+import { checkValue, requestOption, unknownOption, type Config, type Headers, type RequestOptions } from '../options.js';
 import { validateMethod } from '../parser/request.js';
 import { isAbsoluteURL, joinPath, parseURL, type Target } from './target.js';
 
@@ -23,8 +23,12 @@ export class Call {
   /** A body waits for the server's 100 Continue. */
   expectContinue = false;
 
-  /** Checks a call into this object. Throws `InvalidArgumentError` for anything wrong with it. */
-  check(config: Config, base: Target | null, method: unknown, path: unknown, options: RequestOptions | undefined): this {
+  /**
+   * Checks a call into this object. Throws `InvalidArgumentError` for anything wrong with
+   * it: an option name that is none (`init`: the object is a request()/dispatch() init,
+   * which also holds `method`, `path` and `body`), a value of the wrong type or range.
+   */
+  check(config: Config, base: Target | null, method: unknown, path: unknown, options: RequestOptions | undefined, init = false): this {
     validateMethod(method);
     if (typeof path !== 'string') throw new InvalidArgumentError('path must be a string');
     let headers: Headers | undefined;
@@ -33,13 +37,11 @@ export class Call {
     let expectContinue = config.expectContinue;
     if (options !== undefined) {
       if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
+      checkNames(options, init);
       headers = options.headers;
-      if (options.signal !== undefined) signal = checkSignal(options.signal);
-      if (options.timeout !== undefined) ms = timeout('timeout', options.timeout, ms);
-      if (options.expectContinue !== undefined) {
-        if (typeof options.expectContinue !== 'boolean') throw new InvalidArgumentError('expectContinue must be a boolean');
-        expectContinue = options.expectContinue;
-      }
+      if (options.signal !== undefined) signal = options.signal;
+      if (options.timeout !== undefined) ms = options.timeout;
+      if (options.expectContinue !== undefined) expectContinue = options.expectContinue;
     }
     this.expectContinue = expectContinue;
     this.headers = headers;
@@ -58,10 +60,20 @@ export class Call {
   }
 }
 
-function checkSignal(signal: unknown): AbortSignal {
-  const s = signal as AbortSignal | null;
-  if (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
-    throw new InvalidArgumentError('signal must be an AbortSignal');
+/**
+ * Every name in a call's options must be an option of a call (OPTIONS), and its value
+ * of the right type. A `for...in` and a Map lookup per name: nothing is allocated.
+ */
+function checkNames(options: object, init: boolean): void {
+  const o = options as Record<string, unknown>;
+  for (const name in o) {
+    if (init && (name === 'method' || name === 'path' || name === 'body')) continue; // checked apart
+    const spec = requestOption(name);
+    if (spec === undefined) throw unknownOption(name, 'request', init ? INIT_FIELDS : NO_FIELDS);
+    const value = o[name];
+    if (value !== undefined) checkValue(spec, value);
   }
-  return s;
 }
+
+const INIT_FIELDS = ['method', 'path', 'body'] as const;
+const NO_FIELDS = [] as const;

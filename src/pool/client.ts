@@ -2,7 +2,7 @@
 // origin (dropped again once it has nothing left, unless it is the base URL's), and
 // close/destroy over all of them. A backend only says how its slots are made.
 import { HttpClientPoolError, InvalidArgumentError, PoolClosedError, PoolDestroyedError } from '../errors.js';
-import { resolveOptions, type Body, type Config, type PoolOptions, type RequestInit, type RequestOptions } from '../options.js';
+import { resolveOptions, type BackendName, type Body, type Config, type PoolOptions, type RequestInit, type RequestOptions } from '../options.js';
 import { RequestEncoder } from '../parser/request.js';
 import type { Response } from '../response.js';
 import { Call } from './call.js';
@@ -36,7 +36,11 @@ export interface Client {
   stats(): PoolStats;
   /** Graceful: new requests are refused with `PoolClosedError`; queued and in-flight ones finish; then every socket closes. Idempotent. */
   close(): Promise<void>;
-  /** Immediate: queued and in-flight requests reject with `err` (default `PoolDestroyedError`); sockets are destroyed. Idempotent. */
+  /**
+   * Immediate: queued and in-flight requests, and a pending `ready()`, reject with `err`
+   * itself (the same object, untouched), or each with its own `PoolDestroyedError`; sockets
+   * are destroyed. Idempotent.
+   */
   destroy(err?: Error): void;
 }
 
@@ -56,8 +60,9 @@ export abstract class ClientBase implements Client {
   constructor(
     options: PoolOptions | undefined,
     private readonly backend: Backend,
+    name: BackendName,
   ) {
-    this.config = resolveOptions(options);
+    this.config = resolveOptions(options, name);
     this.base = this.config.baseURL === '' ? null : parseURL(this.config.baseURL, true).target;
     // Default headers are checked now, not at the first request of the first origin.
     new RequestEncoder('', this.config.headers);
@@ -85,14 +90,14 @@ export abstract class ClientBase implements Client {
     if (init === null || typeof init !== 'object') {
       return Promise.reject(new InvalidArgumentError('request() takes an object with method and path'));
     }
-    return this.send(init.method, init.path, init, init.body);
+    return this.send(init.method, init.path, init, init.body, true);
   }
 
   dispatch(init: RequestInit, handler: DispatchHandler): void {
     if (init === null || typeof init !== 'object') throw new InvalidArgumentError('dispatch() takes an object with method and path');
     checkHandler(handler);
     if (this.closed !== null) throw this.closedError();
-    const call = this.call.check(this.config, this.base, init.method, init.path, init);
+    const call = this.call.check(this.config, this.base, init.method, init.path, init, true);
     this.originFor(call.target!).send(init.method, call, init.body, handler);
   }
 
@@ -111,18 +116,20 @@ export abstract class ClientBase implements Client {
   }
 
   destroy(err?: Error): void {
+    if (err !== undefined && !(err instanceof Error)) throw new InvalidArgumentError('destroy() takes an Error, or nothing');
     if (this.destroyed) return;
     this.destroyed = true;
     this.closed ??= Promise.resolve();
-    // One error per request, so that each carries its own origin, socket and phase.
-    const reason = (): HttpClientPoolError => (err === undefined ? new PoolDestroyedError() : asPoolError(err));
+    // Ours: one error per request, so that each carries its own origin, socket and phase.
+    // The caller's: every request rejects with it, as it is (as undici's do).
+    const reason = err ?? ((): HttpClientPoolError => new PoolDestroyedError());
     for (const o of this.origins.values()) o.destroy(reason);
   }
 
-  private send(method: string, path: string, options: RequestOptions | undefined, body: Body | null | undefined): Promise<Response> {
+  private send(method: string, path: string, options: RequestOptions | undefined, body: Body | null | undefined, init = false): Promise<Response> {
     try {
       if (this.closed !== null) throw this.closedError();
-      const call = this.call.check(this.config, this.base, method, path, options);
+      const call = this.call.check(this.config, this.base, method, path, options, init);
       const origin = this.originFor(call.target!);
       return origin.send(method, call, body, null).promise!;
     } catch (err) {
@@ -153,12 +160,6 @@ function checkHandler(handler: unknown): void {
     const m = (handler as Record<string, unknown>)[name];
     if (m !== undefined && typeof m !== 'function') throw new InvalidArgumentError(`handler.${name} must be a function`);
   }
-}
-
-/** `destroy(err)` rejects with the caller's own error; it must still be a pool error to carry context. */
-function asPoolError(err: Error): HttpClientPoolError {
-  if (err instanceof HttpClientPoolError) return err;
-  return new HttpClientPoolError(err.message, 'HCP_POOL_DESTROYED', { cause: err });
 }
 
 async function closeAll(origins: Origin[]): Promise<void> {

@@ -5,7 +5,7 @@
 // while the loop runs, and the loop never runs inside itself. Also: ready(), close()
 // and destroy(), the dial-failure move, and stats. A backend supplies the slots.
 import { isIP } from 'node:net';
-import { AddressBook } from '../conn/addresses.js';
+import { AddressBook, isLookupFailure } from '../conn/addresses.js';
 import { makeTLSOptions, SessionCache, type Endpoint } from '../conn/dial.js';
 import { connectErrorChannel } from '../diagnostics.js';
 import type { HttpClientPoolError } from '../errors.js';
@@ -15,10 +15,10 @@ import type { Call } from './call.js';
 import { RoundRobin } from './choose.js';
 import { Queue } from './queue.js';
 import { Recycler, Request, type DispatchHandler, type RequestOwner } from './request.js';
-import type { Slot, SlotReports } from './slot.js';
+import type { DestroyReason, Slot, SlotReports } from './slot.js';
 import type { OriginStats } from './stats.js';
 import type { Target } from './target.js';
-import { AbortError } from '../errors.js';
+import { AbortError, ConnectError } from '../errors.js';
 
 /** Settled requests an origin keeps for reuse, at most: about what one turn settles under load. */
 const RECYCLED_KEPT = 64;
@@ -40,6 +40,8 @@ export interface Backend {
   createSlot(id: number, ctx: SlotContext): Slot;
   /** Sockets are recycled when the host's address set changes (`dnsRefreshInterval`). */
   readonly followsAddresses: boolean;
+  /** Every slot dials when the origin opens; otherwise only a request or `ready()` dials. */
+  readonly dialsEagerly: boolean;
   /**
    * Settled requests may be used again for new calls (see Recycler): nothing of the
    * backend holds a request after it settled.
@@ -102,12 +104,12 @@ export class Origin implements RequestOwner, SlotReports {
     this.sweep = this.sweep.bind(this);
   }
 
-  /** Dials every slot up front (where the backend can), so traffic spreads from the first request on. */
+  /** Dials every slot up front (where the backend does), so traffic spreads from the first request on. */
   open(): void {
     if (this.opened) return;
     this.opened = true;
     this.addresses?.start();
-    for (const s of this.slots) s.connect();
+    if (this.backend.dialsEagerly) for (const s of this.slots) s.connect();
   }
 
   /**
@@ -160,18 +162,25 @@ export class Origin implements RequestOwner, SlotReports {
     });
   }
 
-  /** Fails every queued and in-flight request, each with its own error from `reason()`, and closes the slots at once. */
-  destroy(reason: () => HttpClientPoolError): void {
+  /**
+   * Fails every queued and in-flight request, each with its own error from `reason()`
+   * (or all with the caller's error itself), and closes the slots at once.
+   */
+  destroy(reason: DestroyReason): void {
     this.closing = true;
     this.addresses?.stop();
     for (let req = this.queue.shift(); req !== null; req = this.queue.shift()) {
+      if (typeof reason !== 'function') {
+        req.fail(reason);
+        continue;
+      }
       const err = reason();
       err.origin ??= this.origin;
       err.phase ??= 'queue';
       req.fail(err);
     }
     for (const s of this.slots) s.destroy(reason);
-    this.rejectReady(reason());
+    this.rejectReady(typeof reason === 'function' ? reason() : reason);
     this.maybeDrained();
   }
 
@@ -208,13 +217,27 @@ export class Origin implements RequestOwner, SlotReports {
   }
 
   dialFailed(id: number, req: Request | null, err: HttpClientPoolError): void {
-    this.addresses?.failed(id);
     if (connectErrorChannel.hasSubscribers) connectErrorChannel.publish({ origin: this.origin, socketId: id, error: err });
     this.rejectReady(err);
+    if (isLookupFailure(err.cause)) return this.lookupFailed(req, err);
+    this.addresses?.failed(id);
     if (req === null) return;
     // Nothing was sent, so any method may move to another slot; give up once every slot failed it.
     if (++req.dialFailures >= this.slots.length || this.closing) req.fail(err);
     else this.queue.unshift(req);
+  }
+
+  /**
+   * The host name did not resolve: no slot can do better (they share the lookup, and its
+   * failure is kept a while, see AddressBook), so the request and every queued one fail
+   * now, each with its own ConnectError and the lookup's error as cause.
+   */
+  private lookupFailed(req: Request | null, err: HttpClientPoolError): void {
+    if (req !== null) req.fail(err);
+    const cause = err.cause as Error;
+    for (let q = this.queue.shift(); q !== null; q = this.queue.shift()) {
+      q.fail(new ConnectError(`connect failed: ${cause.message}`, { cause, origin: this.origin, phase: 'dial' }));
+    }
   }
 
   requeue(reqs: Request[]): void {

@@ -11,6 +11,7 @@ export type { Client } from './client.js';
 /** Pool's slots: one raw socket each, driven by the slot's protocol machine. */
 const rawBackend: Backend = {
   followsAddresses: true,
+  dialsEagerly: true,
   recyclesRequests: true,
   createSlot: (id, ctx) => new RawSlot(id, ctx.endpoint, ctx.sessions, ctx.addresses?.lookupFor(id), ctx.config, ctx.reports, ctx.recycler),
   prepare: () => {}, // the encoded head and body are what a raw slot writes
@@ -20,7 +21,7 @@ export class Pool extends ClientBase {
   constructor(options?: PoolOptions) {
     // The raw backend cannot run without Node's parser: say so here, before any socket.
     httpParser();
-    super(options, rawBackend);
+    super(options, rawBackend, 'Pool');
     if (this.config.maxConnsPerHost !== 1) {
       throw new InvalidArgumentError('Pool has exactly one socket per slot: maxConnsPerHost must be 1 (raise size instead)');
     }

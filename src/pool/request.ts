@@ -39,7 +39,8 @@ export interface DispatchHandler {
   onResponseStart?(controller: DispatchController, statusCode: number, rawHeaders: string[], statusMessage: string): void;
   onResponseData?(controller: DispatchController, chunk: Buffer): void;
   onResponseEnd?(controller: DispatchController, rawTrailers: readonly string[]): void;
-  onResponseError?(controller: DispatchController, error: HttpClientPoolError): void;
+  /** `error` is an `HttpClientPoolError`, or the error the pool was destroyed with (`destroy(err)`). */
+  onResponseError?(controller: DispatchController, error: Error): void;
 }
 
 /** The controller of a request this library dispatches itself (stream()): it may also end it with its own error. */
@@ -277,7 +278,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
   }
 
   /** The request failed; it settles. */
-  fail(err: HttpClientPoolError): void {
+  fail(err: Error): void {
     if (!this.settle()) return;
     if (requestErrorChannel.hasSubscribers) requestErrorChannel.publish({ request: this.info, error: err });
     const d = this.dispatched;

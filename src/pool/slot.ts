@@ -39,10 +39,17 @@ export interface Slot {
   hold(): void;
   /** Lets its sockets go after their current work, so new ones follow a changed address set. */
   recycle(): void;
-  /** Closes the slot for good; requests still on it fail with `reason()` (null: only close). */
-  destroy(reason: (() => HttpClientPoolError) | null): void;
+  /** Closes the slot for good; requests still on it fail with the reason's error (null: only close). */
+  destroy(reason: DestroyReason | null): void;
   stats(now: number): SocketStats;
 }
+
+/**
+ * Why a pool is destroyed: the library's own error, made afresh for each request (a
+ * function: each rejection carries its own origin, socket and phase), or the caller's
+ * `destroy(err)`, which every request rejects with as it is, the same object, untouched.
+ */
+export type DestroyReason = (() => HttpClientPoolError) | Error;
 
 /**
  * What a slot counts over its life, in both backends: cheap field increments only.

@@ -119,7 +119,7 @@ export class StreamHandler implements DispatchHandler, Timed {
     body.push(null);
   }
 
-  onResponseError(_controller: DispatchController, err: HttpClientPoolError): void {
+  onResponseError(_controller: DispatchController, err: Error): void {
     this.ended = true;
     disarm(this);
     if (this.body === null) this.reject(err);

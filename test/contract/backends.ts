@@ -3,6 +3,7 @@
 // shows the same table); tests ask `supports(backend, feature)` instead of testing
 // backend names.
 import { NodePool, Pool, type Client, type PoolOptions } from '../../dist/index.js';
+import { OPTIONS } from '../../dist/options.js';
 import { destroyAfterTest } from '../helpers.js';
 
 export interface Backend {
@@ -36,9 +37,9 @@ export const DIFFERENCES: readonly Difference[] = [
   {
     feature: 'eager-dial',
     Pool: 'dials all `size` sockets at construction (or first use of an origin); `ready()` waits for them',
-    NodePool: 'each agent dials when it gets its first request; `ready()` resolves at once',
+    NodePool: 'each agent dials when it gets its first request; `ready()` opens one socket per agent and waits for them',
     has: ['Pool'],
-    reason: 'http.Agent has no public way to open a socket before a request',
+    reason: 'http.Agent has no public way to open a socket before a request (ready() hands it one through createConnection)',
   },
   {
     feature: 'exact-request-bytes',
@@ -74,6 +75,13 @@ export const DIFFERENCES: readonly Difference[] = [
     NodePool: 'no recycling; addresses are looked up again only when an agent re-dials',
     has: ['Pool'],
     reason: 'http.Agent keeps and reuses its sockets on its own terms; there is no hook to retire one after its next response',
+  },
+  {
+    feature: 'pool-only-options',
+    Pool: 'takes them',
+    NodePool: `refuses ${OPTIONS.filter((o) => o.backends === 'Pool').map((o) => `\`${o.name}\``).join(', ')} with InvalidArgumentError`,
+    has: ['Pool'],
+    reason: 'what they tune (pipelining, recycling, address refresh) has no hook in http.Agent',
   },
 ];
 

@@ -127,8 +127,7 @@ for (const backend of BACKENDS) {
         expect(p.stats().origins[0]!.sockets.map((s) => s.state)).to.deep.equal(['closed', 'closed', 'closed']);
       });
 
-      it('closes the eagerly dialed sockets of a client that never sent a request', async function () {
-        if (!supports(backend, 'eager-dial')) this.skip(); // nothing is dialed without a request
+      it('closes the sockets ready() opened, of a client that never sent a request', async () => {
         const srv = await holdingServer();
         const p = backend.pool({ baseURL: srv.url, size: 3 });
         await p.ready();
@@ -183,20 +182,28 @@ for (const backend of BACKENDS) {
         await rejects(p.get('/'), PoolDestroyedError, 'HCP_POOL_DESTROYED');
       });
 
-      it('destroy(err) rejects with a pool error carrying that message, code HCP_POOL_DESTROYED and the cause', async () => {
+      it('destroy(err) rejects in-flight and queued requests, a dispatch and a pending ready() with err itself, untouched', async () => {
         const srv = await holdingServer();
         const p = backend.pool({ baseURL: srv.url, size: 1 });
-        const inflight = p.get('/a');
-        const queued = p.get('/b');
+        const inflight = settlement(p.get('/a'));
+        const queued = settlement(p.get('/b'));
+        let dispatched: Error | null = null;
+        p.dispatch({ method: 'GET', path: '/c' }, { onResponseError: (_c, e) => void (dispatched = e) });
         await srv.until(() => srv.held.length === 1);
         const reason = new Error('shutting down');
+        const keys = Object.keys(reason);
         p.destroy(reason);
-        for (const r of [inflight, queued]) {
-          const err = await rejects(r, HttpClientPoolError, 'HCP_POOL_DESTROYED');
-          expect(err.message).to.equal('shutting down');
-          expect(err.cause).to.equal(reason);
-          expect(err.origin).to.equal(srv.url);
-        }
+        await Promise.all([inflight.done, queued.done]);
+        expect(inflight.error).to.equal(reason);
+        expect(queued.error).to.equal(reason);
+        expect(dispatched).to.equal(reason);
+        expect(Object.keys(reason), 'no origin, socketId or phase written on the caller\'s error').to.deep.equal(keys);
+        // A ready() still waiting for its sockets when the pool is destroyed rejects with err too.
+        const dialing = backend.pool({ baseURL: srv.url, size: 2 });
+        const pending = settlement(dialing.ready());
+        dialing.destroy(reason);
+        await pending.done;
+        expect(pending.error).to.equal(reason);
       });
 
       it('destroy(poolError) rejects with that very error', async () => {

@@ -219,14 +219,20 @@ for (const backend of BACKENDS) {
         }
       });
 
-      it('ready() resolves once all N sockets are connected and rejects with the dial error', async function () {
-        if (!supports(backend, 'eager-dial')) this.skip(); // ready() resolves at once: nothing to wait for
-        const { url } = await httpServer((_req, res) => res.end('ok'));
+      it('ready() resolves once all N sockets are connected and rejects with the dial error', async () => {
+        let connections = 0;
+        const { url, server } = await httpServer((_req, res) => res.end('ok'));
+        server.on('connection', () => connections++);
         const p = backend.pool({ baseURL: url, size: 4 });
         await p.ready();
         const sockets = p.stats().origins[0]!.sockets;
         expect(sockets.map((s) => s.state)).to.deep.equal(['idle', 'idle', 'idle', 'idle']);
         expect(new Set(sockets.map((s) => s.localPort)).size).to.equal(4);
+        // The requests that follow go out on those sockets: none is dialed again.
+        const answers = await Promise.all([p.get('/'), p.get('/'), p.get('/'), p.get('/')]);
+        expect(answers.map((r) => r.statusCode)).to.deep.equal([200, 200, 200, 200]);
+        expect(connections).to.equal(4);
+        await p.ready(); // connected: at once
 
         const port = await freePort();
         const dead = backend.pool({ baseURL: originOf(port), size: 2 });

@@ -216,6 +216,6 @@ describe('pipelining', () => {
 
   it('refuses pipelining below 1, and NodePool refuses pipelining', () => {
     expect(() => new Pool({ pipelining: 0 })).to.throw(InvalidArgumentError, 'pipelining');
-    expect(() => new NodePool({ pipelining: 2 })).to.throw(InvalidArgumentError, 'pipeline');
+    expect(() => new NodePool({ pipelining: 2 })).to.throw(InvalidArgumentError, 'pipelining is a Pool-only option');
   });
 });

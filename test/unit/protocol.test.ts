@@ -144,7 +144,7 @@ interface Rig {
 function rig(options: PoolOptions = {}): Rig {
   const io = new ScriptedIo();
   const origin = new ScriptedOrigin();
-  const m = new SlotMachine(0, origin.origin, resolveOptions(options), false, io, origin);
+  const m = new SlotMachine(0, origin.origin, resolveOptions(options, 'Pool'), false, io, origin);
   return {
     m,
     io,
@@ -428,6 +428,25 @@ describe('raw slot protocol machine (no socket)', () => {
       r.m.errored(epipe);
       r.feed('HTTP/1.1 413 Payload Too Large\r\nconnection: close\r\ncontent-length: 3\r\n\r\nbig');
       expect([(req.outcome as Response).statusCode, body(req.outcome), r.m.stateName]).to.deep.equal([413, 'big', 'dead']);
+    });
+
+    it('a pipelined socket whose write failed takes no more requests; those on it settle with the EOF', () => {
+      const r = connected({ pipelining: 4 });
+      r.io.instant = false;
+      const a = r.get('/a');
+      const b = r.get('/b');
+      const next = new Probe('GET', '/next', r.origin);
+      expect(r.m.canTake(next)).to.equal(true);
+      const reset = Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET', syscall: 'write' });
+      r.m.written(reset);
+      // The server is gone: nothing more is written to it, only what it sent is read on.
+      expect(r.m.canTake(next)).to.equal(false);
+      r.feed('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf');
+      r.m.ended();
+      expect(a.outcome).to.be.instanceOf(SocketError);
+      expect(b.outcome !== null || r.origin.requeued.includes(b), 'b failed or goes again').to.equal(true);
+      expect(r.m.stateName).to.equal('dead');
+      expect(r.m.canTake(next)).to.equal(true); // a fresh socket next
     });
 
     it('destroy fails what is on the slot, each request with its own copy of the error', () => {

@@ -124,7 +124,7 @@ describe('parseURL / joinPath', () => {
 
 describe('options', () => {
   it('has the documented defaults', () => {
-    const c = resolveOptions(undefined);
+    const c = resolveOptions(undefined, 'Pool');
     expect(c).to.include({
       baseURL: '',
       size: 8,
@@ -172,7 +172,7 @@ describe('options', () => {
   });
 
   it('accepts 0 to turn a timer off', () => {
-    expect(resolveOptions({ responseHeaderTimeout: 0, idleConnTimeout: 0 })).to.include({ responseHeaderTimeout: 0, idleConnTimeout: 0 });
+    expect(resolveOptions({ responseHeaderTimeout: 0, idleConnTimeout: 0 }, 'Pool')).to.include({ responseHeaderTimeout: 0, idleConnTimeout: 0 });
   });
 });
 

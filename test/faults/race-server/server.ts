@@ -11,6 +11,11 @@
 //                             `none`: closes at once without answering; a third argument
 //                             `tls` serves it over TLS (test/fixtures' localhost certificate)
 //
+//   server.js cut             answers requests in order, pipelined ones too, with 200 and the
+//                             request line as body; a path starting /cut-fin or /cut-rst gets
+//                             its head and half its body, then the connection ends (FIN) or
+//                             is reset (RST), with the requests pipelined behind it unanswered
+//
 // Reports { port } when listening and { seen: 'METHOD /path' } for every request head.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -56,6 +61,19 @@ const serve = (socket: net.Socket): void => {
       buffered = buffered.subarray(end + 4 + length);
       send({ seen: line.split(' ').slice(0, 2).join(' ') });
       const body = line;
+      if (mode === 'cut') {
+        const target = line.split(' ')[1] ?? '';
+        if (target.startsWith('/cut-')) {
+          socket.removeListener('data', onData);
+          const full = body.repeat(4);
+          socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${full.length}\r\n\r\n${full.slice(0, full.length >> 1)}`);
+          if (target.startsWith('/cut-rst')) socket.resetAndDestroy();
+          else socket.end();
+          return;
+        }
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        continue;
+      }
       socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       if (idle !== null) clearTimeout(idle);
       idle = setTimeout(() => socket.destroy(), Number(arg));
