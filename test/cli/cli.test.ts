@@ -332,7 +332,7 @@ describe('cli: runs', function () {
     expect(text.code).to.equal(1);
     expect(text.stdout).to.match(/^requests +0 completed in \d+\.\d\d s: 0 req\/s, 0 B\/s in$/m);
     expect(text.stdout).to.match(/^latency +none: no request completed$/m);
-    expect(text.stdout).to.match(/^errors +5 failed, [\d.]+\/s: HCP_CONNECT: 5$/m);
+    expect(text.stdout).to.match(/^errors +5 failed, [\d.]+\/s: HCP_CONNECT: 5 \(ECONNREFUSED\)$/m);
   });
 
   it('counts completed and failed requests apart when some fail', async () => {
@@ -385,7 +385,7 @@ describe('cli: runs', function () {
     expect(r.stdout).to.match(/requests +200 completed in/);
     expect(r.stdout).to.match(/status +200: 200/);
     expect(r.stdout).to.match(/errors +none/);
-    expect(r.stdout.match(/^ +\d +127\.0\.0\.1:\d+ +100 +50\.0% +0$/gm)).to.have.length(2);
+    expect(r.stdout.match(/^ +\d +127\.0\.0\.1:\d+ +100 +50\.0% +0 +0$/gm)).to.have.length(2);
     expect(r.stderr).to.equal(''); // not a terminal: no progress line
   });
 
