@@ -55,7 +55,8 @@ const realConnect = net.Socket.prototype.connect as unknown as Connect;
   // Node's own callers pass their normalized [options, cb] array as the first argument.
   const normalized = Array.isArray(args[0]) ? (args[0] as unknown[]) : null;
   const first = normalized === null ? args[0] : normalized[0];
-  if (typeof first === 'object' && first !== null && (first as net.NetConnectOpts & { path?: string }).path === undefined) {
+  // node:http passes `path: null` for TCP.
+  if (typeof first === 'object' && first !== null && (first as { path?: unknown }).path == null) {
     const o = first as net.TcpNetConnectOpts;
     if (!loopback(o.host ?? 'localhost')) {
       redirected.add(this);

@@ -22,7 +22,9 @@ const preload = pathToFileURL(path.join(root, 'build', 'readme', 'loopback.js'))
 
 /**
  * One port for plain HTTP and TLS (the first byte tells them apart), answering every
- * request with a small JSON echo of it; counts the requests.
+ * request with a small JSON echo of it; counts the requests. As a proxy too: a request in
+ * absolute form is echoed the same, and a CONNECT tunnel is answered 200 and then served
+ * as a new connection (plain or TLS), so an example may name a proxy.
  */
 async function exampleServer(): Promise<{ port: number; requests: () => number }> {
   let requests = 0;
@@ -34,8 +36,13 @@ async function exampleServer(): Promise<{ port: number; requests: () => number }
       res.end(JSON.stringify({ method: req.method, path: req.url }));
     });
   });
+  app.on('connect', (_req: http.IncomingMessage, tunnel: net.Socket, head: Buffer) => {
+    tunnel.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length !== 0) tunnel.unshift(head);
+    serve(tunnel);
+  });
   const context = tls.createSecureContext({ key: fixture('server-key.pem'), cert: fixture('server.pem') });
-  const front = net.createServer((socket) => {
+  const serve = (socket: net.Socket): void => {
     socket.on('error', () => {});
     socket.once('data', (first: Buffer) => {
       socket.pause();
@@ -50,7 +57,8 @@ async function exampleServer(): Promise<{ port: number; requests: () => number }
       }
       socket.resume();
     });
-  });
+  };
+  const front = net.createServer(serve);
   defer(() => app.closeAllConnections());
   return { port: await listen(front), requests: () => requests };
 }
