@@ -118,6 +118,8 @@ describe('README: every complete example runs as pasted', function () {
   this.timeout(30_000);
   afterEach(cleanup);
   const examples = readmeExamples();
+  // Files of examples that moved or went: not to be mistaken for these.
+  before(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('finds the complete examples and skips the fragments', () => {
     const markdown = [
