@@ -2,7 +2,6 @@
 // that phase: dial, TLS, response head, whole request, idle and the Keep-Alive hint;
 // then how requests use the one shared clock. The clock on its own is tested in
 // test/unit/clock.test.ts.
-import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { expect } from 'chai';
 import {
