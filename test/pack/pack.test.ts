@@ -215,9 +215,10 @@ describe('pack: the package as npm pack makes it', function () {
         // is the nodenext test above.)
         const variants: [string, 'module' | 'commonjs', Record<string, unknown>][] = [
           ['esm', 'module', {}],
-          ['esm-node', 'module', { types: ['node'] }],
-          // Not what --init writes, but a consumer may: the shipped .d.ts files themselves checked.
-          ['esm-libcheck', 'module', { skipLibCheck: false }],
+          // With @types/node named, and the shipped .d.ts files themselves checked (not what
+          // --init writes, but a consumer may; skipLibCheck only hides errors, so this case
+          // holds the one with it).
+          ['esm-node-libcheck', 'module', { types: ['node'], skipLibCheck: false }],
         ];
         for (const [name, type, compilerOptions] of variants) {
           const dir = path.join(base, name);
