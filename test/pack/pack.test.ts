@@ -213,19 +213,19 @@ describe('pack: the package as npm pack makes it', function () {
         // (A "type": "commonjs" consumer of this config writes `import x = require()`: under its
         // verbatimModuleSyntax the examples' import is an error by design. The CommonJS case
         // is the nodenext test above.)
-        const variants: [string, 'module' | 'commonjs', Record<string, unknown>][] = [
-          ['esm', 'module', {}],
+        const variants: [string, Record<string, unknown>][] = [
+          ['esm', {}],
           // With @types/node named, and the shipped .d.ts files themselves checked (not what
           // --init writes, but a consumer may; skipLibCheck only hides errors, so this case
           // holds the one with it).
-          ['esm-node-libcheck', 'module', { types: ['node'], skipLibCheck: false }],
+          ['esm-node-libcheck', { types: ['node'], skipLibCheck: false }],
         ];
-        for (const [name, type, compilerOptions] of variants) {
+        for (const [name, compilerOptions] of variants) {
           const dir = path.join(base, name);
           write(dir, {
-            'package.json': JSON.stringify({ type }),
+            'package.json': JSON.stringify({ type: 'module' }),
             'tsconfig.json': JSON.stringify({ extends: '../tsconfig.json', compilerOptions }),
-            ...readmeFiles(type === 'commonjs' ? inAsyncFunction : undefined),
+            ...readmeFiles(),
           });
           cases.push({ dir, compiler, args: [compiler.tsc, '-p', '.', '--noEmit', '--listFiles'] });
         }
