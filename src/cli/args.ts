@@ -131,7 +131,11 @@ const OTHER_TOOLS: Record<string, string> = {
 /** The known flag nearest to `raw` (--sizee -> --size, --connections -> -c), if one is near enough to be meant. */
 export function nearestFlag(raw: string): string | null {
   const bare = raw.replace(/^-+/, '').split('=')[0]!;
-  if (bare.length < 2) return null; // one letter: any other letter is as near
+  if (bare.length < 2) {
+    // One letter: only the same letter in the other case is nearer than any other (-r -> -R).
+    const short = Object.values(FLAGS as Record<string, FlagSpec>).find((f) => f.short !== undefined && f.short !== bare && f.short.toLowerCase() === bare.toLowerCase());
+    return short === undefined ? null : `-${short.short}`;
+  }
   if (Object.hasOwn(OTHER_TOOLS, bare.toLowerCase())) return OTHER_TOOLS[bare.toLowerCase()]!;
   let best: string | null = null;
   let bestD = Infinity;

@@ -113,6 +113,8 @@ describe('cli: arguments', () => {
     [['--threads', '2'], 'unknown flag --threads (did you mean --workers?); see --help'],
     [['--frobnicate'], 'unknown flag --frobnicate; see --help'],
     [['-x'], 'unknown flag -x; see --help'],
+    [['-r', '100'], 'unknown flag -r (did you mean -R?); see --help'],
+    [['-C', '4'], 'unknown flag -C (did you mean -c?); see --help'],
     [['-c'], '-c takes the number of requests in flight, an integer >= 1, got nothing; see --help'],
     [['-c', '--size', '4'], '-c takes the number of requests in flight, an integer >= 1, got the flag --size; see --help'],
     [['-c', '-1'], '-c must be an integer >= 1, got -1; see --help'],
