@@ -1,4 +1,6 @@
-// Public surface of http-client-pool.
+/// <reference types="node" preserve="true" />
+// Public surface of http-client-pool. The reference above is kept in index.d.ts (preserve) so a
+// consumer whose tsconfig has `"types": []` (what `tsc --init` writes) still loads @types/node.
 import './node-version.js'; // first: an unsupported Node fails before anything reaches the parser
 export { Pool } from './pool/pool.js';
 export { NodePool } from './node/pool.js';

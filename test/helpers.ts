@@ -477,3 +477,33 @@ export function spawnChild(script: string, args: string[], options: ChildOptions
     },
   };
 }
+
+/**
+ * A loopback port where TCP connects never complete: a listening socket (in a child
+ * python3, which never calls accept) with backlog 0, its accept queue filled by one
+ * connection. Linux then drops further SYNs, so a connect just hangs.
+ */
+export async function blackhole(): Promise<number> {
+  const child = spawn(
+    'python3',
+    ['-c', "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()"],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  defer(() => {
+    child.stdin.end();
+    child.kill();
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+  });
+  const fillers: net.Socket[] = [];
+  defer(() => fillers.forEach((s) => s.destroy()));
+  for (let i = 0; i < 2; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => {});
+    fillers.push(s);
+  }
+  await once(fillers[0]!, 'connect'); // the one the queue has room for
+  return port;
+}

@@ -72,47 +72,107 @@ export interface Args {
 }
 
 /** A bad command line: the tool prints the message and the usage, and exits with 2. */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(`${message}; see --help`);
+  }
+}
+
+/**
+ * Every flag, one entry each: parseArgs's `type`, `short`, `multiple`, and `takes`, what
+ * its value is (for the message when it is missing).
+ */
+const FLAGS = {
+  c: { type: 'string', short: 'c', takes: 'the number of requests in flight, an integer >= 1' },
+  n: { type: 'string', short: 'n', takes: 'a number of requests, an integer >= 1' },
+  d: { type: 'string', short: 'd', takes: 'a duration like 10s, 500ms or 2m' },
+  size: { type: 'string', takes: 'the number of sockets per origin, an integer >= 1' },
+  pipelining: { type: 'string', takes: 'the requests in flight per socket, an integer >= 1' },
+  m: { type: 'string', short: 'm', takes: 'a request method like GET or POST' },
+  H: { type: 'string', short: 'H', multiple: true, takes: "a header, 'name: value'" },
+  body: { type: 'string', takes: 'the request body, text or @file' },
+  timeout: { type: 'string', takes: 'milliseconds, an integer >= 0' },
+  insecure: { type: 'boolean' },
+  backend: { type: 'string', takes: 'raw or node' },
+  json: { type: 'boolean' },
+  rate: { type: 'string', short: 'R', takes: 'requests per second, a positive number' },
+  workers: { type: 'string', takes: 'a number of worker threads, an integer >= 1' },
+  warmup: { type: 'string', takes: 'a duration like 10s, 500ms or 2m' },
+  expect: { type: 'string', takes: 'an HTTP status from 100 to 599' },
+  'socket-path': { type: 'string', short: 'S', takes: 'the path of a unix socket' },
+  ca: { type: 'string', takes: 'a PEM file' },
+  cert: { type: 'string', takes: 'a PEM file' },
+  key: { type: 'string', takes: 'a PEM file' },
+  'max-requests-per-conn': { type: 'string', takes: 'an integer >= 1' },
+  'max-conn-age': { type: 'string', takes: 'a duration like 10s, 500ms or 2m' },
+  'latency-table': { type: 'boolean' },
+  svg: { type: 'string', takes: 'the path of the picture to write' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; takes?: string }>;
+
+type FlagSpec = { type: 'string' | 'boolean'; short?: string; takes?: string };
+
+/** Edit distance, for the nearest known flag. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** Other load tools' names (autocannon's, wrk's) for flags of ours. */
+const OTHER_TOOLS: Record<string, string> = {
+  connections: '-c', duration: '-d', amount: '-n', requests: '-n', method: '-m', header: '-H', headers: '-H', threads: '--workers',
+};
+
+/** The known flag nearest to `raw` (--sizee -> --size, --connections -> -c), if one is near enough to be meant. */
+export function nearestFlag(raw: string): string | null {
+  const bare = raw.replace(/^-+/, '').split('=')[0]!;
+  if (bare.length < 2) {
+    // One letter: only the same letter in the other case is nearer than any other (-r -> -R).
+    const short = Object.values(FLAGS as Record<string, FlagSpec>).find((f) => f.short !== undefined && f.short !== bare && f.short.toLowerCase() === bare.toLowerCase());
+    return short === undefined ? null : `-${short.short}`;
+  }
+  if (Object.hasOwn(OTHER_TOOLS, bare.toLowerCase())) return OTHER_TOOLS[bare.toLowerCase()]!;
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const name of Object.keys(FLAGS)) {
+    if (name.length < 2) continue;
+    const d = distance(bare.toLowerCase(), name);
+    if (d < bestD) [best, bestD] = [`--${name}`, d];
+  }
+  // Near enough: at most a third of the word wrong.
+  return bestD <= Math.max(1, Math.floor(bare.length / 3)) ? best : null;
+}
+
+/** Whether a value after a flag is rather the next flag (`-c --size 4`, a bare `-c` before another). */
+function isFlag(value: string): boolean {
+  return /^--?[a-zA-Z]/.test(value) && !/^-\d/.test(value);
+}
 
 export function parse(argv: string[]): Args {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        c: { type: 'string', short: 'c' },
-        n: { type: 'string', short: 'n' },
-        d: { type: 'string', short: 'd' },
-        size: { type: 'string' },
-        pipelining: { type: 'string' },
-        m: { type: 'string', short: 'm' },
-        H: { type: 'string', short: 'H', multiple: true },
-        body: { type: 'string' },
-        timeout: { type: 'string' },
-        insecure: { type: 'boolean' },
-        backend: { type: 'string' },
-        json: { type: 'boolean' },
-        rate: { type: 'string', short: 'R' },
-        workers: { type: 'string' },
-        warmup: { type: 'string' },
-        expect: { type: 'string' },
-        'socket-path': { type: 'string', short: 'S' },
-        ca: { type: 'string' },
-        cert: { type: 'string' },
-        key: { type: 'string' },
-        'max-requests-per-conn': { type: 'string' },
-        'max-conn-age': { type: 'string' },
-        'latency-table': { type: 'boolean' },
-        svg: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
+  const options = Object.fromEntries(Object.entries(FLAGS as Record<string, FlagSpec & { multiple?: boolean }>)
+    .map(([name, { takes: _takes, ...config }]) => [name, config]));
+  // Not strict: the checks below give the tool's own message (parseArgs's text names its
+  // own workarounds), and a negative number after a flag is its value, refused by its check.
+  const parsed = parseArgs({ args: argv, allowPositionals: true, strict: false, tokens: true, options });
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option') continue;
+    const spec = (FLAGS as Record<string, FlagSpec>)[t.name];
+    if (spec === undefined) {
+      const near = nearestFlag(t.rawName);
+      throw new UsageError(`unknown flag ${t.rawName}${near === null ? '' : ` (did you mean ${near}?)`}`);
+    }
+    if (spec.type === 'boolean' && t.inlineValue === true) throw new UsageError(`${t.rawName} takes no value, got ${t.rawName}=${t.value}`);
+    if (spec.type === 'string' && (t.value === undefined || (t.inlineValue !== true && isFlag(t.value)))) {
+      throw new UsageError(`${t.rawName} takes ${spec.takes ?? 'a value'}, got ${t.value === undefined ? 'nothing' : `the flag ${t.value}`}`);
+    }
   }
-  const { values: v, positionals } = parsed;
+  const v = parsed.values as { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K] extends { multiple: true } ? string[] : (typeof FLAGS)[K]['type'] extends 'string' ? string : boolean };
+  const positionals = parsed.positionals;
   if (positionals.length > 1) throw new UsageError(`expected at most one URL, got ${positionals.length} arguments`);
   const url = positionals[0] ?? null;
   if (url !== null && !/^https?:\/\//i.test(url)) throw new UsageError(`url must start with http:// or https://, got ${url}`);

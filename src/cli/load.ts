@@ -13,7 +13,10 @@
 // A request either completes (a whole HTTP response) or fails (no response: connect,
 // timeout, reset, parse; or with `expect`, any other status); the two are counted
 // apart, and only completed ones are timed, so a burst of fast refusals never reads as
-// throughput or latency.
+// throughput or latency. A failure is counted by its error's `code` and, apart, by the code
+// of its cause (ECONNREFUSED, ENOTFOUND, ECONNRESET), so a dead target says why. A run in
+// which nothing ever connects (its first failures all dial errors, at least one per
+// socket, and not one socket connected) stops there, with `gaveUp` saying so.
 import type { Client } from '../pool/client.js';
 import type { DispatchController, DispatchHandler } from '../pool/request.js';
 import type { Headers, RequestInit } from '../options.js';
@@ -36,6 +39,9 @@ export interface LoadPlan {
   /** The only status that counts as completed; null: any. */
   expect: number | null;
 }
+
+/** Failures of a dial: no socket was had for the request. */
+const DIAL_ERRORS = new Set(['HCP_CONNECT', 'HCP_CONNECT_TIMEOUT', 'HCP_TLS', 'HCP_TLS_TIMEOUT']);
 
 /** One request in flight at a time; its own handler, reused request after request. */
 class Lane implements DispatchHandler {
@@ -70,6 +76,10 @@ export class Load {
   readonly statuses = new Map<number, number>();
   /** Failed requests by error `code`. */
   readonly errors = new Map<string, number>();
+  /** Failed requests by `code` and their cause's code, as 'HCP_CONNECT ECONNREFUSED'; those with a cause only. */
+  readonly causes = new Map<string, number>();
+  /** Why the run stopped before its end by itself (nothing ever connected); null: it did not. */
+  gaveUp: string | null = null;
   /** Requests that got a whole response (of the expected status, with `expect`). */
   completed = 0;
   failed = 0;
@@ -84,6 +94,8 @@ export class Load {
   endedAt = 0;
   stoppedEarly = false;
 
+  /** Failures with no socket for the request: dial errors, or timeouts while dialing. */
+  private dialFailures = 0;
   private started = 0;
   private inFlight = 0;
   private stopping = false;
@@ -161,8 +173,35 @@ export class Load {
 
   failed_(lane: Lane, error: Error, now: number): void {
     this.inFlight--;
-    this.count(String((error as { code?: unknown }).code ?? error.name ?? 'UNKNOWN'));
+    const code = String((error as { code?: unknown }).code ?? error.name ?? 'UNKNOWN');
+    this.count(code);
+    // What under the code: the cause's own code, else for a timeout while dialing its phase.
+    const phase = (error as { phase?: unknown }).phase;
+    const causeCode = (error.cause as { code?: unknown } | undefined)?.code;
+    const cause = causeCode !== undefined ? String(causeCode) : phase === 'dial' || phase === 'tls' ? `during ${phase}` : null;
+    if (cause !== null) {
+      const key = `${code} ${cause}`;
+      this.causes.set(key, (this.causes.get(key) ?? 0) + 1);
+    }
+    const dial = DIAL_ERRORS.has(code) || phase === 'dial' || phase === 'tls';
+    if (dial) this.dialFailures++;
+    if (dial && this.completed === 0 && this.statuses.size === 0 && !this.stopping) this.checkDead(code, cause);
     this.after(lane, now);
+  }
+
+  /**
+   * Every failure so far a dial error: once there are as many as sockets (each such
+   * failure tried every socket) and no socket has ever connected, more of the same would
+   * only repeat them, so the run stops with a line saying so.
+   */
+  private checkDead(code: string, cause: string | null): void {
+    if (this.dialFailures !== this.failed) return;
+    const { totals } = this.client.stats();
+    if (this.failed < totals.sockets || totals.connected !== 0 || totals.requests !== 0 || totals.reconnects !== 0) return;
+    const why = code === 'HCP_CONNECT_TIMEOUT' ? 'connect timed out' : code === 'HCP_TLS_TIMEOUT' ? 'TLS handshake timed out'
+      : cause === null ? code : code === 'HCP_CONNECT' ? cause : `${code} ${cause}`;
+    this.gaveUp = `early: nothing connected, every dial of all ${totals.sockets} sockets failed (${why})`;
+    this.halt();
   }
 
   // ---- both models

@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
     rate: args.rate,
     durationMs: args.durationMs,
     // -d: the timetable is what is due within it; -n: that many requests at the rate.
-    scheduleMs: args.rate === null || merged.stoppedEarly ? null : (args.durationMs ?? (timetableTotal(args.rate, args.requests, null) * 1000) / args.rate),
+    scheduleMs: args.rate === null || merged.stoppedEarly || merged.gaveUp !== null ? null : (args.durationMs ?? (timetableTotal(args.rate, args.requests, null) * 1000) / args.rate),
     warmupMs: args.warmupMs,
     expect: args.expect,
     latencyTable: args.latencyTable,

@@ -10,22 +10,26 @@ import type { SocketRow, ThreadResult } from './run.js';
  * made whole again (they cross threads in a cloneable form). `perSecond` counts from the
  * common start; `elapsedMs` runs to the last thread's last response.
  */
-export interface RunResult extends Omit<ThreadResult, 'latency' | 'serviceTime' | 'statuses' | 'errors'> {
+export interface RunResult extends Omit<ThreadResult, 'latency' | 'serviceTime' | 'statuses' | 'errors' | 'causes'> {
   latency: Histogram;
   serviceTime: Histogram | null;
   statuses: Map<number, number>;
   errors: Map<string, number>;
+  causes: Map<string, number>;
 }
 
 export function merge(results: readonly ThreadResult[]): RunResult {
   const statuses = new Map<number, number>();
   const errors = new Map<string, number>();
+  const causes = new Map<string, number>();
   const perSecond: number[] = [];
   const out: RunResult = {
     latency: Histogram.from(results.map((r) => r.latency)),
     serviceTime: results.every((r) => r.serviceTime !== null) && results.length > 0 ? Histogram.from(results.map((r) => r.serviceTime!)) : null,
     statuses,
     errors,
+    causes,
+    gaveUp: null,
     completed: 0,
     failed: 0,
     late: 0,
@@ -43,6 +47,8 @@ export function merge(results: readonly ThreadResult[]): RunResult {
   for (const r of results) {
     for (const [k, n] of r.statuses) statuses.set(k, (statuses.get(k) ?? 0) + n);
     for (const [k, n] of r.errors) errors.set(k, (errors.get(k) ?? 0) + n);
+    for (const [k, n] of r.causes) causes.set(k, (causes.get(k) ?? 0) + n);
+    out.gaveUp ??= r.gaveUp;
     r.perSecond.forEach((n, i) => (perSecond[i] = (perSecond[i] ?? 0) + n));
     out.completed += r.completed;
     out.failed += r.failed;

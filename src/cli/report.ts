@@ -74,10 +74,14 @@ export interface Report {
   latencyTable?: { percentile: number; ms: number; count: number }[];
   statuses: Record<string, number>;
   errors: Record<string, number>;
-  sockets: { worker: number; origin: string; id: number; remote: string | null; requests: number; share: number; reconnects: number }[];
+  /** Of `errors`, those with a cause by their cause's code: { HCP_CONNECT: { ECONNREFUSED: 5832 } }. */
+  errorCauses: Record<string, Record<string, number>>;
+  sockets: { worker: number; origin: string; id: number; remote: string | null; requests: number; share: number; reconnects: number; failedDials: number }[];
   warmupMs: number | null;
   expect: number | null;
   stoppedEarly: boolean;
+  /** Why the run stopped before its end by itself (nothing ever connected); null: it did not. */
+  gaveUp: string | null;
 }
 
 export interface RunInfo {
@@ -107,7 +111,7 @@ export function makeReport(r: RunResult, info: RunInfo): Report {
   const total = r.sockets.reduce((n, s) => n + s.requests, 0);
   // Whole seconds of the run as asked (-d), or as it went (-n, Ctrl-C): what completes
   // after them (the last responses of a -d run) is a partial second, left out.
-  const whole = Math.floor((info.durationMs !== null && !r.stoppedEarly ? info.durationMs : elapsedMs) / 1000);
+  const whole = Math.floor((info.durationMs !== null && !r.stoppedEarly && r.gaveUp === null ? info.durationMs : elapsedMs) / 1000);
   const perSecond = r.perSecond.slice(0, whole);
   while (perSecond.length < whole) perSecond.push(0); // seconds in which nothing completed
   const report: Report = {
@@ -140,16 +144,28 @@ export function makeReport(r: RunResult, info: RunInfo): Report {
     perSecondStats: stats(perSecond),
     statuses: Object.fromEntries([...r.statuses].sort((a, b) => a[0] - b[0])),
     errors: Object.fromEntries([...r.errors].sort((a, b) => (a[0] < b[0] ? -1 : 1))),
+    errorCauses: causes(r.causes),
     sockets: r.sockets.map((s) => ({ ...s, share: total === 0 ? 0 : s.requests / total })),
     warmupMs: info.warmupMs,
     expect: info.expect,
     stoppedEarly: r.stoppedEarly,
+    gaveUp: r.gaveUp,
   };
   if (info.latencyTable) report.latencyTable = r.latency.percentiles().map((p) => ({ percentile: p.percentile, ms: ms(p.us), count: p.count }));
   return report;
 }
 
 const ms = (us: number): number => Math.round(us) / 1000;
+
+/** 'HCP_CONNECT ECONNREFUSED' -> n, as { HCP_CONNECT: { ECONNREFUSED: n } }, most frequent cause first. */
+function causes(flat: Map<string, number>): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [key, n] of [...flat].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+    const i = key.indexOf(' ');
+    (out[key.slice(0, i)] ??= {})[key.slice(i + 1)] = n;
+  }
+  return out;
+}
 
 function latency(h: Histogram): Latency | null {
   if (h.count === 0) return null;
@@ -196,12 +212,13 @@ export function formatReport(r: Report): string {
   lines.push(...perSecondLines(r));
   lines.push(
     `status     ${entries(r.statuses) || 'none'}${r.expect === null ? '' : ` (expected ${r.expect})`}`,
-    `errors     ${r.failed === 0 ? 'none' : `${r.failed} failed, ${r.failuresPerSec}/s: ${entries(r.errors)}`}`,
-    `sockets    ${r.workers > 1 ? 'worker  ' : ''}id  remote                     requests   share  reconnects`,
+    `errors     ${r.failed === 0 ? 'none' : `${r.failed} failed, ${r.failuresPerSec}/s: ${errorEntries(r)}`}`,
   );
+  if (r.gaveUp !== null) lines.push(`stopped    ${r.gaveUp}`);
+  lines.push(`sockets    ${r.workers > 1 ? 'worker  ' : ''}id  remote                     requests   share  reconnects  failed dials`);
   for (const s of r.sockets) {
     const w = r.workers > 1 ? `${String(s.worker).padStart(6)}  ` : '';
-    lines.push(`           ${w}${String(s.id).padStart(2)}  ${(s.remote ?? '-').padEnd(25)} ${String(s.requests).padStart(9)}  ${(s.share * 100).toFixed(1).padStart(5)}%  ${String(s.reconnects).padStart(10)}`);
+    lines.push(`           ${w}${String(s.id).padStart(2)}  ${(s.remote ?? '-').padEnd(25)} ${String(s.requests).padStart(9)}  ${(s.share * 100).toFixed(1).padStart(5)}%  ${String(s.reconnects).padStart(10)}  ${String(s.failedDials).padStart(12)}`);
   }
   if (r.latencyTable !== undefined) {
     lines.push(`latency distribution${r.serviceTime === null ? '' : ' (from due time)'}`, '           percentile          ms       count');
@@ -244,6 +261,17 @@ function percent(p: number): string {
 
 function seconds(msValue: number): string {
   return msValue >= 1000 ? `${Number((msValue / 1000).toFixed(2))} s` : `${Number(msValue.toFixed(1))} ms`;
+}
+
+/** HCP_CONNECT: 5832 (ECONNREFUSED), or with several causes (ECONNREFUSED 5000, ENOTFOUND 832). */
+function errorEntries(r: Report): string {
+  return Object.entries(r.errors)
+    .map(([code, n]) => {
+      const c = Object.entries(r.errorCauses[code] ?? {});
+      const why = c.length === 0 ? '' : c.length === 1 && c[0]![1] === n ? ` (${c[0]![0]})` : ` (${c.map(([k, m]) => `${k} ${m}`).join(', ')})`;
+      return `${code}: ${n}${why}`;
+    })
+    .join(', ');
 }
 
 function entries(o: Record<string, number>): string {

@@ -28,8 +28,10 @@ export interface SocketRow {
   remote: string | null;
   /** Responses completed on the slot during the measured run. */
   requests: number;
-  /** Re-dials during the measured run (recycling, failures). */
+  /** Sockets connected again during the measured run (recycling, lost sockets). */
   reconnects: number;
+  /** Dials that never connected during the measured run, counted apart from reconnects. */
+  failedDials: number;
 }
 
 export interface ThreadResult {
@@ -37,6 +39,10 @@ export interface ThreadResult {
   serviceTime: HistogramState | null;
   statuses: [number, number][];
   errors: [string, number][];
+  /** Failures by code and their cause's code ('HCP_CONNECT ECONNREFUSED'). */
+  causes: [string, number][];
+  /** Why the run stopped early by itself (nothing ever connected); null: it did not. */
+  gaveUp: string | null;
   completed: number;
   failed: number;
   late: number;
@@ -92,6 +98,8 @@ export class ThreadRun {
       serviceTime: load.serviceTime?.snapshot() ?? null,
       statuses: [...load.statuses],
       errors: [...load.errors],
+      causes: [...load.causes],
+      gaveUp: load.gaveUp,
       completed: load.completed,
       failed: load.failed,
       late: load.late,
@@ -115,14 +123,14 @@ export class ThreadRun {
 
 /** What each socket did between two stats snapshots (the warmup's share taken out). */
 function socketRows(before: PoolStats, after: PoolStats, worker: number): { sockets: SocketRow[]; bytesIn: number; bytesOut: number } {
-  const was = new Map<string, { requests: number; reconnects: number; bytesIn: number; bytesOut: number }>();
+  const was = new Map<string, { requests: number; reconnects: number; failedDials: number; bytesIn: number; bytesOut: number }>();
   for (const o of before.origins) for (const s of o.sockets) was.set(`${o.origin} ${s.id}`, s);
   const sockets: SocketRow[] = [];
   let bytesIn = 0;
   let bytesOut = 0;
   for (const o of after.origins) {
     for (const s of o.sockets) {
-      const b = was.get(`${o.origin} ${s.id}`) ?? { requests: 0, reconnects: 0, bytesIn: 0, bytesOut: 0 };
+      const b = was.get(`${o.origin} ${s.id}`) ?? { requests: 0, reconnects: 0, failedDials: 0, bytesIn: 0, bytesOut: 0 };
       sockets.push({
         worker,
         origin: o.origin,
@@ -130,6 +138,7 @@ function socketRows(before: PoolStats, after: PoolStats, worker: number): { sock
         remote: s.remoteAddress == null ? null : `${s.remoteAddress}:${s.remotePort}`,
         requests: s.requests - b.requests,
         reconnects: s.reconnects - b.reconnects,
+        failedDials: s.failedDials - b.failedDials,
       });
       bytesIn += s.bytesIn - b.bytesIn;
       bytesOut += s.bytesOut - b.bytesOut;

@@ -18,6 +18,17 @@ export interface RunPicture {
   targetRate?: number | null;
   /** share in 0..1. */
   sockets: { label: string; requests: number; share: number }[];
+  /**
+   * The legend's figures, in ms, as the text report gives them (one set of figures for
+   * both); without them the legend reads them off the curve's points.
+   */
+  legend?: { latency: LegendFigures | null; serviceTime?: LegendFigures | null };
+}
+
+export interface LegendFigures {
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 type Point = { percentile: number; ms: number };
@@ -54,7 +65,7 @@ export function renderSvg(picture: RunPicture): string {
     y = 60;
   }
 
-  y = latencyPanel(out, y + 8, points(picture.latency), picture.serviceTime == null ? null : points(picture.serviceTime));
+  y = latencyPanel(out, y + 8, points(picture.latency), picture.serviceTime == null ? null : points(picture.serviceTime), picture.legend);
   y = ratePanel(out, y + 8, (picture.perSecond ?? []).map((v) => (Number.isFinite(v) && v > 0 ? v : 0)), positive(picture.targetRate));
   y = socketPanel(out, y + 8, picture.sockets ?? []);
 
@@ -70,7 +81,7 @@ export function renderSvg(picture: RunPicture): string {
 
 // ---- (a) latency by percentile -------------------------------------------------------
 
-function latencyPanel(out: string[], top: number, latency: Point[], service: Point[] | null): number {
+function latencyPanel(out: string[], top: number, latency: Point[], service: Point[] | null, legend: RunPicture['legend']): number {
   const plotTop = top + 30;
   const bottom = plotTop + LATENCY_H;
   out.push(text(16, top + 16, 'Latency by percentile', { size: 13, weight: 'bold' }));
@@ -96,10 +107,10 @@ function latencyPanel(out: string[], top: number, latency: Point[], service: Poi
   out.push(text(LEFT + PLOT_W / 2, bottom + 34, 'percentile (log scale in 1/(1−p))', { anchor: 'middle', fill: MUTED, size: 11 }));
   out.push(text(16, plotTop + LATENCY_H / 2, 'ms', { anchor: 'middle', fill: MUTED, size: 11, rotate: true }));
 
-  const curves: { series: string; name: string; color: string; pts: Point[] }[] = [
-    { series: 'latency', name: service === null ? 'latency' : 'corrected latency', color: BLUE, pts: latency },
+  const curves: { series: string; name: string; color: string; pts: Point[]; figures: LegendFigures | null | undefined }[] = [
+    { series: 'latency', name: service === null ? 'latency' : 'corrected latency', color: BLUE, pts: latency, figures: legend?.latency },
   ];
-  if (service !== null) curves.push({ series: 'service', name: 'service time', color: ORANGE, pts: service });
+  if (service !== null) curves.push({ series: 'service', name: 'service time', color: ORANGE, pts: service, figures: legend?.serviceTime });
 
   for (const c of curves) {
     if (c.pts.length === 0) continue;
@@ -116,9 +127,15 @@ function latencyPanel(out: string[], top: number, latency: Point[], service: Poi
   curves.forEach((c, i) => {
     const ly = plotTop + 14 + i * 18;
     out.push(`<line x1="${LEFT + 12}" y1="${ly - 4}" x2="${LEFT + 34}" y2="${ly - 4}" stroke="${c.color}" stroke-width="2"/>`);
-    out.push(text(LEFT + 40, ly, `${c.name}: ${summary(c.pts)}`, { size: 11 }));
+    out.push(text(LEFT + 40, ly, `${c.name}: ${c.figures != null ? figures(c.figures) : summary(c.pts)}`, { size: 11, data: `legend="${c.series}"` }));
   });
   return bottom + 42;
+}
+
+/** The report's own figures, written as it writes them. */
+function figures(f: LegendFigures): string {
+  const v = (x: number): string => (Number.isFinite(x) ? String(x) : '?');
+  return `p50 ${v(f.p50)} ms · p99 ${v(f.p99)} ms · max ${v(f.max)} ms`;
 }
 
 /** "p50 1.2 ms · p99 4.5 ms · max 9 ms", from the points given (the first at or past each percentile). */
@@ -241,6 +258,9 @@ function socketPanel(out: string[], top: number, sockets: RunPicture['sockets'])
   const labelX = 16 + 172;
   const barX = labelX + 8;
   const barW = WIDTH - barX - 150;
+  // Requests and share in a column of their own right of the plot: beside each bar they
+  // sat on the even-share line, the bars being about that long.
+  const shareX = barX + barW + 14;
   const ticks = niceTicks(Math.max(even, maxOf(rows.map((r) => r.share))) * 100, 4);
   const xMax = ticks[ticks.length - 1]! / 100;
   const xOf = (share: number): number => barX + (share / xMax) * barW;
@@ -267,7 +287,7 @@ function socketPanel(out: string[], top: number, sockets: RunPicture['sockets'])
     out.push(text(labelX, ry + 11, truncate(r.label, LABEL_CHARS), { anchor: 'end', size: 11 }));
     const w = Math.max(r.requests > 0 ? 1 : 0, xOf(r.share) - barX);
     out.push(`<rect data-socket="${r.index}" x="${barX}" y="${n(ry + 2)}" width="${n(w)}" height="${ROW_H - 4}" fill="${BLUE}" fill-opacity="0.8"/>`);
-    out.push(text(barX + w + 6, ry + 11, `${group(r.requests)} · ${percent(r.share)}`, { fill: MUTED, size: 11, halo: true }));
+    out.push(text(shareX, ry + 11, `${group(r.requests)} · ${percent(r.share)}`, { fill: MUTED, size: 11, data: 'share-label=""' }));
   });
   out.push(line(barX, plotTop, barX, bottom, AXIS));
   return bottom + 20;

@@ -138,7 +138,8 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
       inFlight: m.inflight.length,
       bytesIn: m.bytesInClosed + (s?.bytesRead ?? 0),
       bytesOut: m.bytesOutClosed + (s?.bytesWritten ?? 0),
-      reconnects: Math.max(0, m.dials - 1),
+      reconnects: Math.max(0, m.connects - 1),
+      failedDials: m.failedDials,
       errors: m.errors,
       ageMs: connectedAt === 0 ? 0 : now - connectedAt,
     };

@@ -398,6 +398,7 @@ export class SlotMachine extends SlotCounters {
   private established(): void {
     const { config } = this;
     this.dialing = null;
+    this.connects++;
     const age = config.maxConnAge;
     // ±10% jitter, so sockets dialed together do not all recycle together.
     this.open = new Open(this.io.now(), age > 0 ? age * (0.9 + Math.random() * 0.2) : 0);
@@ -414,6 +415,7 @@ export class SlotMachine extends SlotCounters {
 
   private failDial(err: HttpClientPoolError): void {
     this.errors++;
+    this.failedDials++;
     const req = this.inflight.length === 0 ? null : this.inflight.shift()!;
     const rest = this.takeAll();
     this.teardown();

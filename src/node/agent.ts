@@ -65,6 +65,7 @@ export interface SlotSockets {
   /** Every live socket of the slot, with its state. */
   readonly sockets: Map<net.Socket, SocketInfo>;
   dials: number;
+  failedDials: number;
   socketGone(s: net.Socket): void;
 }
 
@@ -100,6 +101,11 @@ export function open(slot: SlotSockets): net.Socket {
       if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, socket, true);
     });
   }
+  // An error before it was open (refused, not resolved, timed out, TLS failed); this
+  // listener runs before node:http's, so the count is in stats() when the request fails.
+  socket.once('error', () => {
+    if (info.phase !== 'open') slot.failedDials++;
+  });
   socket.once('close', () => {
     info.set(null, 0);
     slot.sockets.delete(socket);

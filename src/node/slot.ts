@@ -195,7 +195,8 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
       inFlight: this.inFlight.size,
       bytesIn,
       bytesOut,
-      reconnects: Math.max(0, this.dials - 1),
+      reconnects: Math.max(0, this.connects - 1),
+      failedDials: this.failedDials,
       errors: this.errors,
       ageMs: first === undefined ? 0 : now - first.openedAt,
     };
@@ -248,6 +249,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   }
 
   connectedOk(): void {
+    this.connects++;
     this.book?.succeeded(this.id);
     this.reports.connected(this.id);
   }

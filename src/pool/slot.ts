@@ -60,6 +60,10 @@ export class SlotCounters {
   requests = 0;
   /** Dials started. */
   dials = 0;
+  /** Dials that gave a connected (and secured) socket. */
+  connects = 0;
+  /** Dials that did not: refused, not resolved, timed out, TLS failed. */
+  failedDials = 0;
   /** Requests failed by this slot (dial, socket, parse and timeout errors). */
   errors = 0;
   /** Bytes read and written by sockets already closed. */

@@ -18,8 +18,10 @@ export interface SocketStats {
   /** Bytes read and written, as Node counts them on the slot's sockets. */
   bytesIn: number;
   bytesOut: number;
-  /** Dials after the first one. */
+  /** Sockets connected after the slot's first one: re-dials that connected. */
   reconnects: number;
+  /** Dials that never connected (refused, not resolved, timed out, TLS failed), counted apart from reconnects. */
+  failedDials: number;
   /** Requests this slot failed (dial, socket, parse and header-timeout errors). */
   errors: number;
   /** Milliseconds since the current socket connected; 0 without one. */
@@ -44,12 +46,13 @@ export interface PoolStats {
     bytesIn: number;
     bytesOut: number;
     reconnects: number;
+    failedDials: number;
     errors: number;
   };
 }
 
 export function poolStats(origins: OriginStats[]): PoolStats {
-  const totals = { sockets: 0, connected: 0, requests: 0, inFlight: 0, queued: 0, bytesIn: 0, bytesOut: 0, reconnects: 0, errors: 0 };
+  const totals = { sockets: 0, connected: 0, requests: 0, inFlight: 0, queued: 0, bytesIn: 0, bytesOut: 0, reconnects: 0, failedDials: 0, errors: 0 };
   for (const o of origins) {
     totals.queued += o.queued;
     for (const s of o.sockets) {
@@ -60,6 +63,7 @@ export function poolStats(origins: OriginStats[]): PoolStats {
       totals.bytesIn += s.bytesIn;
       totals.bytesOut += s.bytesOut;
       totals.reconnects += s.reconnects;
+      totals.failedDials += s.failedDials;
       totals.errors += s.errors;
     }
   }

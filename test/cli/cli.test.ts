@@ -104,6 +104,36 @@ describe('cli: arguments', () => {
     it(`refuses ${args.join(' ')}`, () => expect(() => parse(args)).to.throw(UsageError));
   }
 
+  // The tool's own message for a bad flag: the flag, what it takes or the nearest known
+  // flag, and --help; never parseArgs's text (which names its own workarounds).
+  const messages: [string[], string][] = [
+    [['--sizee', '4'], 'unknown flag --sizee (did you mean --size?); see --help'],
+    [['--pipelinig', '2'], 'unknown flag --pipelinig (did you mean --pipelining?); see --help'],
+    [['--connections', '4'], 'unknown flag --connections (did you mean -c?); see --help'],
+    [['--threads', '2'], 'unknown flag --threads (did you mean --workers?); see --help'],
+    [['--frobnicate'], 'unknown flag --frobnicate; see --help'],
+    [['-x'], 'unknown flag -x; see --help'],
+    [['-r', '100'], 'unknown flag -r (did you mean -R?); see --help'],
+    [['-C', '4'], 'unknown flag -C (did you mean -c?); see --help'],
+    [['-c'], '-c takes the number of requests in flight, an integer >= 1, got nothing; see --help'],
+    [['-c', '--size', '4'], '-c takes the number of requests in flight, an integer >= 1, got the flag --size; see --help'],
+    [['-c', '-1'], '-c must be an integer >= 1, got -1; see --help'],
+    [['-d'], '-d takes a duration like 10s, 500ms or 2m, got nothing; see --help'],
+    [['--json=yes'], '--json takes no value, got --json=yes; see --help'],
+  ];
+  for (const [args, message] of messages) {
+    it(`says what is wrong with ${args.join(' ')}`, () => {
+      let got = '';
+      try {
+        parse(args);
+      } catch (err) {
+        expect(err).to.be.instanceOf(UsageError);
+        got = (err as Error).message;
+      }
+      expect(got).to.equal(message);
+    });
+  }
+
   // The pool pipelines only idempotent requests without `connection: close`: asking
   // for pipelining with any other is refused, since the run would pipeline nothing.
   const neverPipelined: [string[], RegExp][] = [
@@ -274,7 +304,7 @@ describe('cli: runs', function () {
     const r = await run([url + '/', '-n', '10', '--pipelining', '4', '-m', 'POST']);
     expect(r.code).to.equal(2);
     expect(r.stdout).to.equal('');
-    expect(r.stderr.split('\n')[0]).to.equal('http-client-pool: --pipelining 4: POST requests are never pipelined (only GET, HEAD, OPTIONS, PUT, DELETE and TRACE are)');
+    expect(r.stderr.split('\n')[0]).to.equal('http-client-pool: --pipelining 4: POST requests are never pipelined (only GET, HEAD, OPTIONS, PUT, DELETE and TRACE are); see --help');
     expect(connections).to.equal(0);
   });
 
@@ -304,7 +334,7 @@ describe('cli: runs', function () {
     expect(text.code).to.equal(1);
     expect(text.stdout).to.match(/^requests +0 completed in \d+\.\d\d s: 0 req\/s, 0 B\/s in$/m);
     expect(text.stdout).to.match(/^latency +none: no request completed$/m);
-    expect(text.stdout).to.match(/^errors +5 failed, [\d.]+\/s: HCP_CONNECT: 5$/m);
+    expect(text.stdout).to.match(/^errors +5 failed, [\d.]+\/s: HCP_CONNECT: 5 \(ECONNREFUSED\)$/m);
   });
 
   it('counts completed and failed requests apart when some fail', async () => {
@@ -337,6 +367,13 @@ describe('cli: runs', function () {
     expect(r.stderr).to.include('usage: http-client-pool');
   });
 
+  it('exits 2 with its own line for an unknown flag, naming the nearest one', async () => {
+    const r = await run(['--sizee', '4', '-n', '1']);
+    expect(r.code).to.equal(2);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr.split('\n')[0]).to.equal('http-client-pool: unknown flag --sizee (did you mean --size?); see --help');
+  });
+
   it('exits 2 for a header the pool refuses', async () => {
     const r = await run(['-n', '1', '-H', 'transfer-encoding: chunked']);
     expect(r.code).to.equal(2);
@@ -350,7 +387,7 @@ describe('cli: runs', function () {
     expect(r.stdout).to.match(/requests +200 completed in/);
     expect(r.stdout).to.match(/status +200: 200/);
     expect(r.stdout).to.match(/errors +none/);
-    expect(r.stdout.match(/^ +\d +127\.0\.0\.1:\d+ +100 +50\.0% +0$/gm)).to.have.length(2);
+    expect(r.stdout.match(/^ +\d +127\.0\.0\.1:\d+ +100 +50\.0% +0 +0$/gm)).to.have.length(2);
     expect(r.stderr).to.equal(''); // not a terminal: no progress line
   });
 

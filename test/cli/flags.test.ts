@@ -158,7 +158,7 @@ describe('cli: flags', function () {
 
   describe('bad values of the new flags: one line, exit 2, nothing sent', () => {
     const cases: [string, (url: string) => string[], RegExp][] = [
-      ['a rate that is not a positive number', (u) => [u, '-R', '0', '-n', '5'], /^http-client-pool: -R must be a positive number of requests per second, got 0$/],
+      ['a rate that is not a positive number', (u) => [u, '-R', '0', '-n', '5'], /^http-client-pool: -R must be a positive number of requests per second, got 0; see --help$/],
       ['an unreadable CA file', (u) => [u.replace('http:', 'https:'), '--ca', '/nonexistent/ca.pem', '-n', '5'], /^http-client-pool: --ca \/nonexistent\/ca\.pem: ENOENT/],
       ['more workers than -c', (u) => [u, '--workers', '4', '-c', '2', '-n', '5'], /^http-client-pool: --workers 4 needs -c of at least 4/],
       ['an expected status that is not one', (u) => [u, '--expect', 'ok', '-n', '5'], /^http-client-pool: --expect must be an HTTP status/],

@@ -99,6 +99,8 @@ describe('cli: merging threads', () => {
       serviceTime: null,
       statuses: [],
       errors: [],
+      causes: [],
+      gaveUp: null,
       completed: values.length,
       failed: 0,
       late: 0,
@@ -118,12 +120,15 @@ describe('cli: merging threads', () => {
 
   it('sums counts, statuses, errors and seconds, and keeps every socket', () => {
     const m = merge([
-      result([100, 200], { statuses: [[200, 2], [404, 1]], errors: [['HCP_SOCKET', 1]], failed: 1, perSecond: [2, 0, 1], late: 3, maxLateMs: 5, unsent: 1, elapsedMs: 3100, sockets: [{ worker: 0, origin: 'o', id: 0, remote: null, requests: 3, reconnects: 1 }], bytesIn: 10 }),
-      result([300], { statuses: [[200, 1]], errors: [['HCP_SOCKET', 2], ['HCP_CONNECT', 1]], failed: 3, perSecond: [1], late: 1, maxLateMs: 9, elapsedMs: 2900, sockets: [{ worker: 1, origin: 'o', id: 0, remote: null, requests: 1, reconnects: 0 }], bytesIn: 5, stoppedEarly: true }),
+      result([100, 200], { statuses: [[200, 2], [404, 1]], errors: [['HCP_SOCKET', 1]], causes: [['HCP_SOCKET ECONNRESET', 1]], failed: 1, perSecond: [2, 0, 1], late: 3, maxLateMs: 5, unsent: 1, elapsedMs: 3100, sockets: [{ worker: 0, origin: 'o', id: 0, remote: null, requests: 3, reconnects: 1, failedDials: 0 }], bytesIn: 10 }),
+      result([300], { statuses: [[200, 1]], errors: [['HCP_SOCKET', 2], ['HCP_CONNECT', 1]], causes: [['HCP_SOCKET ECONNRESET', 2], ['HCP_CONNECT ECONNREFUSED', 1]], gaveUp: 'early: nothing connected', failed: 3, perSecond: [1], late: 1, maxLateMs: 9, elapsedMs: 2900, sockets: [{ worker: 1, origin: 'o', id: 0, remote: null, requests: 1, reconnects: 0, failedDials: 2 }], bytesIn: 5, stoppedEarly: true }),
     ]);
     expect(m).to.deep.include({ completed: 3, failed: 4, late: 4, maxLateMs: 9, unsent: 1, elapsedMs: 3100, stoppedEarly: true, bytesIn: 15 });
     expect([...m.statuses]).to.deep.equal([[200, 3], [404, 1]]);
     expect([...m.errors]).to.deep.equal([['HCP_SOCKET', 3], ['HCP_CONNECT', 1]]);
+    expect([...m.causes]).to.deep.equal([['HCP_SOCKET ECONNRESET', 3], ['HCP_CONNECT ECONNREFUSED', 1]]);
+    expect(m.gaveUp).to.equal('early: nothing connected');
+    expect(m.sockets.map((s) => s.failedDials)).to.deep.equal([0, 2]);
     expect(m.perSecond).to.deep.equal([3, 0, 1]);
     expect(m.sockets.map((s) => s.worker)).to.deep.equal([0, 1]);
     expect([m.latency.count, m.latency.min, m.latency.max]).to.deep.equal([3, 100, 300]);

@@ -6,15 +6,15 @@ import { httpServer, spawnChild } from '../helpers.js';
 
 export const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
 
-/** Runs the CLI in a child process; resolves with its exit code and output. */
-export async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { code, out, err } = await spawnChild(main, args, { ipc: false }).exited;
+/** Runs the CLI in a child process (`execArgv`: Node options before it); resolves with its exit code and output. */
+export async function run(args: string[], execArgv: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { code, out, err } = await spawnChild(main, args, { ipc: false, execArgv }).exited;
   return { code, stdout: out, stderr: err };
 }
 
 /** Runs the CLI with --json and parses its report (throws with its stderr if that is not JSON). */
-export async function runJSON(args: string[]): Promise<{ code: number | null; report: Record<string, any>; stderr: string }> {
-  const r = await run([...args, '--json']);
+export async function runJSON(args: string[], execArgv: string[] = []): Promise<{ code: number | null; report: Record<string, any>; stderr: string }> {
+  const r = await run([...args, '--json'], execArgv);
   try {
     return { code: r.code, report: JSON.parse(r.stdout), stderr: r.stderr };
   } catch {

@@ -3,6 +3,11 @@
 // optional parts drawn only when asked for.
 import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
+import { Histogram } from '../../dist/cli/histogram.js';
+import { merge } from '../../dist/cli/merge.js';
+import { makePicture } from '../../dist/cli/picture.js';
+import { makeReport } from '../../dist/cli/report.js';
+import type { ThreadResult } from '../../dist/cli/run.js';
 import { renderSvg, type RunPicture } from '../../dist/cli/svg.js';
 
 /** HdrHistogram's points: 0, 50, 75, 87.5, ... (halving what is left), then the nines and 100. */
@@ -187,6 +192,50 @@ describe('cli: svg picture', () => {
     expect(cut.length).to.be.below(30);
     expect(cut).to.include('…');
     expect(cut.endsWith(':54321')).to.equal(true);
+  });
+
+  it('labels requests and shares clear of the even-share line, whatever the bars', () => {
+    for (const shares of [Array(8).fill(1 / 8), [0.13, 0.12, 0.125, 0.125, 0.126, 0.124, 0.125, 0.125], [0.5, 0.3, 0.2]]) {
+      const svg = renderSvg(picture({ sockets: shares.map((share, i) => ({ label: `#${i}`, requests: Math.round(share * 8000), share })) }));
+      const even = Number(attrs(svg, 'line data-series="even"', 'x1')[0]);
+      const barEnds = attrs(svg, 'rect data-socket=', 'x').map(Number).map((x, i) => x + Number(attrs(svg, 'rect data-socket=', 'width')[i]));
+      const labels = attrs(svg, 'text [^>]*data-share-label', 'x').map(Number);
+      expect(labels).to.have.length(shares.length);
+      // A label of 11 px text starts right of the line and of every bar (none crosses it).
+      for (const x of labels) {
+        expect(x, 'label right of the even line').to.be.above(even + 4);
+        expect(x, 'label right of the bars').to.be.above(Math.max(...barEnds) + 4);
+      }
+    }
+  });
+
+  it("gives in the legend the report's figures, and the curve passes through the report's percentiles", () => {
+    // 98% at 1 ms, 2% spread from 100 ms to 1 s: the 99th percentile is mid-tail, between
+    // two of the curve's HdrHistogram steps (98.4 and 99.06).
+    const h = new Histogram();
+    for (let i = 0; i < 9800; i++) h.record(1000);
+    for (let i = 0; i < 200; i++) h.record(100_000 + i * 4500);
+    const thread: ThreadResult = {
+      latency: h.snapshot(), serviceTime: null, statuses: [[200, 10000]], errors: [], causes: [], gaveUp: null,
+      completed: 10000, failed: 0, late: 0, maxLateMs: 0, unsent: 0, perSecond: [10000], elapsedMs: 1000, stoppedEarly: false,
+      sockets: [{ worker: 0, origin: 'o', id: 0, remote: null, requests: 10000, reconnects: 0, failedDials: 0 }], bytesIn: 0, bytesOut: 0, pipelined: 0, maxDepth: 1,
+    };
+    const run = merge([thread]);
+    const report = makeReport(run, {
+      method: 'GET', url: 'http://127.0.0.1/', backend: 'raw', size: 1, pipelining: 1, concurrency: 1, workers: 1, rate: null,
+      durationMs: null, scheduleMs: null, warmupMs: null, expect: null, latencyTable: false,
+    });
+    const l = report.latency!;
+    const pic = makePicture(report, run.latency, null);
+    const svg = renderSvg(pic);
+    const legend = svg.match(/<text [^>]*data-legend="latency"[^>]*>([^<]*)<\/text>/)![1];
+    expect(legend).to.equal(`latency: p50 ${l.p50} ms · p99 ${l.p99} ms · max ${l.max} ms`);
+    for (const [p, ms] of [[50, l.p50], [90, l.p90], [99, l.p99], [99.9, l.p99_9]] as const) {
+      expect(pic.latency.find((q) => q.percentile === p), `point at ${p}`).to.deep.equal({ percentile: p, ms });
+    }
+    // The curve's own step past 99 says otherwise: the figures would differ if read off it.
+    const step = pic.latency.find((q) => q.percentile > 99)!;
+    expect(step.ms).to.not.equal(l.p99);
   });
 
   it('gives the same string for the same input', () => {

@@ -168,6 +168,10 @@ for (const backend of BACKENDS) {
         const sockets = p.stats().origins[0]!.sockets;
         expect(sockets.map((s) => s.state)).to.deep.equal(['dead', 'dead', 'dead']);
         expect(sockets.every((s) => s.errors >= 1)).to.equal(true);
+        // No socket ever connected: every dial failed, and none is a reconnect.
+        expect(sockets.map((s) => s.reconnects)).to.deep.equal([0, 0, 0]);
+        expect(sockets.every((s) => s.failedDials >= 1), JSON.stringify(sockets)).to.equal(true);
+        expect(p.stats().totals.failedDials).to.equal(sockets.reduce((n, s) => n + s.failedDials, 0));
       });
 
       it('a request whose slot cannot connect moves to the next slot and succeeds there', async () => {
@@ -194,8 +198,9 @@ for (const backend of BACKENDS) {
         expect(moved.text()).to.equal(viaSlot1.text());
         expect(portsSeen.map((s) => s.split('@')[0]).slice(2)).to.deep.equal(['/bye', '/b', '/c']);
         const [s0, s1] = p.stats().origins[0]!.sockets;
-        expect(s0).to.include({ state: 'dead', reconnects: 1, errors: 1, requests: 2 });
-        expect(s1).to.include({ state: 'idle', reconnects: 0, errors: 0, requests: 3 });
+        // The refused re-dial is a failed dial, not a reconnect.
+        expect(s0).to.include({ state: 'dead', reconnects: 0, failedDials: 1, errors: 1, requests: 2 });
+        expect(s1).to.include({ state: 'idle', reconnects: 0, failedDials: 0, errors: 0, requests: 3 });
       });
 
       it('a dead slot re-dials when next chosen: a server started later is reached', async () => {

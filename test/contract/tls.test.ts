@@ -235,6 +235,9 @@ for (const backend of BACKENDS) {
         expect(err.socketId).to.equal(0);
         expect(causeCode(err)).to.equal('DEPTH_ZERO_SELF_SIGNED_CERT');
         expect(seen).to.deep.equal([]); // the client never finished the handshake
+        // A failed handshake is a failed dial, not a reconnect.
+        expect(p.stats().origins[0]!.sockets[0]).to.include({ reconnects: 0 });
+        expect(p.stats().origins[0]!.sockets[0]!.failedDials).to.be.at.least(1);
       });
 
       it('refuses a CA-signed certificate when the CA is not given', async () => {

@@ -1,16 +1,20 @@
 // The package as a user gets it: `npm pack` of the built worktree, the tarball installed in a
 // scratch consumer under the OS temp folder (so nothing resolves to the worktree), then the
 // packed file list, an ESM import and a CommonJS require that each make one request to a
-// loopback server, and TypeScript type-checks of the README's quick-start example under
+// loopback server, and TypeScript type-checks of every README example under
 // `module: nodenext` (a "type": "module" and a "type": "commonjs" consumer) and
-// `moduleResolution: bundler`. It runs on whichever Node runs the suite, so CI checks
-// require(esm) on every supported line. Needs `dist/` built (`npm test` does that first).
+// `moduleResolution: bundler`, then under the tsconfig.json that `tsc --init` writes (with
+// `"types": []` and `["node"]`) on TypeScript 5.9, 6 and the registry's latest. It runs on
+// whichever Node runs the suite, so CI checks require(esm) on every supported line. Needs
+// `dist/` built (`npm test` does that first).
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { exampleFile, readmeExamples } from '../readme/examples.js';
+import { installCompilers, type Compiler } from './typescripts.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -32,13 +36,11 @@ function run(file: string, args: string[], cwd: string): Promise<Run> {
 
 const npm = (args: string[], cwd: string): Promise<Run> => run(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, cwd);
 
-/** The README's quick-start example: its first ```ts block that imports the package. */
-function readmeExample(): string {
-  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  for (const m of readme.matchAll(/```ts\n([\s\S]*?)```/g)) {
-    if (m[1]!.includes("from 'http-client-pool'")) return m[1]!;
-  }
-  throw new Error('README.md has no ```ts block importing http-client-pool');
+/** The README's complete TypeScript examples (test/readme/examples.ts), each as its own file. */
+function readmeFiles(wrap: (code: string) => string = (c) => c): Record<string, string> {
+  const examples = readmeExamples().filter((e) => e.typescript);
+  if (examples.length === 0) throw new Error('README.md has no complete TypeScript example');
+  return Object.fromEntries(examples.map((e) => [exampleFile(e), wrap(e.code)]));
 }
 
 /** The example for a CommonJS module, which has no top-level await: the body goes in a function. */
@@ -83,6 +85,7 @@ describe('pack: the package as npm pack makes it', function () {
   let tmp = '';
   let consumer = '';
   let packed: string[] = [];
+  let installed: Run = { stdout: '', stderr: '' };
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hcp-pack-'));
@@ -92,21 +95,23 @@ describe('pack: the package as npm pack makes it', function () {
     packed = info.files.map((f) => f.path).sort();
     consumer = path.join(tmp, 'consumer');
     write(consumer, { 'package.json': JSON.stringify({ name: 'consumer', private: true }) });
-    await npm(['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock',
-      path.join(tmp, info.filename)], consumer);
+    // Scripts allowed, as a user installs: the tarball must have none to run or warn about.
+    installed = await npm(['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', path.join(tmp, info.filename)], consumer);
+    // The @types/node a TypeScript consumer installs (the .d.ts files reference it).
+    fs.mkdirSync(path.join(consumer, 'node_modules', '@types'), { recursive: true });
+    fs.symlinkSync(path.join(typeRoots, 'node'), path.join(consumer, 'node_modules', '@types', 'node'), 'dir');
 
-    const example = readmeExample();
     write(path.join(consumer, 'esm'), {
       'package.json': JSON.stringify({ type: 'module' }),
       'tsconfig.json': tsconfig({ module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true }),
-      'example.ts': example,
+      ...readmeFiles(),
       'run.js': REQUEST("import { createRequire } from 'node:module';\nimport * as hcp from 'http-client-pool';\n" +
         'const require = createRequire(import.meta.url);\nconst same = async () => require(\'http-client-pool\').Pool === hcp.Pool;'),
     });
     write(path.join(consumer, 'cjs'), {
       'package.json': JSON.stringify({ type: 'commonjs' }),
       'tsconfig.json': tsconfig({ module: 'NodeNext', moduleResolution: 'NodeNext', outDir: 'out' }),
-      'example.ts': inAsyncFunction(example),
+      ...readmeFiles(inAsyncFunction),
       // Compiled by tsc to require(): the case that used to fail only at run time.
       'probe.ts': "import { Pool } from 'http-client-pool';\nconsole.log(typeof Pool);\n",
       'run.js': REQUEST("const hcp = require('http-client-pool');\n" +
@@ -115,7 +120,7 @@ describe('pack: the package as npm pack makes it', function () {
     write(path.join(consumer, 'bundler'), {
       'package.json': JSON.stringify({ type: 'module' }),
       'tsconfig.json': tsconfig({ module: 'ESNext', moduleResolution: 'Bundler', noEmit: true }),
-      'example.ts': example,
+      ...readmeFiles(),
     });
   });
 
@@ -129,6 +134,15 @@ describe('pack: the package as npm pack makes it', function () {
     expect(packed.filter((p) => p.endsWith('.map')), 'source maps').to.deep.equal([]);
     expect(packed.filter((p) => /test|\.ts$/.test(p) && !p.endsWith('.d.ts')), 'tests or sources').to.deep.equal([]);
     expect(packed).to.include.members(['package.json', 'README.md', 'LICENSE']);
+  });
+
+  it('installs without running or warning about any script: the packed package.json has none of install time', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(consumer, 'node_modules', 'http-client-pool', 'package.json'), 'utf8')) as {
+      scripts?: Record<string, string>;
+    };
+    const installTime = ['preinstall', 'install', 'postinstall', 'prepare', 'preprepare', 'postprepare'];
+    expect(Object.keys(pkg.scripts ?? {}).filter((k) => installTime.includes(k))).to.deep.equal([]);
+    expect(`${installed.stdout}\n${installed.stderr}`).to.not.match(/install.scripts?|allowScripts/i);
   });
 
   it('every file package.json points at is packed, and LICENSE is the license it names', () => {
@@ -153,7 +167,7 @@ describe('pack: the package as npm pack makes it', function () {
     expect(JSON.parse(stdout)).to.deep.equal({ status: 200, text: 'packed /x', same: true });
   });
 
-  it("TypeScript: the README's example type-checks (nodenext ESM and CommonJS, bundler) against the tarball", async () => {
+  it("TypeScript: the README's examples type-check (nodenext ESM and CommonJS, bundler) against the tarball", async () => {
     // allSettled: no tsc may still be writing into the scratch folder when `after` removes it.
     const settled = await Promise.allSettled(['esm', 'cjs', 'bundler'].map((dir) =>
       run(process.execPath, [tsc, '-p', '.', '--listFiles'], path.join(consumer, dir))));
@@ -167,5 +181,70 @@ describe('pack: the package as npm pack makes it', function () {
     const probe = path.join(consumer, 'cjs', 'out', 'probe.js');
     expect(fs.readFileSync(probe, 'utf8')).to.include('require("http-client-pool")');
     expect((await run(process.execPath, [probe], path.join(consumer, 'cjs'))).stdout.trim()).to.equal('function');
+  });
+
+  describe('TypeScript 5.9, 6 and the latest, with the tsconfig.json `tsc --init` writes', function () {
+    this.timeout(240_000);
+    let compilers: Compiler[] = [];
+
+    before(async function () {
+      const got = await installCompilers(path.join(tmp, 'typescripts'));
+      if (!got.ok) {
+        console.log(`      skipped: ${got.reason}`);
+        this.skip();
+      }
+      compilers = got.compilers;
+    });
+
+    it('installs 5.9, a 6 and the latest from the registry', () => {
+      const majors = compilers.map((c) => Number(c.version.split('.')[0]));
+      expect(compilers[0]!.version).to.match(/^5\.9\./);
+      expect(majors, compilers.map((c) => c.version).join(', ')).to.include(6);
+      expect(Math.max(...majors)).to.be.at.least(7);
+    });
+
+    it('every README example type-checks: ESM, "types": [] and ["node"], checking the .d.ts files too', async () => {
+      // One folder per compiler and case, its tsconfig.json the compiler's own `tsc --init`.
+      const cases: { dir: string; compiler: Compiler; args: string[] }[] = [];
+      for (const [i, compiler] of compilers.entries()) {
+        const base = path.join(consumer, `init-${i}`);
+        write(base, {});
+        await run(process.execPath, [compiler.tsc, '--init'], base);
+        // (A "type": "commonjs" consumer of this config writes `import x = require()`: under its
+        // verbatimModuleSyntax the examples' import is an error by design. The CommonJS case
+        // is the nodenext test above.)
+        const variants: [string, Record<string, unknown>][] = [
+          ['esm', {}],
+          // With @types/node named, and the shipped .d.ts files themselves checked (not what
+          // --init writes, but a consumer may; skipLibCheck only hides errors, so this case
+          // holds the one with it).
+          ['esm-node-libcheck', { types: ['node'], skipLibCheck: false }],
+        ];
+        for (const [name, compilerOptions] of variants) {
+          const dir = path.join(base, name);
+          write(dir, {
+            'package.json': JSON.stringify({ type: 'module' }),
+            'tsconfig.json': JSON.stringify({ extends: '../tsconfig.json', compilerOptions }),
+            ...readmeFiles(),
+          });
+          cases.push({ dir, compiler, args: [compiler.tsc, '-p', '.', '--noEmit', '--listFiles'] });
+        }
+      }
+      // Two at a time (two cores); allSettled so nothing still writes when `after` cleans up.
+      const failures: string[] = [];
+      for (let i = 0; i < cases.length; i += 2) {
+        const settled = await Promise.allSettled(cases.slice(i, i + 2).map(async (c) => {
+          const listed = await run(process.execPath, c.args, c.dir);
+          const files = listed.stdout.split('\n');
+          expect(files.some((f) => f.endsWith('/node_modules/http-client-pool/dist/index.d.ts')), listed.stdout).to.equal(true);
+        }));
+        settled.forEach((r, k) => {
+          if (r.status !== 'rejected') return;
+          const errors = String(r.reason).split('\n').filter((l) => /error|Error:/.test(l) && !l.includes('/lib/lib.'));
+          failures.push(`TypeScript ${cases[i + k]!.compiler.version}, ${path.basename(cases[i + k]!.dir)}:\n${errors.join('\n')}`);
+        });
+      }
+      expect(failures, failures.join('\n\n')).to.deep.equal([]);
+    });
   });
 });
