@@ -80,7 +80,7 @@ function write(dir: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
 }
 
-describe('pack: the package as npm pack makes it', function () {
+describe('pack: the package as npm run tarball makes it', function () {
   this.timeout(120_000);
   let tmp = '';
   let consumer = '';
@@ -89,8 +89,8 @@ describe('pack: the package as npm pack makes it', function () {
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hcp-pack-'));
-    // --ignore-scripts: `prepare` would rebuild dist/ under the running suite.
-    const out = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], root);
+    // The tarball as the README makes it (`npm run tarball`): staged, its package.json without scripts.
+    const out = await run(process.execPath, [path.join(root, 'scripts', 'tarball.mjs'), '--json', '--pack-destination', tmp], root);
     const info = (JSON.parse(out.stdout) as { filename: string; files: { path: string }[] }[])[0]!;
     packed = info.files.map((f) => f.path).sort();
     consumer = path.join(tmp, 'consumer');
