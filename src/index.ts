@@ -11,6 +11,7 @@ export {
   HttpClientPoolError,
   InvalidArgumentError,
   ConnectError,
+  ProxyError,
   ConnectTimeoutError,
   TLSError,
   TLSTimeoutError,

@@ -4,6 +4,8 @@ import type { LookupFunction } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Blob as NodeBlob } from 'node:buffer';
 import { InvalidArgumentError } from './errors.js';
+import { resolveProxy, type ProxyEnv, type ProxyOption, type ProxySettings } from './conn/proxy-env.js';
+import { resolveRetry, type RetryOption, type RetryPolicy } from './pool/retry.js';
 
 /** Header values as callers give them. `undefined` entries are skipped. */
 export type HeaderValue = string | number | readonly string[] | undefined;
@@ -98,6 +100,20 @@ export interface PoolOptions {
   maxConnAge?: number;
   /** A socket's request number N (this value) goes out with `connection: close`, then the slot re-dials. Default 0 (off). */
   maxRequestsPerConn?: number;
+  /**
+   * Every target through this proxy: `http://[user:pass@]host:port`, `https://...` (TLS to
+   * the proxy, with the `tls` option's CA), or `{ uri, headers }`. https targets get one
+   * CONNECT tunnel per socket, http targets go in absolute form. Unix sockets ignore it.
+   */
+  proxy?: ProxyOption;
+  /**
+   * Proxy variables to use instead of `proxy`: `HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`
+   * (lowercase names win). Without `proxy` and `proxyEnv`, `process.env` is read when
+   * NODE_USE_ENV_PROXY=1.
+   */
+  proxyEnv?: ProxyEnv;
+  /** Retry answered requests by status: a number of retries, or the policy (see Retries). Default off. */
+  retry?: RetryOption;
 }
 
 /** Options of one call. */
@@ -108,6 +124,10 @@ export interface RequestOptions {
   timeout?: number;
   /** Send `Expect: 100-continue` and wait for the 100 before the body (see the pool option); overrides it. */
   expectContinue?: boolean;
+  /** This call's retry policy, replacing the pool's; false or 0: no retries. */
+  retry?: RetryOption;
+  /** The request may be retried on a status whatever its method (true: a POST or PATCH too), or never (false). */
+  idempotent?: boolean;
 }
 
 /**
@@ -174,6 +194,10 @@ export interface Config {
   readonly dnsRefreshInterval: number;
   readonly maxConnAge: number;
   readonly maxRequestsPerConn: number;
+  /** Null: every target direct. */
+  readonly proxy: ProxySettings | null;
+  /** Null: no retries by status. */
+  readonly retry: RetryPolicy | null;
 }
 
 export function resolveOptions(options: PoolOptions | undefined): Config {
@@ -229,6 +253,8 @@ export function resolveOptions(options: PoolOptions | undefined): Config {
     dnsRefreshInterval: timeout('dnsRefreshInterval', o.dnsRefreshInterval, defaults.dnsRefreshInterval),
     maxConnAge: timeout('maxConnAge', o.maxConnAge, defaults.maxConnAge),
     maxRequestsPerConn: integer('maxRequestsPerConn', o.maxRequestsPerConn, defaults.maxRequestsPerConn, 0),
+    proxy: resolveProxy(o.proxy, o.proxyEnv, process.env),
+    retry: resolveRetry('retry', o.retry, null),
   });
 }
 

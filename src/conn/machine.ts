@@ -24,7 +24,7 @@ import {
   ConnectError,
   ConnectTimeoutError,
   HeadersTimeoutError,
-  type HttpClientPoolError,
+  HttpClientPoolError,
   ParseError,
   type Phase,
   RequestBodyError,
@@ -354,6 +354,8 @@ export class SlotMachine extends SlotCounters {
   closed(): void {
     if (this.state === State.Connecting) {
       const err = this.dialing!.error;
+      // A proxy's refusal or an unreachable proxy comes worded already (conn/proxy.ts).
+      if (err instanceof HttpClientPoolError) return this.failDial(err);
       const ctx = { cause: err ?? undefined };
       const detail = err?.message ?? 'socket closed';
       this.failDial(this.dialing!.tls ? new TLSError(`TLS handshake failed: ${detail}`, ctx) : new ConnectError(`connect failed: ${detail}`, ctx));

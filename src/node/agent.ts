@@ -7,6 +7,7 @@ import * as https from 'node:https';
 import type * as net from 'node:net';
 import type { LookupFunction } from 'node:net';
 import { connectTCP, startTLSNow, type Endpoint, type SessionCache } from '../conn/dial.js';
+import { ProxyDial, type ProxyRoute, type TunnelSink } from '../conn/proxy.js';
 import { arm, disarm, type Timed } from '../conn/timers.js';
 import { ConnectTimeoutError, TLSTimeoutError } from '../errors.js';
 import type { Config } from '../options.js';
@@ -29,7 +30,8 @@ export class SocketInfo implements Timed {
   private timer: 'dial' | 'tls' | 'idle' | null = null;
 
   constructor(
-    readonly socket: net.Socket,
+    /** The socket; through a proxy, the TCP socket to it until the tunnel is open, then the tunnel (or TLS in it). */
+    public socket: net.Socket,
     private readonly config: Config,
   ) {}
 
@@ -103,18 +105,83 @@ function open(slot: SlotSockets): net.Socket {
   return socket;
 }
 
+/** node:http's callback for a socket made later (createConnection's second argument). */
+type Created = (err: Error | null, socket: net.Socket) => void;
+
+/**
+ * Opens a socket through the slot's proxy (conn/proxy.ts), handed to node:http by
+ * `done` once the tunnel is open (a tunnel must not carry node:http's bytes before
+ * that); then TLS to the target over it as on a direct socket. The dial timer covers
+ * the way through the proxy, as in Pool.
+ */
+function openProxied(slot: SlotSockets, route: ProxyRoute, done: Created): void {
+  const { endpoint, config } = slot;
+  slot.dials++;
+  let info: SocketInfo;
+  const track = (socket: net.Socket): void => {
+    slot.sockets.set(socket, info);
+    socket.once('close', () => {
+      if (info.socket !== socket) return; // handed on to TLS: that socket is tracked now
+      info.set(null, 0);
+      slot.sockets.delete(socket);
+      slot.socketGone(socket);
+    });
+  };
+  const sink: TunnelSink = {
+    tunnelled(tunnel) {
+      slot.sockets.delete(info.socket);
+      if (endpoint.tls === null) {
+        info.socket = tunnel;
+        track(tunnel);
+        info.phase = 'open';
+        info.set(null, 0);
+        slot.connectedOk();
+        if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, tunnel, false);
+        return done(null, tunnel);
+      }
+      const secure = startTLSNow(tunnel, endpoint, slot.sessions);
+      info.socket = secure;
+      track(secure);
+      info.phase = 'tls';
+      info.set('tls', config.tlsTimeout);
+      secure.cork(); // as in open(): node:http's bytes wait for the handshake
+      secure.once('secureConnect', () => {
+        secure.uncork();
+        info.phase = 'open';
+        info.set(null, 0);
+        slot.connectedOk();
+        if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, secure, true);
+      });
+      done(null, secure);
+    },
+    tunnelFailed(err) {
+      info.set(null, 0);
+      done(err, undefined as unknown as net.Socket);
+    },
+  };
+  const dial = new ProxyDial(route, sink, undefined);
+  info = new SocketInfo(dial.tcp, config);
+  track(dial.tcp);
+  info.set('dial', config.dialTimeout);
+}
+
 export function createAgent(slot: SlotSockets, maxSockets: number): http.Agent {
   const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' as const };
+  const route = slot.endpoint.proxy;
   if (slot.endpoint.tls === null) {
     return new (class extends http.Agent {
-      override createConnection(): net.Socket {
-        return open(slot);
+      override createConnection(_o: unknown, done?: Created): net.Socket | undefined {
+        if (route === null) return open(slot);
+        openProxied(slot, route, done!);
+        return undefined;
       }
     })(options);
   }
   return new (class extends https.Agent {
-    override createConnection(): net.Socket {
-      return open(slot);
+    override createConnection(_o: unknown, done?: Created): net.Socket | undefined {
+      if (route === null) return open(slot);
+      openProxied(slot, route, done!);
+      return undefined;
     }
   })(options);
 }

@@ -36,6 +36,8 @@ export interface ExchangeSlot {
   readonly agent: http.Agent;
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
+  /** Before every path on the request line ('' unless requests go to a proxy in absolute form). */
+  readonly pathPrefix: string;
   /** The pool's options: its timeouts and limits. */
   readonly config: Config;
   info(socket: net.Socket): SocketInfo | undefined;
@@ -124,8 +126,9 @@ export class NodeExchange implements UploadSink {
     this.writeError = null;
     this.gotResponse = false;
     this.response = null;
+    this.socket = null;
     const request = this.request;
-    const options: http.RequestOptions = { ...slot.requestOptions, agent: slot.agent, method: request.method, path: request.path, headers: this.headers };
+    const options: http.RequestOptions = { ...slot.requestOptions, agent: slot.agent, method: request.method, path: slot.pathPrefix + request.path, headers: this.headers };
     const req = (slot.secure ? https.request : http.request)(options);
     this.req = req;
     // A caller's `connection: close` must close the socket after the response; node
@@ -431,6 +434,8 @@ export class NodeExchange implements UploadSink {
     if (info !== undefined && info.phase === 'tls') {
       return this.dialFailed(err instanceof HttpClientPoolError ? err : new TLSError(`TLS handshake failed: ${err.message}`, ctx));
     }
+    // A proxy's tunnel failed before the agent had a socket to give (agent.ts): a dial failure too.
+    if (this.socket === null && err instanceof HttpClientPoolError && (err.phase === 'dial' || err.phase === 'tls')) return this.dialFailed(err);
     if (err instanceof HttpClientPoolError) return this.fail(err);
     const code = (err as { code?: string }).code ?? '';
     if (code.startsWith('HPE_')) {

@@ -26,6 +26,8 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   readonly sessions: SessionCache;
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
+  /** Before every path on the request line: the origin for requests to a proxy in absolute form, else ''. */
+  readonly pathPrefix: string;
   /** node:http dials with a request: there is nothing for `ready()` to wait for. */
   readonly connected = true;
   private readonly inFlight = new Set<NodeExchange>();
@@ -46,6 +48,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
     this.reports = ctx.reports;
     this.secure = endpoint.tls !== null;
     this.requestOptions = { host: endpoint.hostname, port: endpoint.port, maxHeaderSize: config.maxHeaderSize, setHost: false };
+    this.pathPrefix = endpoint.proxy !== null && !endpoint.proxy.tunnel ? endpoint.origin : '';
     this.lookup = this.book?.lookupFor(id);
     this.agent = createAgent(this, config.maxConnsPerHost);
     // A socket the agent keeps for reuse gets the same idle rule as the raw pool's.
@@ -124,6 +127,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
       reconnects: Math.max(0, this.dials - 1),
       errors: this.errors,
       ageMs: first === undefined ? 0 : now - first.openedAt,
+      retries: 0, // counted by the origin
     };
   }
 
@@ -205,9 +209,10 @@ export const nodeBackend: Backend = {
   // 'close'), and its exchange is found by the request: each must stay itself.
   recyclesRequests: false,
   createSlot: (id, ctx) => new NodeSlot(id, ctx),
-  prepare(req, headers, body, config, hostHeader): void {
+  prepare(req, headers, body, config, hostHeader, proxyHeaders): void {
     const streamed = req.streamed;
-    const parts = requestParts(req.method, headers, streamed === null ? body : null, config.headers, hostHeader);
+    const defaults = proxyHeaders === null ? config.headers : { ...proxyHeaders, ...config.headers };
+    const parts = requestParts(req.method, headers, streamed === null ? body : null, defaults, hostHeader);
     if (streamed !== null) {
       // A streamed body: its declared length, or chunked (node:http frames it).
       if (streamed.length >= 0) parts.headers['content-length'] = String(streamed.length);
