@@ -41,6 +41,8 @@ export interface ExchangeSlot {
   /** The pool's options: its timeouts and limits. */
   readonly config: Config;
   info(socket: net.Socket): SocketInfo | undefined;
+  /** It has an open, undestroyed socket that carried a request before. */
+  reusedSocket(): boolean;
   /** The exchange is over on this slot: answered (`res`), failed (`err`), or its dial failed (`dialErr`: it may move). */
   finished(ex: NodeExchange, res: Response | null, err: HttpClientPoolError | null, dialErr: boolean): void;
 }
@@ -103,7 +105,7 @@ export class NodeExchange implements UploadSink {
   dispatch(slot: ExchangeSlot): void {
     this.slot = slot;
     const request = this.request;
-    if ((request.retried || !request.retryable) && hasParked(slot.agent)) {
+    if ((request.retried || !request.retryable) && hasReused(slot)) {
       this.holding = true;
       setImmediate(holdOneTurn, this);
       return;
@@ -476,10 +478,14 @@ function readOn(states: StreamStates): void {
   states._readableState.errored = null;
 }
 
-/** The agent keeps a free socket (one that served a request). */
-function hasParked(agent: http.Agent): boolean {
-  for (const _ in agent.freeSockets) return true;
-  return false;
+/**
+ * The slot has an open socket that served a request: parked in the agent, or about to
+ * be (node parks a socket a tick after its response ended, and then hands it at once to
+ * a request waiting in the agent). A peer that closes after each response without
+ * saying so (tinyproxy 1.11) shows it by its FIN, which the held turn lets in.
+ */
+function hasReused(slot: ExchangeSlot): boolean {
+  return slot.reusedSocket();
 }
 
 function holdOneTurn(ex: NodeExchange): void {

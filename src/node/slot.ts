@@ -155,6 +155,11 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
     return this.sockets.get(socket);
   }
 
+  reusedSocket(): boolean {
+    for (const info of this.sockets.values()) if (info.phase === 'open' && info.uses !== 0 && !info.socket.destroyed) return true;
+    return false;
+  }
+
   finished(ex: NodeExchange, res: Response | null, err: HttpClientPoolError | null, dialErr: boolean): void {
     if (!this.inFlight.delete(ex)) return;
     const req = ex.request;
