@@ -113,6 +113,8 @@ export class Request implements Encoded, Queued<Request>, Timed {
   waiting = false;
   /** The whole-request deadline on the shared clock; 0: none. Kept while the deadline serves a wait. */
   private endsAt = 0;
+  /** While waiting: the wait ends before the whole-request deadline (else that fires first). */
+  private waitFirst = false;
 
   /** Queue links; a settled request in a Recycler is linked through `next`. */
   prev: Request | null = null;
@@ -164,6 +166,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.retries = null;
     this.waiting = false;
     this.endsAt = 0;
+    this.waitFirst = false;
     this.prev = null;
     this.next = null;
     this.queued = false;
@@ -234,6 +237,8 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.waiting = true;
     // One deadline serves both: the wait's end, or the whole request's if that comes first.
     const left = this.endsAt === 0 ? Infinity : this.endsAt - now();
+    // Which of the two it is, decided now: the clock may fire a deadline a little early.
+    this.waitFirst = delay < left;
     arm(this, Math.max(1, Math.min(delay, left)));
     this.owner!.retryWait(this, statusCode, delay);
   }
@@ -248,8 +253,12 @@ export class Request implements Encoded, Queued<Request>, Timed {
 
   /** The wait ended (expire): a new attempt, as if the request had just been queued. */
   private retryNow(): void {
+    if (this.endsAt !== 0) {
+      const left = this.endsAt - now();
+      if (left <= 0) return this.expire(); // still waiting: it times out in the queue
+      arm(this, left);
+    }
     this.waiting = false;
-    if (this.endsAt !== 0) arm(this, this.endsAt - now());
     this.written = false;
     this.reused = false;
     this.retried = false;
@@ -407,8 +416,11 @@ export class Request implements Encoded, Queued<Request>, Timed {
 
   /** The whole-request deadline passed, or a retry's wait ended. */
   expire(): void {
-    if (this.waiting && (this.endsAt === 0 || now() < this.endsAt)) return this.retryNow();
-    this.waiting = false;
+    if (this.waiting && this.waitFirst) {
+      this.waitFirst = false;
+      return this.retryNow();
+    }
+    // Still `waiting` while cancelled, so that its origin takes it out of the waiting set.
     this.cancel(new RequestTimeoutError(this.timeoutMs, {}));
   }
 

@@ -154,6 +154,8 @@ for (const backend of BACKENDS) {
       const err = await rejects(c.get('/a', { timeout: 200 }), RequestTimeoutError, 'HCP_REQUEST_TIMEOUT');
       expect(err.phase).to.equal('queue');
       expect(s.hits).to.have.length(1);
+      // Nothing is left waiting (or holding the process).
+      expect(c.stats().origins[0]!.retryWaiting).to.equal(0);
     });
 
     it('destroy() fails a request waiting to be retried', async () => {
