@@ -118,6 +118,7 @@ function threadPlans(args: Args, baseURL: string, path: string): ThreadPlan[] {
     headers: toHeaders(args.headers),
     ...(Object.keys(tls).length !== 0 && { tls }),
     ...(args.socketPath !== null && { socketPath: args.socketPath }),
+    ...(args.proxy !== null && { proxy: args.proxy }),
     maxRequestsPerConn: args.maxRequestsPerConn,
     maxConnAge: args.maxConnAgeMs,
   };
