@@ -62,6 +62,13 @@ export const DIFFERENCES: readonly Difference[] = [
     reason: 'node:http needs the socket synchronously from createConnection, so it cannot wait for a ticket',
   },
   {
+    feature: 'proxy-tunnels-up-front',
+    Pool: 'through a proxy, the N CONNECT tunnels (and TLS inside them) open with the sockets, at construction; `ready()` waits for them',
+    NodePool: 'each agent opens its tunnel with its first request, and hands the socket to node:http once the CONNECT is answered',
+    has: ['Pool'],
+    reason: 'http.Agent opens a socket only for a request (its createConnection may answer later, which the tunnel uses)',
+  },
+  {
     feature: 'pipelining',
     Pool: '`pipelining: N` keeps up to N idempotent requests in flight per socket (test/pool-only/pipelining.test.ts)',
     NodePool: 'refuses `pipelining` other than 1',

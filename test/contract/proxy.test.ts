@@ -9,7 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { ConnectError, ProxyError, TLSError, type Client } from '../../dist/index.js';
 import { causeCode, cleanup, fixture, freePort, httpServer, httpsServer, rejects } from '../helpers.js';
 import { startProxy } from '../proxy.js';
-import { BACKENDS } from './backends.js';
+import { BACKENDS, supports } from './backends.js';
 
 const ca = fixture('ca.pem');
 
@@ -75,6 +75,16 @@ for (const backend of BACKENDS) {
       for (const s of target.seen.slice(8)) seq.set(s.port, (seq.get(s.port) ?? 0) + 1);
       expect([...seq.values()]).to.deep.equal([5, 5, 5, 5]);
       expect(target.seen.every((s) => s.proxyAuth === undefined && s.servername === 'localhost')).to.equal(true);
+    });
+
+    it(`opens its tunnels ${supports(backend, 'proxy-tunnels-up-front') ? 'up front: ready() waits for all of them' : 'with the first requests: ready() opens none'}`, async () => {
+      const target = recorder();
+      const { port } = await httpsServer(target.handler);
+      const proxy = await startProxy();
+      const c = backend.pool({ baseURL: `https://localhost:${port}`, size: 3, tls: { ca }, proxy: proxy.url });
+      await c.ready();
+      expect(proxy.tunnels).to.equal(supports(backend, 'proxy-tunnels-up-front') ? 3 : 0);
+      expect(c.stats().totals.connected).to.equal(supports(backend, 'proxy-tunnels-up-front') ? 3 : 0);
     });
 
     it('checks the target certificate inside the tunnel: a wrong name fails with the TLS error', async () => {
