@@ -6,7 +6,7 @@
 // The CONNECT head is built and its answer parsed from bytes (connectHead, ConnectReply).
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { ConnectError, ProxyError, TLSError, type HttpClientPoolError } from '../errors.js';
+import { ConnectError, HttpClientPoolError, ProxyError, TLSError } from '../errors.js';
 import type { ProxyServer } from './proxy-env.js';
 
 /** How the sockets of one origin reach it through a proxy. */
@@ -176,6 +176,8 @@ export class ProxyDial {
   }
 
   private onError(err: Error): void {
+    // A timer of ours that destroyed the socket (NodePool's dial timer) says what happened itself.
+    if (err instanceof HttpClientPoolError) return this.fail(err);
     const uri = this.route.server.uri;
     if (this.socket !== this.tcp) this.fail(new TLSError(`TLS to the proxy ${uri} failed: ${err.message}`, { cause: err }));
     else this.fail(new ConnectError(`connect to the proxy ${uri} failed: ${err.message}`, { cause: err }));

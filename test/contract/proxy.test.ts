@@ -6,8 +6,12 @@
 import { expect } from 'chai';
 import type * as http from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { ConnectError, ProxyError, TLSError, type Client } from '../../dist/index.js';
-import { causeCode, cleanup, fixture, freePort, httpServer, httpsServer, rejects } from '../helpers.js';
+import * as fs from 'node:fs';
+import { createServer as netServer } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConnectError, ConnectTimeoutError, ProxyError, TLSError, type Client } from '../../dist/index.js';
+import { causeCode, cleanup, defer, fixture, freePort, httpServer, httpsServer, rawServer, rejects } from '../helpers.js';
 import { startProxy } from '../proxy.js';
 import { BACKENDS, supports } from './backends.js';
 
@@ -139,6 +143,27 @@ for (const backend of BACKENDS) {
       const c = backend.pool({ size: 1, proxy: `http://127.0.0.1:${dead}` });
       const err = await rejects(c.get('http://127.0.0.1:1/'), ConnectError, 'HCP_CONNECT');
       expect(err.message).to.include(`proxy http://127.0.0.1:${dead}`);
+    });
+
+    it('dialTimeout covers the way through the proxy: a proxy that never answers the CONNECT times out', async () => {
+      const { port } = await rawServer(() => {}); // reads the CONNECT, answers nothing
+      const c = backend.pool({ size: 1, dialTimeout: 150, proxy: `http://127.0.0.1:${port}` });
+      const err = await rejects(c.get('https://localhost:1/'), ConnectTimeoutError, 'HCP_CONNECT_TIMEOUT');
+      expect(err.phase).to.equal('dial');
+    });
+
+    it('ignores the proxy for a unix-socket target', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hcp-proxy-'));
+      defer(() => fs.rmSync(dir, { recursive: true, force: true }));
+      const sock = path.join(dir, 's.sock');
+      const server = netServer((s) => s.on('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nunix')));
+      await new Promise<void>((r) => server.listen(sock, r));
+      defer(() => new Promise<void>((r) => server.close(() => r())));
+      const proxy = await startProxy();
+      const c = backend.pool({ baseURL: 'http://unix.test', socketPath: sock, size: 1, proxy: proxy.url });
+      expect(await (await c.get('/u')).text()).to.equal('unix');
+      expect(proxy.connections).to.equal(0);
+      expect(c.stats().origins[0]!.proxy).to.equal(null);
     });
 
     it('reads HTTP_PROXY / HTTPS_PROXY / NO_PROXY from proxyEnv, lowercase first', async () => {
