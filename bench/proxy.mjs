@@ -4,7 +4,7 @@
 // tunnels), and the re-dials. The target is bench/server.mjs in its own process; each
 // proxy is its own process too. Rounds alternate the routes, so that the shared
 // machine's drift falls on all of them alike; the medians are reported.
-//   node bench/proxy.mjs [--rounds 3] [--requests 3000] [--concurrency 32] [--backends Pool,NodePool]
+//   node bench/proxy.mjs [--rounds 3] [--requests 10000] [--concurrency 32] [--backends Pool,NodePool]
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,7 +13,7 @@ import { startSquid, startTinyproxy } from './proxies.mjs';
 
 const { values: v } = parseArgs({ options: { rounds: { type: 'string' }, requests: { type: 'string' }, concurrency: { type: 'string' }, backends: { type: 'string' }, out: { type: 'string' } } });
 const ROUNDS = Number(v.rounds ?? 3);
-const N = Number(v.requests ?? 3000);
+const N = Number(v.requests ?? 10000);
 const C = Number(v.concurrency ?? 32);
 const SIZE = 8;
 const BACKENDS = (v.backends ?? 'Pool,NodePool').split(',');
@@ -36,7 +36,7 @@ async function run(cls, baseURL, proxy) {
       }
     }));
   };
-  await load(Math.min(500, N)); // warm-up: sockets open, JIT warm
+  await load(Math.min(2000, N)); // warm-up: sockets open, JIT warm
   const before = pool.stats();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
