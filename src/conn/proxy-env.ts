@@ -39,6 +39,9 @@ export interface ProxySettings {
   readonly noProxy: NoProxy | null;
 }
 
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
 /** Parses a proxy URL (`http://[user:pass@]host:port` or `https://...`). Throws `InvalidArgumentError`. */
 export function parseProxy(value: unknown, name = 'proxy'): ProxyServer {
   let uri: unknown = value;
@@ -73,9 +76,13 @@ export function parseProxy(value: unknown, name = 'proxy'): ProxyServer {
       const v = extra[key];
       if (v === undefined) continue;
       const lower = key.toLowerCase();
+      const value = Array.isArray(v) ? v.join(', ') : String(v);
+      // These go on the CONNECT head too, which the request encoder never sees.
+      if (!TOKEN.test(key)) throw new InvalidArgumentError(`${name}.headers: invalid header name ${JSON.stringify(key)}`);
+      if (BAD_VALUE.test(value)) throw new InvalidArgumentError(`${name}.headers: the value of ${key} has a control character (CR, LF, NUL, ...)`);
       // The option's own header wins over the one built from the URL's credentials.
       if (lower === 'proxy-authorization') delete headers['proxy-authorization'];
-      headers[lower] = Array.isArray(v) ? v.join(', ') : String(v);
+      headers[lower] = value;
     }
   }
   return {

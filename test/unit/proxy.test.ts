@@ -25,7 +25,7 @@ describe('proxy settings', () => {
   });
 
   it('refuses what is not a proxy URL', () => {
-    for (const bad of ['', 'p.test:80', 'socks5://p.test', 'ftp://p.test', 42, null, { uri: 3 }, { uri: 'http://p', headers: 'x' }, 'http://%zz@p.test']) {
+    for (const bad of ['', 'p.test:80', 'socks5://p.test', 'ftp://p.test', 42, null, { uri: 3 }, { uri: 'http://p', headers: 'x' }, 'http://%zz@p.test', { uri: 'http://p', headers: { 'x-a': 'v\r\nhost: evil' } }, { uri: 'http://p', headers: { 'bad name': 'v' } }]) {
       expect(() => parseProxy(bad), String(bad)).to.throw(InvalidArgumentError);
     }
     expect(() => resolveProxy('http://a', { HTTP_PROXY: 'http://b' }, {})).to.throw(InvalidArgumentError, /both/);
