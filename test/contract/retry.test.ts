@@ -57,6 +57,8 @@ for (const backend of BACKENDS) {
       expect(s.hits.map((h) => h.path)).to.deep.equal(['/a', '/a', '/a', '/a', '/b', '/c', '/c']);
       const st = c.stats();
       expect(st.totals.retries).to.equal(4);
+      // A retried response is read to its end and discarded: its socket stays in use.
+      expect(st.totals.reconnects).to.equal(0);
       expect(st.origins[0]!.sockets.reduce((n, k) => n + k.retries, 0)).to.equal(4);
     });
 
