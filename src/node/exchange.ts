@@ -105,7 +105,10 @@ export class NodeExchange implements UploadSink {
   dispatch(slot: ExchangeSlot): void {
     this.slot = slot;
     const request = this.request;
-    if ((request.retried || !request.retryable) && hasReused(slot)) {
+    // Not only a parked socket: node parks one a tick after its response ended and then
+    // hands it at once to a request waiting in the agent, before a FIN that followed the
+    // response is read (tinyproxy 1.11 closes after each response without saying so).
+    if ((request.retried || !request.retryable) && slot.reusedSocket()) {
       this.holding = true;
       setImmediate(holdOneTurn, this);
       return;
@@ -478,15 +481,6 @@ function readOn(states: StreamStates): void {
   states._readableState.errored = null;
 }
 
-/**
- * The slot has an open socket that served a request: parked in the agent, or about to
- * be (node parks a socket a tick after its response ended, and then hands it at once to
- * a request waiting in the agent). A peer that closes after each response without
- * saying so (tinyproxy 1.11) shows it by its FIN, which the held turn lets in.
- */
-function hasReused(slot: ExchangeSlot): boolean {
-  return slot.reusedSocket();
-}
 
 function holdOneTurn(ex: NodeExchange): void {
   setImmediate(holdDone, ex);
