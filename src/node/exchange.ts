@@ -481,7 +481,6 @@ function readOn(states: StreamStates): void {
   states._readableState.errored = null;
 }
 
-
 function holdOneTurn(ex: NodeExchange): void {
   setImmediate(holdDone, ex);
 }
