@@ -24,6 +24,8 @@ export class SocketInfo implements Timed {
   hint = -1;
   /** Its last response was HTTP/1.0: a chunked upload is refused on it. */
   http10 = false;
+  /** `Date.now()` when it was last freed after a response; 0: never. */
+  freedAt = 0;
   readonly openedAt = Date.now();
   deadline = 0;
   clockIndex = -1;
@@ -63,6 +65,8 @@ export interface SlotSockets {
   readonly sockets: Map<net.Socket, SocketInfo>;
   dials: number;
   socketGone(s: net.Socket): void;
+  /** The peer ended a socket of the slot (its EOF was read): the slot may learn from when. */
+  socketEnded(info: SocketInfo): void;
 }
 
 /** Opens a socket for `slot`'s agent: TCP, then TLS over it when the origin is https. */
@@ -102,6 +106,7 @@ function open(slot: SlotSockets): net.Socket {
     slot.sockets.delete(socket);
     slot.socketGone(socket);
   });
+  socket.once('end', () => slot.socketEnded(info));
   return socket;
 }
 
@@ -133,6 +138,7 @@ function openProxied(slot: SlotSockets, route: ProxyRoute, done: Created): void 
       if (endpoint.tls === null) {
         info.socket = tunnel;
         track(tunnel);
+        tunnel.once('end', () => slot.socketEnded(info));
         info.phase = 'open';
         info.set(null, 0);
         slot.connectedOk();
@@ -142,6 +148,7 @@ function openProxied(slot: SlotSockets, route: ProxyRoute, done: Created): void 
       const secure = startTLSNow(tunnel, endpoint, slot.sessions);
       info.socket = secure;
       track(secure);
+      secure.once('end', () => slot.socketEnded(info));
       info.phase = 'tls';
       info.set('tls', config.tlsTimeout);
       secure.cork(); // as in open(): node:http's bytes wait for the handshake

@@ -41,6 +41,8 @@ export interface ExchangeSlot {
   /** The pool's options: its timeouts and limits. */
   readonly config: Config;
   info(socket: net.Socket): SocketInfo | undefined;
+  /** Its peer closes after each response without saying so: requests go with `connection: close`. */
+  readonly closesEach: boolean;
   /** It has an open, undestroyed socket that carried a request before. */
   reusedSocket(): boolean;
   /** The exchange is over on this slot: answered (`res`), failed (`err`), or its dial failed (`dialErr`: it may move). */
@@ -138,7 +140,7 @@ export class NodeExchange implements UploadSink {
     this.req = req;
     // A caller's `connection: close` must close the socket after the response; node
     // would otherwise keep it in the agent.
-    if (request.closeAfter) req.shouldKeepAlive = false;
+    if (request.closeAfter || slot.closesEach) req.shouldKeepAlive = false;
     // node:http caps the header count by default (and the cap differs between Node
     // versions); Pool bounds headers by maxHeaderSize alone, and so does NodePool.
     req.maxHeadersCount = 0;

@@ -11,7 +11,7 @@ import type { Request } from '../pool/request.js';
 import { SlotCounters, type Slot, type SlotReports } from '../pool/slot.js';
 import type { SocketStats } from '../pool/stats.js';
 import { AbortError, RequestTimeoutError, type HttpClientPoolError, type Phase } from '../errors.js';
-import { idleTime } from '../keep-alive.js';
+import { CLOSES_EACH_WINDOW_MS, idleTime } from '../keep-alive.js';
 import type { Body, Config, Headers } from '../options.js';
 import type { Response } from '../response.js';
 import { createAgent, type SlotSockets, type SocketInfo } from './agent.js';
@@ -54,6 +54,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
     // A socket the agent keeps for reuse gets the same idle rule as the raw pool's.
     this.agent.on('free', (socket: net.Socket) => {
       const info = this.sockets.get(socket);
+      if (info !== undefined) info.freedAt = Date.now();
       if (info === undefined || socket.destroyed || !parked(this.agent, socket)) return; // handed straight to a waiting request
       const ms = idleTime(config.idleConnTimeout, info.hint);
       if (ms < 0) socket.destroy();
@@ -154,6 +155,18 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   info(socket: net.Socket): SocketInfo | undefined {
     return this.sockets.get(socket);
   }
+
+  /**
+   * A socket the peer ended (its EOF read) while idle, just after its first response:
+   * the peer closes after each one without saying so (tinyproxy 1.11). From then on each
+   * request goes with `connection: close`, so that none is written into a close on its way.
+   */
+  socketEnded(info: SocketInfo): void {
+    if (info.uses === 1 && info.freedAt !== 0 && Date.now() - info.freedAt < CLOSES_EACH_WINDOW_MS) this.closesEach = true;
+  }
+
+  /** See socketEnded. */
+  closesEach = false;
 
   reusedSocket(): boolean {
     for (const info of this.sockets.values()) if (info.phase === 'open' && info.uses !== 0 && !info.socket.destroyed) return true;

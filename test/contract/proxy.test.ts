@@ -11,7 +11,7 @@ import { createServer as netServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConnectError, ConnectTimeoutError, ProxyError, TLSError, type Client } from '../../dist/index.js';
-import { causeCode, cleanup, defer, fixture, freePort, httpServer, httpsServer, rawServer, rejects } from '../helpers.js';
+import { causeCode, cleanup, defer, fixture, freePort, httpServer, httpsServer, rawServer, rejects, until } from '../helpers.js';
 import { startProxy } from '../proxy.js';
 import { BACKENDS, supports } from './backends.js';
 
@@ -206,6 +206,31 @@ for (const backend of BACKENDS) {
       expect(proxy.absolute).to.deep.equal([`GET ${url}/env HTTP/1.1`]);
       await off.get(`${url}/off`);
       expect(proxy.absolute).to.have.length(1);
+    });
+  });
+}
+
+for (const backend of BACKENDS) {
+  describe(`a peer that closes after each response without saying so (${backend.name})`, () => {
+    afterEach(cleanup);
+
+    it('learns it from the first close: then every request goes with connection: close on a fresh socket, POSTs answered once each', async () => {
+      const perConnection: number[] = [];
+      const heads: string[] = [];
+      const { url } = await rawServer((socket, head, index) => {
+        heads.push(head);
+        perConnection[perConnection.length - (index === 0 ? 0 : 1)] = index + 1;
+        // tinyproxy 1.11's way: a keep-alive response, then the connection closes.
+        socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      });
+      const c = backend.pool({ baseURL: url, size: 1 });
+      await c.get('/first');
+      await until(() => c.stats().totals.connected === 0 && c.stats().origins[0]!.sockets[0]!.state !== 'busy', 'the first socket closed');
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => c.post(`/p${i}`, `b${i}`).then((r) => r.text())));
+      expect(answers).to.deep.equal(Array(12).fill('ok'));
+      expect(heads).to.have.length(13);
+      expect(perConnection.every((n) => n === 1), 'requests per connection').to.equal(true);
+      expect(heads.slice(1).every((h) => /\r\nconnection: close\r\n/i.test(h)), 'connection: close on every later request').to.equal(true);
     });
   });
 }
