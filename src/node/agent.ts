@@ -26,6 +26,8 @@ export class SocketInfo implements Timed {
   http10 = false;
   /** `Date.now()` when it was last freed after a response; 0: never. */
   freedAt = 0;
+  /** This library destroyed it (a timer, the idle rule): its close says nothing of the peer. */
+  ours = false;
   readonly openedAt = Date.now();
   deadline = 0;
   clockIndex = -1;
@@ -46,6 +48,7 @@ export class SocketInfo implements Timed {
   expire(): void {
     const t = this.timer;
     this.timer = null;
+    this.ours = true;
     if (t === 'dial') this.socket.destroy(new ConnectTimeoutError(this.config.dialTimeout, {}));
     else if (t === 'tls') this.socket.destroy(new TLSTimeoutError(this.config.tlsTimeout, {}));
     else if (t === 'idle') this.socket.destroy();
@@ -65,7 +68,7 @@ export interface SlotSockets {
   readonly sockets: Map<net.Socket, SocketInfo>;
   dials: number;
   socketGone(s: net.Socket): void;
-  /** The peer ended a socket of the slot (its EOF was read): the slot may learn from when. */
+  /** The peer ended a socket of the slot (its EOF was read), or it closed: the slot may learn from when. */
   socketEnded(info: SocketInfo): void;
 }
 
@@ -104,8 +107,10 @@ function open(slot: SlotSockets): net.Socket {
   socket.once('close', () => {
     info.set(null, 0);
     slot.sockets.delete(socket);
+    slot.socketEnded(info);
     slot.socketGone(socket);
   });
+  // Node 20-24 report the peer's EOF on a free socket before its close; Node 26 only closes it.
   socket.once('end', () => slot.socketEnded(info));
   return socket;
 }
@@ -129,6 +134,7 @@ function openProxied(slot: SlotSockets, route: ProxyRoute, done: Created): void 
       if (info.socket !== socket) return; // handed on to TLS: that socket is tracked now
       info.set(null, 0);
       slot.sockets.delete(socket);
+      slot.socketEnded(info);
       slot.socketGone(socket);
     });
   };

@@ -57,8 +57,10 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
       if (info !== undefined) info.freedAt = Date.now();
       if (info === undefined || socket.destroyed || !parked(this.agent, socket)) return; // handed straight to a waiting request
       const ms = idleTime(config.idleConnTimeout, info.hint);
-      if (ms < 0) socket.destroy();
-      else info.set('idle', ms);
+      if (ms < 0) {
+        info.ours = true;
+        socket.destroy();
+      } else info.set('idle', ms);
     });
   }
 
@@ -157,12 +159,14 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   }
 
   /**
-   * A socket the peer ended (its EOF read) while idle, just after its first response:
+   * A socket the peer ended (its EOF read, or on Node 26 its close while free) while idle,
+   * just after its first response (not one this library destroyed):
    * the peer closes after each one without saying so (tinyproxy 1.11). From then on each
    * request goes with `connection: close`, so that none is written into a close on its way.
    */
   socketEnded(info: SocketInfo): void {
-    if (info.uses === 1 && info.freedAt !== 0 && Date.now() - info.freedAt < CLOSES_EACH_WINDOW_MS) this.closesEach = true;
+    if (this.closed || info.ours || info.uses !== 1 || info.freedAt === 0) return;
+    if (Date.now() - info.freedAt < CLOSES_EACH_WINDOW_MS) this.closesEach = true;
   }
 
   /** See socketEnded. */
