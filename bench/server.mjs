@@ -2,8 +2,11 @@
 // clients measured do not share its event loop. Keep-alive, pipelining-safe: every
 // request head read gets the fixed response of its path, in order.
 //   /small -> 64-byte body     anything else -> 1 MiB body (/large)
-// Prints its port on stdout, then serves until killed.
+// Prints its port on stdout, then serves until killed. With `--tls`: over TLS, with the
+// test CA's "localhost" certificate (test/fixtures).
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 
 const SMALL = response(Buffer.alloc(64, 'x'));
 const LARGE = response(Buffer.alloc(1024 * 1024, 'y'));
@@ -13,7 +16,9 @@ function response(body) {
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
-const server = net.createServer({ noDelay: true }, (socket) => {
+const fixtures = new URL('../test/fixtures/', import.meta.url);
+const secure = process.argv.includes('--tls');
+const onSocket = (socket) => {
   let pending = '';
   socket.on('error', () => {});
   socket.on('data', (chunk) => {
@@ -28,6 +33,9 @@ const server = net.createServer({ noDelay: true }, (socket) => {
     if (out.length === 1) socket.write(out[0]);
     else if (out.length > 1) socket.write(Buffer.concat(out));
   });
-});
+};
+const server = secure
+  ? tls.createServer({ noDelay: true, key: fs.readFileSync(new URL('server-key.pem', fixtures)), cert: fs.readFileSync(new URL('server.pem', fixtures)) }, onSocket)
+  : net.createServer({ noDelay: true }, onSocket);
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
 process.on('disconnect', () => process.exit(0));

@@ -8,6 +8,8 @@
 //   http-client-pool:response-headers { request, socketId, statusCode, rawHeaders }
 //   http-client-pool:request-end      { request, statusCode, bodyLength }
 //   http-client-pool:request-error    { request, error }
+//   http-client-pool:request-retry    { request, socketId, statusCode, attempt, delayMs }   a response
+//                                     to be retried (retry option): the request waits delayMs
 //
 // `request` is { id, origin, method, path }; `id` is unique within the process and the
 // same in every event of one request.
@@ -20,6 +22,7 @@ export const requestStartChannel = channel('http-client-pool:request-start');
 export const responseHeadersChannel = channel('http-client-pool:response-headers');
 export const requestEndChannel = channel('http-client-pool:request-end');
 export const requestErrorChannel = channel('http-client-pool:request-error');
+export const requestRetryChannel = channel('http-client-pool:request-retry');
 
 export interface RequestInfo {
   readonly id: number;

@@ -59,6 +59,23 @@ export class ConnectTimeoutError extends HttpClientPoolError {
   }
 }
 
+/**
+ * The proxy refused the tunnel or the request: it answered the CONNECT with a status
+ * other than 2xx (407: its credentials are missing or wrong; 403, 502, ...), or its
+ * answer was not HTTP. `statusCode` is the proxy's status (0 when it sent none).
+ * Nothing reached the target; the request is not retried.
+ */
+export class ProxyError extends HttpClientPoolError {
+  readonly statusCode: number;
+  /** The proxy, `scheme://host:port` (no credentials). */
+  readonly proxy: string;
+  constructor(message: string, statusCode: number, proxy: string, ctx: ErrorContext) {
+    super(message, 'HCP_PROXY', { phase: 'dial', ...ctx });
+    this.statusCode = statusCode;
+    this.proxy = proxy;
+  }
+}
+
 /** TLS handshake failed, e.g. the certificate was not trusted. `cause` holds the TLS error. */
 export class TLSError extends HttpClientPoolError {
   constructor(message: string, ctx: ErrorContext) {

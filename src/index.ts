@@ -13,6 +13,7 @@ export {
   HttpClientPoolError,
   InvalidArgumentError,
   ConnectError,
+  ProxyError,
   ConnectTimeoutError,
   TLSError,
   TLSTimeoutError,

@@ -52,3 +52,11 @@ function isSpace(c: number): boolean {
 function isSeparator(c: number): boolean {
   return isSpace(c) || c === 44 /* , */ || c === 59 /* ; */;
 }
+
+/**
+ * A socket the peer closed while idle this soon after its first response marks a peer
+ * that closes after each response without saying so (tinyproxy 1.11 does): from then on
+ * the slot sends `connection: close` and dials for each request, rather than write one
+ * into a close on its way. A server's own idle timeout is far longer.
+ */
+export const CLOSES_EACH_WINDOW_MS = 1000;

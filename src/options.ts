@@ -6,6 +6,8 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Blob as NodeBlob } from 'node:buffer';
 import { InvalidArgumentError } from './errors.js';
 import { misnamed } from './option-names.js';
+import { resolveProxy, type ProxyEnv, type ProxyOption, type ProxySettings } from './conn/proxy-env.js';
+import { resolveRetry, type RetryOption, type RetryPolicy } from './pool/retry.js';
 
 /** Header values as callers give them. `undefined` entries are skipped. */
 export type HeaderValue = string | number | readonly string[] | undefined;
@@ -102,6 +104,20 @@ export interface PoolOptions {
   maxConnAge?: number;
   /** A socket's request number N (this value) goes out with `connection: close`, then the slot re-dials. Default 0 (off). `Pool` only: `NodePool` refuses it. */
   maxRequestsPerConn?: number;
+  /**
+   * Every target through this proxy: `http://[user:pass@]host:port`, `https://...` (TLS to
+   * the proxy, with the `tls` option's CA), or `{ uri, headers }`. https targets get one
+   * CONNECT tunnel per socket, http targets go in absolute form. Unix sockets ignore it.
+   */
+  proxy?: ProxyOption;
+  /**
+   * Proxy variables to use instead of `proxy`: `HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`
+   * (lowercase names win). Without `proxy` and `proxyEnv`, `process.env` is read when
+   * NODE_USE_ENV_PROXY=1.
+   */
+  proxyEnv?: ProxyEnv;
+  /** Retry answered requests by status: a number of retries, or the policy (see Retries). Default off. */
+  retry?: RetryOption;
 }
 
 /** Options of one call. */
@@ -112,6 +128,10 @@ export interface RequestOptions {
   timeout?: number;
   /** Send `Expect: 100-continue` and wait for the 100 before the body (see the pool option); overrides it. */
   expectContinue?: boolean;
+  /** This call's retry policy, replacing the pool's; false or 0: no retries. */
+  retry?: RetryOption;
+  /** The request may be retried on a status whatever its method (true: a POST or PATCH too), or never (false). */
+  idempotent?: boolean;
 }
 
 /**
@@ -150,6 +170,8 @@ export interface OptionSpec {
   readonly scope: 'pool' | 'request' | 'both';
   /** `Pool`: `NodePool` refuses it. */
   readonly backends: 'both' | 'Pool';
+  /** What a `resolved` option takes, as the README shows it. */
+  readonly shapes?: string;
   readonly doc: string;
 }
 
@@ -157,7 +179,8 @@ export interface OptionSpec {
  * `ms`: milliseconds, 0 = off, at most 2^31-1 (Node cannot arm a longer timer).
  * `integer`: a safe integer in [min, max]; `bytes`: the same, or Infinity.
  */
-export type ValueType = 'string' | 'path' | 'boolean' | 'object' | 'function' | 'signal' | 'ms' | 'integer' | 'bytes';
+/** `resolved`: a value of several shapes, checked by the option's own resolver (proxy, retry). */
+export type ValueType = 'string' | 'path' | 'boolean' | 'object' | 'function' | 'signal' | 'ms' | 'integer' | 'bytes' | 'resolved';
 
 const MAX_MS = 2_147_483_647;
 
@@ -185,6 +208,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'maxConnAge', type: 'ms', shown: '0 (off)', scope: 'pool', backends: 'Pool', doc: 'a socket older than this (±10% jitter) sends `connection: close` on its next request and re-dials after that response' },
   { name: 'maxRequestsPerConn', type: 'integer', min: 0, max: MAX_MS, shown: '0 (off)', scope: 'pool', backends: 'Pool', doc: 'a socket\'s Nth request goes out with `connection: close`, then the slot re-dials' },
   { name: 'maxConnsPerHost', type: 'integer', min: 1, max: 4096, shown: '1', scope: 'pool', backends: 'both', doc: '`NodePool`: sockets each of its `size` agents may open; `Pool`: must be 1' },
+  { name: 'proxy', type: 'resolved', shapes: 'URL string, `URL` or object', shown: '-', scope: 'pool', backends: 'both', doc: 'every target through this proxy: `http://[user:pass@]host:port`, `https://...` or `{ uri, headers }`; https targets get one CONNECT tunnel per socket, http targets go in absolute form; see Proxies' },
+  { name: 'proxyEnv', type: 'object', shown: '-', scope: 'pool', backends: 'both', doc: '`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY` to use instead of `proxy` (lowercase names win); without either, `process.env` when `NODE_USE_ENV_PROXY=1`' },
+  { name: 'retry', type: 'resolved', shapes: 'number, object or `false`', shown: 'off', scope: 'both', backends: 'both', doc: 'retry answered requests by status: a number of retries or `{ limit, statuses, methods, minDelay, maxDelay, maxRetryAfter }`; per request it replaces the pool\'s; see Retries' },
+  { name: 'idempotent', type: 'boolean', shown: 'by method', scope: 'request', backends: 'both', doc: '`true` lets a POST or PATCH be retried by status (see Retries)' },
   { name: 'signal', type: 'signal', shown: '-', scope: 'request', backends: 'both', doc: 'an `AbortSignal`; aborting rejects with `AbortError`' },
   { name: 'timeout', type: 'ms', shown: '`requestTimeout`', scope: 'request', backends: 'both', doc: 'whole-request timeout of this call, overriding `requestTimeout` (0 = off)' },
 ];
@@ -239,6 +266,8 @@ export function checkValue(spec: OptionSpec, value: unknown): void {
       }
       return;
     }
+    case 'resolved':
+      return; // its resolver checks it (resolveProxy, resolveRetry) and names it in the error
     case 'integer':
     case 'bytes': {
       if (spec.type === 'bytes' && value === Infinity) return;
@@ -306,6 +335,10 @@ export interface Config {
   readonly dnsRefreshInterval: number;
   readonly maxConnAge: number;
   readonly maxRequestsPerConn: number;
+  /** Null: every target direct. */
+  readonly proxy: ProxySettings | null;
+  /** Null: no retries by status. */
+  readonly retry: RetryPolicy | null;
 }
 
 /** Which class is being built: `NodePool` refuses the options only `Pool` has. */
@@ -355,6 +388,8 @@ export function resolveOptions(options: PoolOptions | undefined, backend: Backen
     dnsRefreshInterval: p.dnsRefreshInterval ?? defaults.dnsRefreshInterval,
     maxConnAge: p.maxConnAge ?? defaults.maxConnAge,
     maxRequestsPerConn: p.maxRequestsPerConn ?? defaults.maxRequestsPerConn,
+    proxy: resolveProxy(p.proxy, p.proxyEnv, process.env),
+    retry: resolveRetry('retry', p.retry, null),
   });
 }
 
@@ -371,6 +406,8 @@ function takes(spec: OptionSpec): string {
       return 'string';
     case 'signal':
       return '`AbortSignal`';
+    case 'resolved':
+      return spec.shapes ?? 'see below';
     default:
       return spec.type;
   }

@@ -4,12 +4,13 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isIdempotent } from '../parser/request.js';
+import { parseProxy } from '../conn/proxy-env.js';
 
 export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n requests | -d duration] [-R rate] [--size N]
                         [--pipelining N] [-m method] [-H 'name: value']... [--body text|@file] [--timeout ms]
                         [--workers N] [--warmup duration] [--expect status] [-S socket] [--ca|--cert|--key file]
                         [--insecure] [--max-requests-per-conn N] [--max-conn-age duration]
-                        [--backend raw|node] [--latency-table] [--svg file] [--json]
+                        [--backend raw|node] [--proxy url] [--latency-table] [--svg file] [--json]
 
   url            target; without it an embedded server on a free loopback port is started
   -c N           requests in flight at once (default 16)
@@ -35,6 +36,8 @@ export const USAGE = `usage: http-client-pool [url] [-c concurrency] [-n request
   --max-requests-per-conn N   a socket closes after N requests and the slot re-dials
   --max-conn-age D            a socket older than D (±10%) closes after its current request
   --backend B    raw (default: raw sockets) or node (node:http agents)
+  --proxy URL    through this proxy: http://[user:pass@]host:port or https://... (one CONNECT
+                 tunnel per socket for https:// URLs, absolute form for http://)
   --latency-table  print the whole latency distribution (HdrHistogram-style percentiles)
   --svg FILE     write a picture of the run: latency percentiles, req/s, per-socket shares
   --json         print the report as one JSON object on stdout`;
@@ -67,6 +70,8 @@ export interface Args {
   timeout: number;
   insecure: boolean;
   backend: 'raw' | 'node';
+  /** The proxy URL, checked; null: direct. */
+  proxy: string | null;
   json: boolean;
   help: boolean;
 }
@@ -94,6 +99,7 @@ const FLAGS = {
   timeout: { type: 'string', takes: 'milliseconds, an integer >= 0' },
   insecure: { type: 'boolean' },
   backend: { type: 'string', takes: 'raw or node' },
+  proxy: { type: 'string', takes: 'a proxy URL, http:// or https://' },
   json: { type: 'boolean' },
   rate: { type: 'string', short: 'R', takes: 'requests per second, a positive number' },
   workers: { type: 'string', takes: 'a number of worker threads, an integer >= 1' },
@@ -221,6 +227,7 @@ export function parse(argv: string[]): Args {
     timeout: v.timeout === undefined ? 0 : int('--timeout', v.timeout, 0),
     insecure: v.insecure ?? false,
     backend,
+    proxy: v.proxy === undefined ? null : proxy(v.proxy),
     json: v.json ?? false,
     help: v.help ?? false,
   };
@@ -278,6 +285,15 @@ function file(flag: string, p: string | undefined): Buffer | null {
   } catch (err) {
     throw new UsageError(`${flag} ${p}: ${(err as Error).message}`);
   }
+}
+
+function proxy(url: string): string {
+  try {
+    parseProxy(url, '--proxy');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return url;
 }
 
 function socketPath(p: string): string {

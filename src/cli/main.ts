@@ -119,6 +119,7 @@ function threadPlans(args: Args, baseURL: string, path: string): ThreadPlan[] {
     headers: toHeaders(args.headers),
     ...(Object.keys(tls).length !== 0 && { tls }),
     ...(args.socketPath !== null && { socketPath: args.socketPath }),
+    ...(args.proxy !== null && { proxy: args.proxy }),
     ...(args.maxRequestsPerConn !== 0 && { maxRequestsPerConn: args.maxRequestsPerConn }),
     ...(args.maxConnAgeMs !== 0 && { maxConnAge: args.maxConnAgeMs }),
   };

@@ -4,6 +4,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { TLSOptions } from '../options.js';
+import type { ProxyRoute } from './proxy.js';
 
 /** Where and how the sockets of one origin connect. */
 export interface Endpoint {
@@ -13,6 +14,13 @@ export interface Endpoint {
   readonly socketPath: string | undefined;
   /** TLS settings, or null for plain `http:`. */
   readonly tls: tls.ConnectionOptions | null;
+  /** The proxy its sockets go through (proxy.ts), or null: direct. */
+  readonly proxy: ProxyRoute | null;
+}
+
+/** Its sockets are plain TCP to the peer they talk to (no TLS of the target's or of a proxy's). */
+export function plainSocket(ep: Endpoint): boolean {
+  return ep.tls === null && (ep.proxy === null || ep.proxy.tls === null);
 }
 
 export function makeTLSOptions(hostname: string, user: TLSOptions, insecureSkipVerify: boolean): tls.ConnectionOptions {

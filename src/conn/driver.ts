@@ -4,7 +4,8 @@
 // does what the machine asks. No protocol decision is made here.
 import type * as net from 'node:net';
 import type { LookupFunction } from 'node:net';
-import { connectTCP, startTLS, type Endpoint, type SessionCache } from './dial.js';
+import { connectTCP, plainSocket, startTLS, type Endpoint, type SessionCache } from './dial.js';
+import { ProxyDial, type TunnelSink } from './proxy.js';
 import { arm, disarm, type Timed } from './timers.js';
 import type { Slot } from '../pool/slot.js';
 import type { Recycler, Request } from '../pool/request.js';
@@ -32,7 +33,7 @@ export const WRITE_SLICE = 1024 * 1024;
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
-export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
+export class RawSlot implements Slot, SlotIo, Timed, UploadSink, TunnelSink {
   readonly id: number;
   readonly machine: SlotMachine;
   deadline = 0;
@@ -55,6 +56,8 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
   private uploadChunked = false;
   /** Writes heads straight to a plain socket's handle, where Node allows it (see handle-write.ts). */
   private readonly handleWriter: HandleWriter | null;
+  /** The way through the proxy being opened (proxy.ts); null when none is. */
+  private proxyDial: ProxyDial | null = null;
 
   constructor(
     id: number,
@@ -80,8 +83,9 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     this.onUploadWritten = this.onUploadWritten.bind(this);
     this.onUploadFlushed = this.onUploadFlushed.bind(this);
     this.flush = this.flush.bind(this);
-    this.onread = endpoint.tls === null ? { buffer: this.readInto.bind(this), callback: this.onRead.bind(this) } : undefined;
-    this.handleWriter = endpoint.tls === null ? HandleWriter.create(this.onHandleWritten.bind(this)) : null;
+    const plain = plainSocket(endpoint);
+    this.onread = plain ? { buffer: this.readInto.bind(this), callback: this.onRead.bind(this) } : undefined;
+    this.handleWriter = plain ? HandleWriter.create(this.onHandleWritten.bind(this)) : null;
   }
 
   // ---- the slot, as the origin sees it
@@ -142,6 +146,7 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
       failedDials: m.failedDials,
       errors: m.errors,
       ageMs: connectedAt === 0 ? 0 : now - connectedAt,
+      retries: 0, // counted by the origin
     };
   }
 
@@ -153,7 +158,27 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
   // ---- SlotIo
 
   dial(): void {
-    this.listen(connectTCP(this.endpoint, this.lookup, this.onread));
+    const route = this.endpoint.proxy;
+    if (route === null) return this.listen(connectTCP(this.endpoint, this.lookup, this.onread));
+    // Through a proxy the dial phase lasts until the tunnel is open: the machine hears
+    // `connected()` then, and nothing of the proxy's bytes.
+    const d = new ProxyDial(route, this, this.onread);
+    this.proxyDial = d;
+    this.socket = d.tcp;
+  }
+
+  // ---- TunnelSink: the proxy dial's outcome
+
+  tunnelled(socket: net.Socket): void {
+    this.proxyDial = null;
+    this.listen(socket);
+    this.machine.connected();
+  }
+
+  tunnelFailed(err: HttpClientPoolError): void {
+    this.proxyDial = null;
+    this.machine.errored(err);
+    this.machine.closed();
   }
 
   startTLS(): void {
@@ -266,6 +291,11 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     const s = this.socket;
     if (s === null) return;
     this.socket = null;
+    const d = this.proxyDial;
+    if (d !== null) {
+      this.proxyDial = null;
+      d.cancel();
+    }
     const up = this.pumping;
     if (up !== null) {
       // Answered early, failed or given up on: the rest of the body is not read.

@@ -16,7 +16,7 @@ import type { Request } from '../pool/request.js';
 import { SlotCounters, type DestroyReason, type SlotReports } from '../pool/slot.js';
 import { isStreamedHead, ResponseParser, StreamEvent } from '../parser/response.js';
 import { withConnectionClose } from '../parser/request.js';
-import { idleTime } from '../keep-alive.js';
+import { CLOSES_EACH_WINDOW_MS, idleTime } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
 import {
   WriteTimeoutError,
@@ -24,7 +24,7 @@ import {
   ConnectError,
   ConnectTimeoutError,
   HeadersTimeoutError,
-  type HttpClientPoolError,
+  HttpClientPoolError,
   ParseError,
   type Phase,
   RequestBodyError,
@@ -56,6 +56,15 @@ export class SlotMachine extends SlotCounters {
   private held = true;
   /** A request that cannot be sent again, kept from a reused idle socket until the loop has read it (see `defer`). */
   private deferred: Request | null = null;
+  /**
+   * The peer closes its side after each response without saying so (tinyproxy 1.11): a
+   * socket closed while idle right after its first response taught it. From then on each
+   * request goes out with `connection: close` on a fresh socket, so that none is written
+   * into a close on its way (a POST would be lost there).
+   */
+  private closesEach = false;
+  /** `now()` when the last response kept its socket open. */
+  private keptAt = 0;
 
   constructor(
     id: number,
@@ -361,6 +370,8 @@ export class SlotMachine extends SlotCounters {
   closed(): void {
     if (this.state === State.Connecting) {
       const err = this.dialing!.error;
+      // A proxy's refusal or an unreachable proxy comes worded already (conn/proxy.ts).
+      if (err instanceof HttpClientPoolError) return this.failDial(err);
       const ctx = { cause: err ?? undefined };
       const detail = err?.message ?? 'socket closed';
       this.failDial(this.dialing!.tls ? new TLSError(`TLS handshake failed: ${detail}`, ctx) : new ConnectError(`connect failed: ${detail}`, ctx));
@@ -369,7 +380,11 @@ export class SlotMachine extends SlotCounters {
       const reason = err === null ? 'the connection closed' : `the connection failed: ${err.message}`;
       this.failOldest(new SocketError(`${reason} before the response was complete`, { cause: err ?? undefined }), true);
     } else {
-      this.teardown(); // an idle socket closed by the server: nothing to report
+      // An idle socket closed by the server: nothing to report; but one closed just after
+      // its first response says how this peer treats keep-alive.
+      const open = this.open;
+      if (this.state === State.Idle && open !== null && open.served === 1 && this.io.now() - this.keptAt < CLOSES_EACH_WINDOW_MS) this.closesEach = true;
+      this.teardown();
     }
   }
 
@@ -436,7 +451,7 @@ export class SlotMachine extends SlotCounters {
     this.state = State.Busy;
     req.reused = open.served > 0 || open.sent > 0;
     req.written = true;
-    if (!open.retiring && this.pastLimits(open)) {
+    if (!open.retiring && (this.closesEach || this.pastLimits(open))) {
       // Recycling: this is the socket's last request; it tells the server so, and the
       // socket closes after its response. Nothing fails or is resent because of it.
       open.retiring = true;
@@ -631,6 +646,7 @@ export class SlotMachine extends SlotCounters {
         }
         this.state = State.Idle;
         this.clearTimer();
+        this.keptAt = this.io.now();
         open.http10 = res.httpVersion === '1.0';
         this.settle(req, res, trailers);
         this.owner.wake();

@@ -7,6 +7,7 @@ import * as https from 'node:https';
 import type * as net from 'node:net';
 import type { LookupFunction } from 'node:net';
 import { connectTCP, startTLSNow, type Endpoint, type SessionCache } from '../conn/dial.js';
+import { ProxyDial, type ProxyRoute, type TunnelSink } from '../conn/proxy.js';
 import { arm, disarm, type Timed } from '../conn/timers.js';
 import { ConnectTimeoutError, TLSTimeoutError } from '../errors.js';
 import type { Config } from '../options.js';
@@ -23,13 +24,18 @@ export class SocketInfo implements Timed {
   hint = -1;
   /** Its last response was HTTP/1.0: a chunked upload is refused on it. */
   http10 = false;
+  /** `Date.now()` when it was last freed after a response; 0: never. */
+  freedAt = 0;
+  /** This library destroyed it (a timer, the idle rule): its close says nothing of the peer. */
+  ours = false;
   readonly openedAt = Date.now();
   deadline = 0;
   clockIndex = -1;
   private timer: 'dial' | 'tls' | 'idle' | null = null;
 
   constructor(
-    readonly socket: net.Socket,
+    /** The socket; through a proxy, the TCP socket to it until the tunnel is open, then the tunnel (or TLS in it). */
+    public socket: net.Socket,
     private readonly config: Config,
   ) {}
 
@@ -42,6 +48,7 @@ export class SocketInfo implements Timed {
   expire(): void {
     const t = this.timer;
     this.timer = null;
+    this.ours = true;
     if (t === 'dial') this.socket.destroy(new ConnectTimeoutError(this.config.dialTimeout, {}));
     else if (t === 'tls') this.socket.destroy(new TLSTimeoutError(this.config.tlsTimeout, {}));
     else if (t === 'idle') this.socket.destroy();
@@ -67,6 +74,8 @@ export interface SlotSockets {
   dials: number;
   failedDials: number;
   socketGone(s: net.Socket): void;
+  /** The peer ended a socket of the slot (its EOF was read), or it closed: the slot may learn from when. */
+  socketEnded(info: SocketInfo): void;
 }
 
 /** Opens a socket for `slot`'s agent: TCP, then TLS over it when the origin is https. */
@@ -109,23 +118,100 @@ export function open(slot: SlotSockets): net.Socket {
   socket.once('close', () => {
     info.set(null, 0);
     slot.sockets.delete(socket);
+    slot.socketEnded(info);
     slot.socketGone(socket);
   });
+  // Node 20-24 report the peer's EOF on a free socket before its close; Node 26 only closes it.
+  socket.once('end', () => slot.socketEnded(info));
   return socket;
+}
+
+/** node:http's callback for a socket made later (createConnection's second argument). */
+export type Created = (err: Error | null, socket: net.Socket) => void;
+
+/**
+ * Opens a socket through the slot's proxy (conn/proxy.ts), handed to node:http by
+ * `done` once the tunnel is open (a tunnel must not carry node:http's bytes before
+ * that); then TLS to the target over it as on a direct socket. The dial timer covers
+ * the way through the proxy, as in Pool.
+ */
+export function openProxied(slot: SlotSockets, route: ProxyRoute, done: Created): void {
+  const { endpoint, config } = slot;
+  slot.dials++;
+  let info: SocketInfo;
+  const track = (socket: net.Socket): void => {
+    slot.sockets.set(socket, info);
+    socket.once('close', () => {
+      if (info.socket !== socket) return; // handed on to TLS: that socket is tracked now
+      info.set(null, 0);
+      slot.sockets.delete(socket);
+      slot.socketEnded(info);
+      slot.socketGone(socket);
+    });
+  };
+  const sink: TunnelSink = {
+    tunnelled(tunnel) {
+      slot.sockets.delete(info.socket);
+      if (endpoint.tls === null) {
+        info.socket = tunnel;
+        track(tunnel);
+        tunnel.once('end', () => slot.socketEnded(info));
+        info.phase = 'open';
+        info.set(null, 0);
+        slot.connectedOk();
+        if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, tunnel, false);
+        return done(null, tunnel);
+      }
+      const secure = startTLSNow(tunnel, endpoint, slot.sessions);
+      info.socket = secure;
+      track(secure);
+      secure.once('end', () => slot.socketEnded(info));
+      info.phase = 'tls';
+      info.set('tls', config.tlsTimeout);
+      secure.cork(); // as in open(): node:http's bytes wait for the handshake
+      secure.once('secureConnect', () => {
+        secure.uncork();
+        info.phase = 'open';
+        info.set(null, 0);
+        slot.connectedOk();
+        if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, secure, true);
+      });
+      done(null, secure);
+    },
+    tunnelFailed(err) {
+      info.set(null, 0);
+      slot.failedDials++;
+      done(err, undefined as unknown as net.Socket);
+    },
+  };
+  const dial = new ProxyDial(route, sink, undefined);
+  info = new SocketInfo(dial.tcp, config);
+  track(dial.tcp);
+  info.set('dial', config.dialTimeout);
 }
 
 export function createAgent(slot: SlotSockets, maxSockets: number): http.Agent {
   const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' as const };
   if (slot.endpoint.tls === null) {
     return new (class extends http.Agent {
-      override createConnection(): net.Socket {
-        return slot.takeSpare() ?? open(slot);
+      override createConnection(_o: unknown, done?: Created): net.Socket | undefined {
+        return connection(slot, done!);
       }
     })(options);
   }
   return new (class extends https.Agent {
-    override createConnection(): net.Socket {
-      return open(slot);
+    override createConnection(_o: unknown, done?: Created): net.Socket | undefined {
+      return connection(slot, done!);
     }
   })(options);
+}
+
+/** The socket for the agent's next request: the one ready() opened, or a new one (through the proxy: given to `done` later). */
+function connection(slot: SlotSockets, done: Created): net.Socket | undefined {
+  const spare = slot.takeSpare();
+  if (spare !== null) return spare;
+  const route = slot.endpoint.proxy;
+  if (route === null) return open(slot);
+  openProxied(slot, route, done);
+  return undefined;
 }

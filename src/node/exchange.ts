@@ -36,9 +36,15 @@ export interface ExchangeSlot {
   readonly agent: http.Agent;
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
+  /** Before every path on the request line ('' unless requests go to a proxy in absolute form). */
+  readonly pathPrefix: string;
   /** The pool's options: its timeouts and limits. */
   readonly config: Config;
   info(socket: net.Socket): SocketInfo | undefined;
+  /** Its peer closes after each response without saying so: requests go with `connection: close`. */
+  readonly closesEach: boolean;
+  /** It has an open, undestroyed socket that carried a request before. */
+  reusedSocket(): boolean;
   /** The exchange is over on this slot: answered (`res`), failed (`err`), or its dial failed (`dialErr`: it may move). */
   finished(ex: NodeExchange, res: Response | null, err: HttpClientPoolError | null, dialErr: boolean): void;
 }
@@ -101,7 +107,10 @@ export class NodeExchange implements UploadSink {
   dispatch(slot: ExchangeSlot): void {
     this.slot = slot;
     const request = this.request;
-    if ((request.retried || !request.retryable) && hasParked(slot.agent)) {
+    // Not only a parked socket: node parks one a tick after its response ended and then
+    // hands it at once to a request waiting in the agent, before a FIN that followed the
+    // response is read (tinyproxy 1.11 closes after each response without saying so).
+    if ((request.retried || !request.retryable) && slot.reusedSocket()) {
       this.holding = true;
       setImmediate(holdOneTurn, this);
       return;
@@ -124,13 +133,14 @@ export class NodeExchange implements UploadSink {
     this.writeError = null;
     this.gotResponse = false;
     this.response = null;
+    this.socket = null;
     const request = this.request;
-    const options: http.RequestOptions = { ...slot.requestOptions, agent: slot.agent, method: request.method, path: request.path, headers: this.headers };
+    const options: http.RequestOptions = { ...slot.requestOptions, agent: slot.agent, method: request.method, path: slot.pathPrefix + request.path, headers: this.headers };
     const req = (slot.secure ? https.request : http.request)(options);
     this.req = req;
     // A caller's `connection: close` must close the socket after the response; node
     // would otherwise keep it in the agent.
-    if (request.closeAfter) req.shouldKeepAlive = false;
+    if (request.closeAfter || slot.closesEach) req.shouldKeepAlive = false;
     // node:http caps the header count by default (and the cap differs between Node
     // versions); Pool bounds headers by maxHeaderSize alone, and so does NodePool.
     req.maxHeadersCount = 0;
@@ -431,6 +441,8 @@ export class NodeExchange implements UploadSink {
     if (info !== undefined && info.phase === 'tls') {
       return this.dialFailed(err instanceof HttpClientPoolError ? err : new TLSError(`TLS handshake failed: ${err.message}`, ctx));
     }
+    // A proxy's tunnel failed before the agent had a socket to give (agent.ts): a dial failure too.
+    if (this.socket === null && err instanceof HttpClientPoolError && (err.phase === 'dial' || err.phase === 'tls')) return this.dialFailed(err);
     if (err instanceof HttpClientPoolError) return this.fail(err);
     const code = (err as { code?: string }).code ?? '';
     if (code.startsWith('HPE_')) {
@@ -469,12 +481,6 @@ interface StreamStates {
 
 function readOn(states: StreamStates): void {
   states._readableState.errored = null;
-}
-
-/** The agent keeps a free socket (one that served a request). */
-function hasParked(agent: http.Agent): boolean {
-  for (const _ in agent.freeSockets) return true;
-  return false;
 }
 
 function holdOneTurn(ex: NodeExchange): void {

@@ -11,10 +11,10 @@ import type { Request } from '../pool/request.js';
 import { SlotCounters, type DestroyReason, type Slot, type SlotReports } from '../pool/slot.js';
 import type { SocketStats } from '../pool/stats.js';
 import { AbortError, ConnectError, HttpClientPoolError, RequestTimeoutError, TLSError, type Phase } from '../errors.js';
-import { idleTime } from '../keep-alive.js';
+import { CLOSES_EACH_WINDOW_MS, idleTime } from '../keep-alive.js';
 import type { Body, Config, Headers } from '../options.js';
 import type { Response } from '../response.js';
-import { createAgent, open, type SlotSockets, type SocketInfo } from './agent.js';
+import { createAgent, open, openProxied, type SlotSockets, type SocketInfo } from './agent.js';
 import { NodeExchange, type ExchangeSlot } from './exchange.js';
 
 export class NodeSlot extends SlotCounters implements Slot, SlotSockets, ExchangeSlot {
@@ -26,6 +26,8 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   readonly sessions: SessionCache;
   readonly secure: boolean;
   readonly requestOptions: http.RequestOptions;
+  /** Before every path on the request line: the origin for requests to a proxy in absolute form, else ''. */
+  readonly pathPrefix: string;
   /**
    * The socket `ready()` opened (`connect()`), until the agent takes it for a request
    * (createConnection) or it closes. node:http dials with a request; this is how a
@@ -51,15 +53,19 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
     this.reports = ctx.reports;
     this.secure = endpoint.tls !== null;
     this.requestOptions = { host: endpoint.hostname, port: endpoint.port, maxHeaderSize: config.maxHeaderSize, setHost: false };
+    this.pathPrefix = endpoint.proxy !== null && !endpoint.proxy.tunnel ? endpoint.origin : '';
     this.lookup = this.book?.lookupFor(id);
     this.agent = createAgent(this, config.maxConnsPerHost);
     // A socket the agent keeps for reuse gets the same idle rule as the raw pool's.
     this.agent.on('free', (socket: net.Socket) => {
       const info = this.sockets.get(socket);
+      if (info !== undefined) info.freedAt = Date.now();
       if (info === undefined || socket.destroyed || !parked(this.agent, socket)) return; // handed straight to a waiting request
       const ms = idleTime(config.idleConnTimeout, info.hint);
-      if (ms < 0) socket.destroy();
-      else info.set('idle', ms);
+      if (ms < 0) {
+        info.ours = true;
+        socket.destroy();
+      } else info.set('idle', ms);
     });
   }
 
@@ -89,26 +95,24 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
    */
   connect(): void {
     if (this.closed || this.sockets.size !== 0) return;
-    const socket = open(this);
+    const route = this.endpoint.proxy;
+    if (route === null) return this.keepSpare(open(this));
+    // Through the proxy: the socket is the tunnel (or TLS over it), handed over once open.
+    openProxied(this, route, (err, socket) => {
+      if (err !== null) return this.spareFailed(err, 'dial');
+      this.keepSpare(socket);
+    });
+  }
+
+  /** `socket`, opened by connect(), waits for the slot's next request. */
+  private keepSpare(socket: net.Socket): void {
     const info = this.sockets.get(socket)!;
     this.spare = socket;
     this.hold();
     const onError = (err: Error): void => {
       if (this.spare === socket) this.spare = null;
       if (info.phase === 'open') return; // closed while spare: the next request dials anew
-      this.errors++;
-      const ctx = { cause: err, origin: this.endpoint.origin, socketId: this.id };
-      const e =
-        err instanceof HttpClientPoolError
-          ? err
-          : info.phase === 'tls'
-            ? new TLSError(`TLS handshake failed: ${err.message}`, ctx)
-            : new ConnectError(`connect failed: ${err.message}`, ctx);
-      e.origin ??= this.endpoint.origin;
-      e.socketId ??= this.id;
-      e.phase ??= info.phase === 'tls' ? 'tls' : 'dial';
-      this.reports.dialFailed(this.id, null, e);
-      this.reports.wake();
+      this.spareFailed(err, info.phase === 'tls' ? 'tls' : 'dial');
     };
     this.spareError = onError;
     socket.on('error', onError);
@@ -116,9 +120,27 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
       if (this.spare === socket) this.spare = null;
     });
     // Connected and nobody took it yet: it waits as an idle socket does.
-    socket.once(this.secure ? 'secureConnect' : 'connect', () => {
+    if (info.phase === 'open') info.set('idle', this.config.idleConnTimeout);
+    else socket.once(this.secure ? 'secureConnect' : 'connect', () => {
       if (this.spare === socket) info.set('idle', this.config.idleConnTimeout);
     });
+  }
+
+  /** The socket connect() opened failed before it was open: the origin hears of it as of a raw slot's failed dial. */
+  private spareFailed(err: Error, phase: 'dial' | 'tls'): void {
+    this.errors++;
+    const ctx = { cause: err, origin: this.endpoint.origin, socketId: this.id };
+    const e =
+      err instanceof HttpClientPoolError
+        ? err
+        : phase === 'tls'
+          ? new TLSError(`TLS handshake failed: ${err.message}`, ctx)
+          : new ConnectError(`connect failed: ${err.message}`, ctx);
+    e.origin ??= this.endpoint.origin;
+    e.socketId ??= this.id;
+    e.phase ??= phase;
+    this.reports.dialFailed(this.id, null, e);
+    this.reports.wake();
   }
 
   takeSpare(): net.Socket | null {
@@ -199,6 +221,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
       failedDials: this.failedDials,
       errors: this.errors,
       ageMs: first === undefined ? 0 : now - first.openedAt,
+      retries: 0, // counted by the origin
     };
   }
 
@@ -224,6 +247,25 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
 
   info(socket: net.Socket): SocketInfo | undefined {
     return this.sockets.get(socket);
+  }
+
+  /**
+   * A socket the peer ended (its EOF read, or on Node 26 its close while free) while idle,
+   * just after its first response (not one this library destroyed):
+   * the peer closes after each one without saying so (tinyproxy 1.11). From then on each
+   * request goes with `connection: close`, so that none is written into a close on its way.
+   */
+  socketEnded(info: SocketInfo): void {
+    if (this.closed || info.ours || info.uses !== 1 || info.freedAt === 0) return;
+    if (Date.now() - info.freedAt < CLOSES_EACH_WINDOW_MS) this.closesEach = true;
+  }
+
+  /** See socketEnded. */
+  closesEach = false;
+
+  reusedSocket(): boolean {
+    for (const info of this.sockets.values()) if (info.phase === 'open' && info.uses !== 0 && !info.socket.destroyed) return true;
+    return false;
   }
 
   finished(ex: NodeExchange, res: Response | null, err: HttpClientPoolError | null, dialErr: boolean): void {
@@ -284,9 +326,10 @@ export const nodeBackend: Backend = {
   // 'close'), and its exchange is found by the request: each must stay itself.
   recyclesRequests: false,
   createSlot: (id, ctx) => new NodeSlot(id, ctx),
-  prepare(req, headers, body, config, hostHeader): void {
+  prepare(req, headers, body, config, hostHeader, proxyHeaders): void {
     const streamed = req.streamed;
-    const parts = requestParts(req.method, headers, streamed === null ? body : null, config.headers, hostHeader);
+    const defaults = proxyHeaders === null ? config.headers : { ...proxyHeaders, ...config.headers };
+    const parts = requestParts(req.method, headers, streamed === null ? body : null, defaults, hostHeader);
     if (streamed !== null) {
       // A streamed body: its declared length, or chunked (node:http frames it).
       if (streamed.length >= 0) parts.headers['content-length'] = String(streamed.length);

@@ -70,7 +70,11 @@ export class RequestEncoder {
   private readonly defaultClose: boolean;
   private readonly getHeads = new Map<string, Buffer>();
 
-  constructor(hostHeader: string, defaultHeaders: Headers) {
+  /**
+   * `targetPrefix`: put before every path on the request line; `http://host:port` for
+   * requests in absolute form (to a proxy), else `''`.
+   */
+  constructor(hostHeader: string, defaultHeaders: Headers, private readonly targetPrefix = '') {
     this.host = hostHeader;
     const defaults: (readonly [string, string])[] = [];
     let close = false;
@@ -168,7 +172,7 @@ export class RequestEncoder {
       return this.encodeStreamed(out, method, path, lines, hasHost, bodyLength, onePiece(bytes), true);
     }
 
-    let head = `${method} ${path} HTTP/1.1\r\n`;
+    let head = `${method} ${this.targetPrefix}${path} HTTP/1.1\r\n`;
     if (!hasHost) head += `host: ${this.host}\r\n`;
     head += lines;
     if (bodyLength >= 0) head += `content-length: ${bodyLength}\r\n`;
@@ -204,7 +208,7 @@ export class RequestEncoder {
     } else {
       source = body as AsyncIterable<unknown>;
     }
-    let head = `${method} ${path} HTTP/1.1\r\n`;
+    let head = `${method} ${this.targetPrefix}${path} HTTP/1.1\r\n`;
     if (!hasHost) head += `host: ${this.host}\r\n`;
     head += lines;
     if (expectContinue) head += 'expect: 100-continue\r\n';

@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { checkValue, requestOption, unknownOption, type Config, type Headers, type RequestOptions } from '../options.js';
 import { validateMethod } from '../parser/request.js';
 import { isAbsoluteURL, joinPath, parseURL, type Target } from './target.js';
+import { resolveRetry, type RetryPolicy } from './retry.js';
 
 /**
  * A checked call: what of it the origin needs. Each client has one and fills it for
@@ -22,6 +23,10 @@ export class Call {
   timeoutMs = 0;
   /** A body waits for the server's 100 Continue. */
   expectContinue = false;
+  /** Retries by status: the pool's policy or the call's own; null: none. */
+  retry: RetryPolicy | null = null;
+  /** The caller's `idempotent`, or undefined: the method decides. */
+  idempotent: boolean | undefined = undefined;
 
   /**
    * Checks a call into this object. Throws `InvalidArgumentError` for anything wrong with
@@ -35,6 +40,8 @@ export class Call {
     let signal: AbortSignal | null = null;
     let ms = config.requestTimeout;
     let expectContinue = config.expectContinue;
+    let retry = config.retry;
+    let idempotent: boolean | undefined;
     if (options !== undefined) {
       if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
       checkNames(options, init);
@@ -42,7 +49,11 @@ export class Call {
       if (options.signal !== undefined) signal = options.signal;
       if (options.timeout !== undefined) ms = options.timeout;
       if (options.expectContinue !== undefined) expectContinue = options.expectContinue;
+      if (options.retry !== undefined) retry = resolveRetry('retry', options.retry, retry);
+      if (options.idempotent !== undefined) idempotent = options.idempotent;
     }
+    this.retry = retry;
+    this.idempotent = idempotent;
     this.expectContinue = expectContinue;
     this.headers = headers;
     this.signal = signal;

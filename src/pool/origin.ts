@@ -8,7 +8,9 @@ import { isIP } from 'node:net';
 import { AddressBook, isLookupFailure } from '../conn/addresses.js';
 import { makeTLSOptions, SessionCache, type Endpoint } from '../conn/dial.js';
 import { connectErrorChannel } from '../diagnostics.js';
-import type { HttpClientPoolError } from '../errors.js';
+import { ProxyError, type HttpClientPoolError } from '../errors.js';
+import { proxyFor } from '../conn/proxy-env.js';
+import { makeRoute } from '../conn/proxy.js';
 import type { Body, Config, Headers } from '../options.js';
 import { RequestEncoder } from '../parser/request.js';
 import type { Call } from './call.js';
@@ -48,7 +50,8 @@ export interface Backend {
    */
   readonly recyclesRequests: boolean;
   /** Readies a checked, encoded request for this backend's slots (NodePool builds node:http's headers). */
-  prepare(req: Request, headers: Headers | undefined, body: Body | null | undefined, config: Config, hostHeader: string): void;
+  /** `proxyHeaders`: the proxy's headers when requests go to a proxy in absolute form (sent first, as defaults), else null. */
+  prepare(req: Request, headers: Headers | undefined, body: Body | null | undefined, config: Config, hostHeader: string, proxyHeaders: Headers | null): void;
 }
 
 export class Origin implements RequestOwner, SlotReports {
@@ -77,24 +80,49 @@ export class Origin implements RequestOwner, SlotReports {
    */
   onUnused: ((o: Origin) => void) | null = null;
   private sweepQueued = false;
+  /** The proxy its sockets go through (`scheme://host:port`), or null. */
+  readonly proxy: string | null;
+  /** Headers for a proxy that gets the requests themselves (absolute form); null otherwise. */
+  private readonly proxyHeaders: Headers | null;
+  readonly absoluteProxy: string | null;
+  /** Requests waiting before a retry (pool/retry.ts): in no queue and on no slot. */
+  private readonly waiting = new Set<Request>();
+  /** Holds the process while requests wait to be retried (the shared clock does not). */
+  private waitHold: NodeJS.Timeout | null = null;
+  /** Retries of responses each slot carried. */
+  private readonly retriesBySlot: number[];
 
   constructor(target: Target, config: Config, backend: Backend) {
     this.config = config;
     this.backend = backend;
     this.recycler = backend.recyclesRequests ? new Recycler(RECYCLED_KEPT) : null;
     this.origin = target.origin;
+    const tls = target.secure ? makeTLSOptions(target.hostname, config.tls, config.insecureSkipVerify) : null;
+    // Unix-socket targets ignore proxies.
+    const server = config.socketPath === undefined ? proxyFor(config.proxy, target.secure, target.hostname, target.port) : null;
+    const route = server === null ? null : makeRoute(server, target.secure, target.hostname, target.port, makeTLSOptions(server.hostname, config.tls, config.insecureSkipVerify));
     const endpoint: Endpoint = {
       origin: target.origin,
       hostname: target.hostname,
       port: target.port,
       socketPath: config.socketPath,
-      tls: target.secure ? makeTLSOptions(target.hostname, config.tls, config.insecureSkipVerify) : null,
+      tls,
+      proxy: route,
     };
+    this.proxy = server?.uri ?? null;
     this.hostHeader = target.hostHeader;
-    this.encoder = new RequestEncoder(target.hostHeader, config.headers);
-    // A host name may stand for several backends: spread the slots over its addresses.
+    // An http target through a proxy: the proxy gets the requests in absolute form, with its headers.
+    const absolute = route !== null && !route.tunnel;
+    this.proxyHeaders = absolute ? server!.headers : null;
+    this.absoluteProxy = absolute ? server!.uri : null;
+    this.encoder = absolute
+      ? new RequestEncoder(target.hostHeader, { ...server!.headers, ...config.headers }, target.origin)
+      : new RequestEncoder(target.hostHeader, config.headers);
+    this.retriesBySlot = new Array<number>(config.size).fill(0);
+    // A host name may stand for several backends: spread the slots over its addresses
+    // (through a proxy the proxy resolves it).
     this.addresses =
-      config.socketPath === undefined && isIP(target.hostname) === 0
+      config.socketPath === undefined && route === null && isIP(target.hostname) === 0
         ? backend.followsAddresses
           ? new AddressBook(target.hostname, config.lookup, config.dnsRefreshInterval, () => this.recycleAll())
           : new AddressBook(target.hostname, config.lookup, 0, null)
@@ -120,11 +148,11 @@ export class Origin implements RequestOwner, SlotReports {
   send(method: string, call: Call, body: Body | null | undefined, handler: DispatchHandler | null): Request {
     const req = this.newRequest(method, call, handler);
     this.encoder.encode(req, method, call.path, call.headers, body, call.expectContinue);
-    this.backend.prepare(req, call.headers, body, this.config, this.hostHeader);
+    this.backend.prepare(req, call.headers, body, this.config, this.hostHeader, this.proxyHeaders);
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
     this.open();
     this.active++;
-    req.start(this);
+    req.start(this, call.retry, call.idempotent);
     if (!req.settled) {
       this.queue.push(req);
       this.pump();
@@ -169,29 +197,56 @@ export class Origin implements RequestOwner, SlotReports {
   destroy(reason: DestroyReason): void {
     this.closing = true;
     this.addresses?.stop();
-    for (let req = this.queue.shift(); req !== null; req = this.queue.shift()) {
-      if (typeof reason !== 'function') {
-        req.fail(reason);
-        continue;
-      }
-      const err = reason();
-      err.origin ??= this.origin;
-      err.phase ??= 'queue';
-      req.fail(err);
+    for (let req = this.queue.shift(); req !== null; req = this.queue.shift()) this.failQueued(req, reason);
+    // Those waiting to be retried are queued in all but name.
+    for (const req of [...this.waiting]) {
+      this.unwait(req);
+      this.failQueued(req, reason);
     }
     for (const s of this.slots) s.destroy(reason);
     this.rejectReady(typeof reason === 'function' ? reason() : reason);
     this.maybeDrained();
   }
 
+  /** A request that is on no socket fails with the caller's own error, or a fresh one of ours. */
+  private failQueued(req: Request, reason: DestroyReason): void {
+    if (typeof reason !== 'function') return req.fail(reason);
+    const err = reason();
+    err.origin ??= this.origin;
+    err.phase ??= 'queue';
+    req.fail(err);
+  }
+
   stats(now: number): OriginStats {
-    return { origin: this.origin, queued: this.queue.length, sockets: this.slots.map((s) => s.stats(now)) };
+    const sockets = this.slots.map((s) => s.stats(now));
+    for (const s of sockets) s.retries = this.retriesBySlot[s.id] ?? 0;
+    return { origin: this.origin, proxy: this.proxy, queued: this.queue.length, retryWaiting: this.waiting.size, sockets };
   }
 
   // ---- RequestOwner
 
   unqueue(req: Request): void {
-    this.queue.remove(req);
+    if (req.waiting) this.unwait(req);
+    else this.queue.remove(req);
+  }
+
+  retryWait(req: Request, _statusCode: number, _delayMs: number): void {
+    if (req.carrierId >= 0) this.retriesBySlot[req.carrierId]!++;
+    this.waiting.add(req);
+    this.waitHold ??= setInterval(noop, 1 << 30);
+  }
+
+  retryNow(req: Request): void {
+    this.unwait(req);
+    this.queue.unshift(req);
+    this.pump();
+  }
+
+  private unwait(req: Request): void {
+    this.waiting.delete(req);
+    if (this.waiting.size !== 0 || this.waitHold === null) return;
+    clearInterval(this.waitHold);
+    this.waitHold = null;
   }
 
   settled(_req: Request): void {
@@ -222,8 +277,9 @@ export class Origin implements RequestOwner, SlotReports {
     if (isLookupFailure(err.cause)) return this.lookupFailed(req, err);
     this.addresses?.failed(id);
     if (req === null) return;
-    // Nothing was sent, so any method may move to another slot; give up once every slot failed it.
-    if (++req.dialFailures >= this.slots.length || this.closing) req.fail(err);
+    // Nothing was sent, so any method may move to another slot; give up once every slot
+    // failed it. A proxy's refusal is its answer, not a slot's bad luck: it fails at once.
+    if (++req.dialFailures >= this.slots.length || this.closing || err instanceof ProxyError) req.fail(err);
     else this.queue.unshift(req);
   }
 
@@ -282,6 +338,7 @@ export class Origin implements RequestOwner, SlotReports {
         const i = this.rr.pick(this.slots, req);
         if (i < 0) break;
         this.queue.shift();
+        req.carrierId = i;
         // A dispatch handler hears of it now, and may abort it then and there.
         if (req.starting()) this.slots[i]!.take(req);
       }
@@ -346,3 +403,4 @@ export function abortedAtCall(origin: string, signal: AbortSignal): AbortError {
   return new AbortError({ cause: signal.reason, origin, phase: 'call' });
 }
 
+function noop(): void {}

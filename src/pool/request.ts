@@ -8,12 +8,13 @@
 // handler (get/post/request) the response is read whole and resolves the promise; with
 // one (dispatch) the head, each piece of the body and the end go to the handler as they
 // arrive, and the request is the handler's controller.
-import { arm, disarm, type Timed } from '../conn/timers.js';
-import { nextRequestId, requestEndChannel, requestErrorChannel, type RequestInfo } from '../diagnostics.js';
-import { AbortError, HandlerError, type HttpClientPoolError, type Phase, RequestTimeoutError } from '../errors.js';
+import { arm, disarm, now, type Timed } from '../conn/timers.js';
+import { nextRequestId, requestEndChannel, requestErrorChannel, requestRetryChannel, type RequestInfo } from '../diagnostics.js';
+import { AbortError, HandlerError, type HttpClientPoolError, type Phase, ProxyError, RequestTimeoutError } from '../errors.js';
 import { isIdempotent, type Encoded, type Streamed } from '../parser/request.js';
 import type { Response } from '../response.js';
 import type { Queued } from './queue.js';
+import { Retries, type RetryPolicy } from './retry.js';
 
 /** What a request needs of the slot carrying it. */
 export interface Carrier {
@@ -65,8 +66,14 @@ export interface RequestOwner {
   readonly origin: string;
   /** Takes a queued request out of the queue. */
   unqueue(req: Request): void;
+  /** The proxy that gets its requests in absolute form (`scheme://host:port`), or null: a 407 is then the proxy's refusal. */
+  readonly absoluteProxy: string | null;
   /** The request settled, one way or the other. */
   settled(req: Request): void;
+  /** Its response is to be retried: it waits `delayMs` (on its own deadline), then `retryNow`. */
+  retryWait(req: Request, statusCode: number, delayMs: number): void;
+  /** Its wait is over: it goes back to the queue, ahead of requests that came later. */
+  retryNow(req: Request): void;
 }
 
 export class Request implements Encoded, Queued<Request>, Timed {
@@ -99,6 +106,16 @@ export class Request implements Encoded, Queued<Request>, Timed {
   seq = 0;
   /** Dials that failed while this request waited on them. */
   dialFailures = 0;
+  /** Index of the slot it was last handed to (set by the origin's loop). */
+  carrierId = -1;
+  /** Retries by status, when a policy covers it; null: none. */
+  retries: Retries | null = null;
+  /** Waiting before a retry: its deadline is the wait's end (or the whole-request deadline, if sooner). */
+  waiting = false;
+  /** The whole-request deadline on the shared clock; 0: none. Kept while the deadline serves a wait. */
+  private endsAt = 0;
+  /** While waiting: the wait ends before the whole-request deadline (else that fires first). */
+  private waitFirst = false;
 
   /** Queue links; a settled request in a Recycler is linked through `next`. */
   prev: Request | null = null;
@@ -146,6 +163,11 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.retried = false;
     this.seq = 0;
     this.dialFailures = 0;
+    this.carrierId = -1;
+    this.retries = null;
+    this.waiting = false;
+    this.endsAt = 0;
+    this.waitFirst = false;
     this.prev = null;
     this.next = null;
     this.queued = false;
@@ -190,13 +212,60 @@ export class Request implements Encoded, Queued<Request>, Timed {
   }
 
   /** Starts the whole-request timer and listens to the signal; from here on it can be cancelled. */
-  start(owner: RequestOwner): void {
+  start(owner: RequestOwner, retry: RetryPolicy | null = null, idempotent?: boolean): void {
     this.owner = owner;
     // A streamed body is read once: it can never be sent again.
     if (this.streamed !== null) this.retryable = false;
+    else if (retry !== null && retry.covers(this.method, idempotent)) this.retries = new Retries(retry);
     this.pipelinable = this.retryable && !this.closeAfter;
     arm(this, this.timeoutMs);
+    this.endsAt = this.deadline;
     this.signal?.addEventListener('abort', this);
+  }
+
+  // ---- retries by status (pool/retry.ts decides; the origin queues it again)
+
+  /** The response just decided on (Retries.decide) is retried: the request waits. */
+  private retryLater(statusCode: number): void {
+    const r = this.retries!;
+    const delay = r.pending;
+    r.pending = -1;
+    r.count++;
+    if (requestRetryChannel.hasSubscribers) {
+      requestRetryChannel.publish({ request: this.info, socketId: this.carrierId, statusCode, attempt: r.count, delayMs: delay });
+    }
+    this.slot = null;
+    this.waiting = true;
+    // One deadline serves both: the wait's end, or the whole request's if that comes first.
+    const left = this.endsAt === 0 ? Infinity : this.endsAt - now();
+    // Which of the two it is, decided now: the clock may fire a deadline a little early.
+    this.waitFirst = delay < left;
+    arm(this, Math.max(1, Math.min(delay, left)));
+    this.owner!.retryWait(this, statusCode, delay);
+  }
+
+  /** A 407 from a proxy that gets the requests themselves: its refusal, not the target's answer. */
+  private proxyRefused(): boolean {
+    const proxy = this.owner!.absoluteProxy;
+    if (proxy === null) return false;
+    this.cancel(new ProxyError(`the proxy ${proxy} asked for proxy authentication (407)`, 407, proxy, {}));
+    return true;
+  }
+
+  /** The wait ended (expire): a new attempt, as if the request had just been queued. */
+  private retryNow(): void {
+    if (this.endsAt !== 0) {
+      const left = this.endsAt - now();
+      if (left <= 0) return this.expire(); // still waiting: it times out in the queue
+      arm(this, left);
+    }
+    this.waiting = false;
+    this.written = false;
+    this.reused = false;
+    this.retried = false;
+    this.seq = 0;
+    this.dialFailures = 0;
+    this.owner!.retryNow(this);
   }
 
   get info(): RequestInfo {
@@ -272,7 +341,10 @@ export class Request implements Encoded, Queued<Request>, Timed {
       this.responseData(res.body);
       return this.responseEnd(res.rawTrailers, res.body.length);
     }
-    if (!this.settle()) return;
+    if (this.settledFlag) return;
+    if (res.statusCode === 407 && this.proxyRefused()) return;
+    if (this.retries?.decide(res.statusCode, res.rawHeaders) === true) return this.retryLater(res.statusCode);
+    this.settle();
     if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: res.statusCode, bodyLength: res.body.length });
     this.resolve!(res);
   }
@@ -297,6 +369,9 @@ export class Request implements Encoded, Queued<Request>, Timed {
     const d = this.dispatched;
     if (d === null) return;
     d.status = statusCode;
+    if (statusCode === 407 && this.proxyRefused()) return;
+    // Retried: this response's head and body are not the handler's (the retry's end is at responseEnd).
+    if (this.retries?.decide(statusCode, rawHeaders) === true) return;
     const h = d.handler;
     if (h.onResponseStart === undefined || this.settledFlag) return;
     try {
@@ -309,7 +384,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
   /** A piece of a dispatched request's response body. */
   responseData(chunk: Buffer): void {
     const d = this.dispatched;
-    if (d === null) return;
+    if (d === null || (this.retries !== null && this.retries.pending >= 0)) return;
     const h = d.handler;
     if (h.onResponseData === undefined || this.settledFlag) return;
     try {
@@ -321,6 +396,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
 
   /** The end of a dispatched request's response: it settles. */
   responseEnd(rawTrailers: readonly string[], bodyLength: number): void {
+    if (this.retries !== null && this.retries.pending >= 0 && !this.settledFlag) return this.retryLater(this.dispatched!.status);
     if (!this.settle()) return;
     const d = this.dispatched;
     if (d === null) return;
@@ -339,8 +415,13 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.cancel(err);
   }
 
-  /** The whole-request deadline passed. */
+  /** The whole-request deadline passed, or a retry's wait ended. */
   expire(): void {
+    if (this.waiting && this.waitFirst) {
+      this.waitFirst = false;
+      return this.retryNow();
+    }
+    // Still `waiting` while cancelled, so that its origin takes it out of the waiting set.
     this.cancel(new RequestTimeoutError(this.timeoutMs, {}));
   }
 
@@ -373,6 +454,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
   private settle(): boolean {
     if (this.settledFlag) return false;
     this.settledFlag = true;
+    this.waiting = false;
     disarm(this);
     this.signal?.removeEventListener('abort', this);
     this.owner?.settled(this);

@@ -26,12 +26,18 @@ export interface SocketStats {
   errors: number;
   /** Milliseconds since the current socket connected; 0 without one. */
   ageMs: number;
+  /** Responses it carried that were retried (the `retry` option). */
+  retries: number;
 }
 
 export interface OriginStats {
   origin: string;
+  /** The proxy its sockets go through (`scheme://host:port`, no credentials), or null: direct. */
+  proxy: string | null;
   /** Requests waiting for a free socket. */
   queued: number;
+  /** Requests waiting out a retry's delay. */
+  retryWaiting: number;
   sockets: SocketStats[];
 }
 
@@ -48,11 +54,12 @@ export interface PoolStats {
     reconnects: number;
     failedDials: number;
     errors: number;
+    retries: number;
   };
 }
 
 export function poolStats(origins: OriginStats[]): PoolStats {
-  const totals = { sockets: 0, connected: 0, requests: 0, inFlight: 0, queued: 0, bytesIn: 0, bytesOut: 0, reconnects: 0, failedDials: 0, errors: 0 };
+  const totals = { sockets: 0, connected: 0, requests: 0, inFlight: 0, queued: 0, bytesIn: 0, bytesOut: 0, reconnects: 0, failedDials: 0, errors: 0, retries: 0 };
   for (const o of origins) {
     totals.queued += o.queued;
     for (const s of o.sockets) {
@@ -65,6 +72,7 @@ export function poolStats(origins: OriginStats[]): PoolStats {
       totals.reconnects += s.reconnects;
       totals.failedDials += s.failedDials;
       totals.errors += s.errors;
+      totals.retries += s.retries;
     }
   }
   return { origins, totals };

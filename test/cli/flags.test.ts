@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { cleanup, defer, fixture, fixturesDir, httpsServer } from '../helpers.js';
 import { percentileSteps } from '../../dist/cli/histogram.js';
 import { countingServer, run, runJSON } from './run.js';
+import { startProxy } from '../proxy.js';
 
 function tmpDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hcp-cli-'));
@@ -156,12 +157,25 @@ describe('cli: flags', function () {
     expect(svg.trimEnd()).to.match(/<\/svg>$/);
   });
 
+  it('--proxy: every request goes through the proxy, in absolute form for an http:// URL', async () => {
+    const { url, seen } = await countingServer();
+    const proxy = await startProxy();
+    const { code, report } = await runJSON([url + '/p', '--proxy', proxy.url, '-n', '30', '-c', '4', '--size', '2']);
+    expect(code).to.equal(0);
+    expect(report).to.include({ requests: 30, succeeded: 30 });
+    expect(seen.requests).to.equal(30);
+    expect(proxy.absolute).to.have.length(30);
+    expect(proxy.absolute[0]).to.equal(`GET ${url}/p HTTP/1.1`);
+    expect(proxy.connections).to.equal(2);
+  });
+
   describe('bad values of the new flags: one line, exit 2, nothing sent', () => {
     const cases: [string, (url: string) => string[], RegExp][] = [
       ['a rate that is not a positive number', (u) => [u, '-R', '0', '-n', '5'], /^http-client-pool: -R must be a positive number of requests per second, got 0; see --help$/],
       ['an unreadable CA file', (u) => [u.replace('http:', 'https:'), '--ca', '/nonexistent/ca.pem', '-n', '5'], /^http-client-pool: --ca \/nonexistent\/ca\.pem: ENOENT/],
       ['more workers than -c', (u) => [u, '--workers', '4', '-c', '2', '-n', '5'], /^http-client-pool: --workers 4 needs -c of at least 4/],
       ['an expected status that is not one', (u) => [u, '--expect', 'ok', '-n', '5'], /^http-client-pool: --expect must be an HTTP status/],
+      ['a proxy that is not an http(s) URL', (u) => [u, '--proxy', 'socks5://127.0.0.1:1080', '-n', '5'], /^http-client-pool: --proxy must be an http: or https: URL, got "socks5:"; see --help$/],
       ['a picture it could not write', (u) => [u, '--svg', '/nonexistent/run.svg', '-n', '5'], /^http-client-pool: --svg \/nonexistent\/run\.svg: cannot write in \/nonexistent/],
     ];
     for (const [what, args, message] of cases) {

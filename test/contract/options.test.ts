@@ -77,7 +77,12 @@ for (const backend of BACKENDS) {
         if (o.scope === 'request' || (backend.name === 'NodePool' && o.backends === 'Pool')) continue;
         all[o.name] = o.type === 'ms' || o.type === 'integer' ? Math.max(o.min ?? 0, 1) : o.type === 'boolean' ? false : o.type === 'object' ? {} : o.type === 'function' ? () => {} : o.type === 'bytes' ? Infinity : o.name === 'baseURL' ? '' : '/tmp/none.sock';
       }
-      backend.pool(all as PoolOptions);
+      // The two with shapes of their own; proxy and proxyEnv exclude each other, so proxyEnv goes alone.
+      all['proxy'] = 'http://127.0.0.1:1';
+      all['retry'] = 2;
+      const { proxyEnv, ...rest } = all;
+      backend.pool(rest as PoolOptions);
+      backend.pool({ proxyEnv } as PoolOptions);
     });
 
     it(backend.name === 'NodePool' ? 'refuses every Pool-only option, saying so' : 'takes the Pool-only options', () => {

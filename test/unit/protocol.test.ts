@@ -89,11 +89,14 @@ class ScriptedIo implements SlotIo {
 
 class ScriptedOrigin implements SlotReports, RequestOwner {
   readonly origin = 'http://origin.test';
+  readonly absoluteProxy = null;
   awaited = false;
   requeued: Request[] = [];
   dialFailures: [Request | null, HttpClientPoolError][] = [];
   wakes = 0;
   connected(): void {}
+  retryWait(): void {}
+  retryNow(): void {}
   dialFailed(_id: number, req: Request | null, err: HttpClientPoolError): void {
     this.dialFailures.push([req, err]);
   }
