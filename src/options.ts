@@ -98,6 +98,13 @@ export interface PoolOptions {
   maxConnAge?: number;
   /** A socket's request number N (this value) goes out with `connection: close`, then the slot re-dials. Default 0 (off). */
   maxRequestsPerConn?: number;
+  /**
+   * `dispatch()` hands its handler the flat raw header array and body chunks that are views
+   * into the socket's reused read buffer, valid only during the call (no copy, no headers
+   * object). Default false: undici's form (a headers object, chunks the handler keeps).
+   * A per-request `zeroCopy` overrides it.
+   */
+  zeroCopy?: boolean;
 }
 
 /** Options of one call. */
@@ -108,6 +115,8 @@ export interface RequestOptions {
   timeout?: number;
   /** Send `Expect: 100-continue` and wait for the 100 before the body (see the pool option); overrides it. */
   expectContinue?: boolean;
+  /** dispatch(): views and the flat raw header array instead of undici's form (see the pool option); overrides it. */
+  zeroCopy?: boolean;
 }
 
 /**
@@ -147,6 +156,7 @@ export const defaults = {
   dnsRefreshInterval: 30_000,
   maxConnAge: 0,
   maxRequestsPerConn: 0,
+  zeroCopy: false,
 } as const;
 
 /** Options after defaults and validation. */
@@ -174,6 +184,7 @@ export interface Config {
   readonly dnsRefreshInterval: number;
   readonly maxConnAge: number;
   readonly maxRequestsPerConn: number;
+  readonly zeroCopy: boolean;
 }
 
 export function resolveOptions(options: PoolOptions | undefined): Config {
@@ -189,6 +200,9 @@ export function resolveOptions(options: PoolOptions | undefined): Config {
   }
   if (o.expectContinue !== undefined && typeof o.expectContinue !== 'boolean') {
     throw new InvalidArgumentError('expectContinue must be a boolean');
+  }
+  if (o.zeroCopy !== undefined && typeof o.zeroCopy !== 'boolean') {
+    throw new InvalidArgumentError('zeroCopy must be a boolean');
   }
   if (o.tls !== undefined && (o.tls === null || typeof o.tls !== 'object')) {
     throw new InvalidArgumentError('tls must be an object');
@@ -229,6 +243,7 @@ export function resolveOptions(options: PoolOptions | undefined): Config {
     dnsRefreshInterval: timeout('dnsRefreshInterval', o.dnsRefreshInterval, defaults.dnsRefreshInterval),
     maxConnAge: timeout('maxConnAge', o.maxConnAge, defaults.maxConnAge),
     maxRequestsPerConn: integer('maxRequestsPerConn', o.maxRequestsPerConn, defaults.maxRequestsPerConn, 0),
+    zeroCopy: o.zeroCopy ?? defaults.zeroCopy,
   });
 }
 

@@ -232,9 +232,9 @@ export class SlotMachine extends SlotCounters {
       case Timer.TLS:
         return this.failDial(new TLSTimeoutError(config.tlsTimeout, {}));
       case Timer.Headers:
-        return this.failOldest(new HeadersTimeoutError(config.responseHeaderTimeout, {}), false);
+        return this.failOldest(new HeadersTimeoutError(this.frontTimeout(true), {}), false);
       case Timer.Body:
-        return this.failOldest(new BodyTimeoutError(config.bodyTimeout, {}), false);
+        return this.failOldest(new BodyTimeoutError(this.frontTimeout(false), {}), false);
       case Timer.Idle:
         return this.teardown();
       case Timer.Write: {
@@ -484,7 +484,13 @@ export class SlotMachine extends SlotCounters {
    */
   private maybeStartHeadTimer(): void {
     if (this.state !== State.Busy || this.timer !== Timer.None || this.inflight.length === 0) return;
-    if (this.inflight.at(0).seq < this.open!.flushed && !this.parser.headComplete) this.setTimer(Timer.Headers, this.config.responseHeaderTimeout);
+    if (this.inflight.at(0).seq < this.open!.flushed && !this.parser.headComplete) this.setTimer(Timer.Headers, this.frontTimeout(true));
+  }
+
+  /** The response head (true) or body-gap timeout of the request being answered (each request carries its own). */
+  private frontTimeout(head: boolean): number {
+    const own = this.inflight.length === 0 ? -1 : head ? this.inflight.at(0).headersTimeout : this.inflight.at(0).bodyTimeout;
+    return own >= 0 ? own : head ? this.config.responseHeaderTimeout : this.config.bodyTimeout;
   }
 
   /** The parser's count of final heads when last looked at (see afterParse). */
@@ -551,7 +557,7 @@ export class SlotMachine extends SlotCounters {
    */
   private bodyRead(): void {
     const t = this.timer;
-    if (t === Timer.None || t === Timer.Body) this.setTimer(Timer.Body, this.config.bodyTimeout);
+    if (t === Timer.None || t === Timer.Body) this.setTimer(Timer.Body, this.frontTimeout(false));
   }
 
   /**
@@ -777,7 +783,7 @@ export class SlotMachine extends SlotCounters {
     this.open = null;
     if (this.state === State.Closed) return;
     this.state = State.Dead;
-    if (had) this.owner.emptied();
+    if (had) this.owner.emptied(this.id);
   }
 
   private goIdle(ms: number): void {

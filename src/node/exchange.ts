@@ -63,7 +63,7 @@ class PhaseTimer implements Timed {
     if (slot === null) return;
     if (this.continue) return this.ex.goOn();
     if (this.write) return this.ex.writeDue();
-    this.ex.giveUp(this.body ? new BodyTimeoutError(slot.config.bodyTimeout, {}) : new HeadersTimeoutError(slot.config.responseHeaderTimeout, {}));
+    this.ex.giveUp(this.body ? new BodyTimeoutError(ownOr(this.ex.request.bodyTimeout, slot.config.bodyTimeout), {}) : new HeadersTimeoutError(ownOr(this.ex.request.headersTimeout, slot.config.responseHeaderTimeout), {}));
   }
 }
 
@@ -165,7 +165,7 @@ export class NodeExchange implements UploadSink {
         this.phaseTimer.body = false;
         this.phaseTimer.continue = false;
         this.phaseTimer.write = false;
-        arm(this.phaseTimer, slot.config.responseHeaderTimeout);
+        arm(this.phaseTimer, ownOr(request.headersTimeout, slot.config.responseHeaderTimeout));
       }
     });
     req.on('response', (res: http.IncomingMessage) => this.onResponse(req, res));
@@ -286,7 +286,7 @@ export class NodeExchange implements UploadSink {
       disarm(this.phaseTimer);
     } else {
       res.resume();
-      if (!res.complete) arm(this.phaseTimer, this.slot.config.bodyTimeout);
+      if (!res.complete) arm(this.phaseTimer, ownOr(this.request.bodyTimeout, this.slot.config.bodyTimeout));
     }
   }
 
@@ -376,7 +376,7 @@ export class NodeExchange implements UploadSink {
     let size = 0;
     // The body timer runs from the end of the head, and again from every read (not while the caller has paused).
     const timer = this.phaseTimer;
-    const bodyTimeout = slot.config.bodyTimeout;
+    const bodyTimeout = ownOr(request.bodyTimeout, slot.config.bodyTimeout);
     timer.body = true;
     const streams = request.streams;
     if (streams) {
@@ -497,4 +497,9 @@ function endWith(req: http.ClientRequest, body: Buffer | string | null): void {
 function persistent(res: http.IncomingMessage): boolean {
   const connection = res.headers.connection;
   return connectionAllowsReuse(res.httpVersionMajor, res.httpVersionMinor, connection === undefined ? '' : String(connection));
+}
+
+/** A request's own timeout, or the pool's when it has none (-1). */
+function ownOr(own: number, pool: number): number {
+  return own >= 0 ? own : pool;
 }

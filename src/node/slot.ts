@@ -179,7 +179,7 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
 
   override socketGone(s: net.Socket): void {
     super.socketGone(s);
-    if (this.sockets.size === 0) this.reports.emptied();
+    if (this.sockets.size === 0) this.reports.emptied(this.id);
   }
 }
 

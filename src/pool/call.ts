@@ -22,29 +22,21 @@ export class Call {
   timeoutMs = 0;
   /** A body waits for the server's 100 Continue. */
   expectContinue = false;
+  /** dispatch(): the handler takes views and the flat raw header array (see `zeroCopy`). */
+  zeroCopy = false;
+  /** Response head and body-gap timeouts of this call (undici's `headersTimeout`, `bodyTimeout`); -1: the pool's. */
+  headersTimeout = -1;
+  bodyTimeout = -1;
+  /** Overrides whether the method may be resent and pipelined (undici's `idempotent`); null: the method decides. */
+  idempotent: boolean | null = null;
+  /** Nothing pipelines with it (undici's `blocking`). */
+  blocking = false;
 
   /** Checks a call into this object. Throws `InvalidArgumentError` for anything wrong with it. */
   check(config: Config, base: Target | null, method: unknown, path: unknown, options: RequestOptions | undefined): this {
     validateMethod(method);
     if (typeof path !== 'string') throw new InvalidArgumentError('path must be a string');
-    let headers: Headers | undefined;
-    let signal: AbortSignal | null = null;
-    let ms = config.requestTimeout;
-    let expectContinue = config.expectContinue;
-    if (options !== undefined) {
-      if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
-      headers = options.headers;
-      if (options.signal !== undefined) signal = checkSignal(options.signal);
-      if (options.timeout !== undefined) ms = timeout('timeout', options.timeout, ms);
-      if (options.expectContinue !== undefined) {
-        if (typeof options.expectContinue !== 'boolean') throw new InvalidArgumentError('expectContinue must be a boolean');
-        expectContinue = options.expectContinue;
-      }
-    }
-    this.expectContinue = expectContinue;
-    this.headers = headers;
-    this.signal = signal;
-    this.timeoutMs = ms;
+    this.options(config, options);
     if (isAbsoluteURL(path)) {
       const abs = parseURL(path, false);
       this.target = abs.target;
@@ -55,6 +47,46 @@ export class Call {
     this.target = base;
     this.path = joinPath(base.basePath, path);
     return this;
+  }
+
+  /** Checks a call to `target` with `path` as its request target as it is (undici's `origin` and `path`). */
+  checkAt(config: Config, target: Target, method: unknown, path: string, options: RequestOptions | undefined): this {
+    validateMethod(method);
+    this.options(config, options);
+    this.target = target;
+    this.path = path;
+    return this;
+  }
+
+  private options(config: Config, options: RequestOptions | undefined): void {
+    let headers: Headers | undefined;
+    let signal: AbortSignal | null = null;
+    let ms = config.requestTimeout;
+    let expectContinue = config.expectContinue;
+    let zeroCopy = config.zeroCopy;
+    if (options !== undefined) {
+      if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
+      headers = options.headers;
+      if (options.signal !== undefined) signal = checkSignal(options.signal);
+      if (options.timeout !== undefined) ms = timeout('timeout', options.timeout, ms);
+      if (options.expectContinue !== undefined) {
+        if (typeof options.expectContinue !== 'boolean') throw new InvalidArgumentError('expectContinue must be a boolean');
+        expectContinue = options.expectContinue;
+      }
+      if (options.zeroCopy !== undefined) {
+        if (typeof options.zeroCopy !== 'boolean') throw new InvalidArgumentError('zeroCopy must be a boolean');
+        zeroCopy = options.zeroCopy;
+      }
+    }
+    this.expectContinue = expectContinue;
+    this.zeroCopy = zeroCopy;
+    this.headers = headers;
+    this.signal = signal;
+    this.timeoutMs = ms;
+    this.headersTimeout = -1;
+    this.bodyTimeout = -1;
+    this.idempotent = null;
+    this.blocking = false;
   }
 }
 

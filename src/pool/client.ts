@@ -1,14 +1,15 @@
 // The public call surface both backends share: call checking, one origin per distinct
 // origin (dropped again once it has nothing left, unless it is the base URL's), and
 // close/destroy over all of them. A backend only says how its slots are made.
-import { HttpClientPoolError, InvalidArgumentError, PoolClosedError, PoolDestroyedError } from '../errors.js';
+import { EventEmitter } from 'node:events';
+import { HttpClientPoolError, InvalidArgumentError, PoolClosedError, PoolDestroyedError, SocketError } from '../errors.js';
 import { resolveOptions, type Body, type Config, type PoolOptions, type RequestInit, type RequestOptions } from '../options.js';
 import { RequestEncoder } from '../parser/request.js';
 import type { Response } from '../response.js';
 import { Call } from './call.js';
 import type { DispatchHandler } from './request.js';
 import { StreamHandler, type StreamResponse } from './stream.js';
-import { Origin, type Backend } from './origin.js';
+import { Origin, type Backend, type OriginEvents } from './origin.js';
 import { poolStats, type PoolStats } from './stats.js';
 import { parseURL, type Target } from './target.js';
 
@@ -40,13 +41,19 @@ export interface Client {
   destroy(err?: Error): void;
 }
 
-export abstract class ClientBase implements Client {
+/**
+ * Both backends' client. An EventEmitter with undici's events: `connect` (origin URL,
+ * [client]) when a socket connected, `disconnect` (origin, [client], err) when it went,
+ * `connectionError` (origin, [client], err) when a dial failed, `drain` (origin) when
+ * requests that had to wait are all on sockets.
+ */
+export abstract class ClientBase extends EventEmitter implements Client, OriginEvents {
   protected readonly config: Config;
-  private readonly base: Target | null;
+  protected readonly base: Target | null;
   private readonly origins = new Map<string, Origin>();
   private closed: Promise<void> | null = null;
   /** Filled by every call (see Call). */
-  private readonly call = new Call();
+  protected readonly call = new Call();
   private destroyed = false;
   /** Drops an origin that has nothing left, so that a client of many origins does not keep them all. */
   private readonly forget = (o: Origin): void => {
@@ -57,6 +64,7 @@ export abstract class ClientBase implements Client {
     options: PoolOptions | undefined,
     private readonly backend: Backend,
   ) {
+    super();
     this.config = resolveOptions(options);
     this.base = this.config.baseURL === '' ? null : parseURL(this.config.baseURL, true).target;
     // Default headers are checked now, not at the first request of the first origin.
@@ -88,7 +96,12 @@ export abstract class ClientBase implements Client {
     return this.send(init.method, init.path, init, init.body);
   }
 
-  dispatch(init: RequestInit, handler: DispatchHandler): void {
+  dispatch(init: RequestInit, handler: DispatchHandler): boolean | void {
+    this.dispatchNative(init, handler);
+  }
+
+  /** dispatch() as this library has it: its handler gets views and the flat raw header array. */
+  protected dispatchNative(init: RequestInit, handler: DispatchHandler): void {
     if (init === null || typeof init !== 'object') throw new InvalidArgumentError('dispatch() takes an object with method and path');
     checkHandler(handler);
     if (this.closed !== null) throw this.closedError();
@@ -96,8 +109,23 @@ export abstract class ClientBase implements Client {
     this.originFor(call.target!).send(init.method, call, init.body, handler);
   }
 
+  /** Sends the call checked into `this.call`; false when it had to wait for a socket (undici's dispatch() result). */
+  protected sendChecked(method: string, body: unknown, handler: DispatchHandler): boolean {
+    if (this.closed !== null) throw this.closedError();
+    const origin = this.originFor(this.call.target!);
+    origin.send(method, this.call, body as Body | null | undefined, handler);
+    if (!origin.waiting) return true;
+    origin.needDrain = true;
+    return false;
+  }
+
+  /** close() or destroy() was called. */
+  protected get closing(): boolean {
+    return this.closed !== null;
+  }
+
   stream(init: RequestInit): Promise<StreamResponse> {
-    return new Promise((resolve, reject) => this.dispatch(init, new StreamHandler(resolve, reject, this.config.bodyTimeout)));
+    return new Promise((resolve, reject) => this.dispatchNative(init, new StreamHandler(resolve, reject, this.config.bodyTimeout)));
   }
 
   stats(): PoolStats {
@@ -133,14 +161,34 @@ export abstract class ClientBase implements Client {
   private originFor(target: Target): Origin {
     let o = this.origins.get(target.origin);
     if (o === undefined) {
-      o = new Origin(target, this.config, this.backend);
+      o = new Origin(target, this.config, this.backend, this);
       if (this.base === null || target.origin !== this.base.origin) o.onUnused = this.forget;
       this.origins.set(target.origin, o);
     }
     return o;
   }
 
-  private closedError(): HttpClientPoolError {
+  // ---- OriginEvents: undici's events, built only when someone listens
+
+  connected(origin: string, _id: number): void {
+    if (this.listenerCount('connect') !== 0) this.emit('connect', new URL(origin), [this]);
+  }
+
+  disconnected(origin: string, _id: number): void {
+    if (this.listenerCount('disconnect') !== 0) {
+      this.emit('disconnect', new URL(origin), [this], this.destroyed ? new PoolDestroyedError() : this.closed !== null ? new PoolClosedError() : new SocketError('the socket closed', { origin }));
+    }
+  }
+
+  connectionFailed(origin: string, _id: number, err: HttpClientPoolError): void {
+    if (this.listenerCount('connectionError') !== 0) this.emit('connectionError', new URL(origin), [this], err);
+  }
+
+  drained(origin: string): void {
+    if (this.listenerCount('drain') !== 0) this.emit('drain', new URL(origin), [this]);
+  }
+
+  protected closedError(): HttpClientPoolError {
     return this.destroyed ? new PoolDestroyedError() : new PoolClosedError();
   }
 }

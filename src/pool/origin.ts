@@ -35,6 +35,15 @@ export interface SlotContext {
   readonly recycler: Recycler | null;
 }
 
+/** What an origin tells its client, for undici's events (`connect`, `disconnect`, `connectionError`, `drain`). */
+export interface OriginEvents {
+  connected(origin: string, id: number): void;
+  disconnected(origin: string, id: number): void;
+  connectionFailed(origin: string, id: number, err: HttpClientPoolError): void;
+  /** A request that had to wait was handed to a socket, and nothing waits any more. */
+  drained(origin: string): void;
+}
+
 /** How a backend makes its slots and readies a request for them. */
 export interface Backend {
   createSlot(id: number, ctx: SlotContext): Slot;
@@ -75,8 +84,17 @@ export class Origin implements RequestOwner, SlotReports {
    */
   onUnused: ((o: Origin) => void) | null = null;
   private sweepQueued = false;
+  /** A request had to wait in the queue: the client hears when nothing waits any more. */
+  needDrain = false;
+  /** Which slots have a socket that connected (only those disconnect). */
+  private readonly live: boolean[] = [];
 
-  constructor(target: Target, config: Config, backend: Backend) {
+  constructor(
+    target: Target,
+    config: Config,
+    backend: Backend,
+    private readonly events: OriginEvents | null = null,
+  ) {
     this.config = config;
     this.backend = backend;
     this.recycler = backend.recyclesRequests ? new Recycler(RECYCLED_KEPT) : null;
@@ -117,8 +135,12 @@ export class Origin implements RequestOwner, SlotReports {
    */
   send(method: string, call: Call, body: Body | null | undefined, handler: DispatchHandler | null): Request {
     const req = this.newRequest(method, call, handler);
+    req.headersTimeout = call.headersTimeout;
+    req.bodyTimeout = call.bodyTimeout;
+    req.blocking = call.blocking;
     this.encoder.encode(req, method, call.path, call.headers, body, call.expectContinue);
     this.backend.prepare(req, call.headers, body, this.config, this.hostHeader);
+    if (call.idempotent !== null) req.retryable = call.idempotent;
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
     this.open();
     this.active++;
@@ -188,13 +210,15 @@ export class Origin implements RequestOwner, SlotReports {
   settled(_req: Request): void {
     this.active--;
     if (this.closing) this.maybeDrained();
-    else if (this.active === 0) this.emptied();
+    else if (this.active === 0) this.maybeUnused();
   }
 
   // ---- SlotReports
 
   connected(id: number): void {
     this.addresses?.succeeded(id);
+    this.live[id] = true;
+    this.events?.connected(this.origin, id);
     if (this.readyWaiters.length !== 0 && this.allConnected()) {
       const waiters = this.readyWaiters;
       this.readyWaiters = [];
@@ -210,6 +234,7 @@ export class Origin implements RequestOwner, SlotReports {
   dialFailed(id: number, req: Request | null, err: HttpClientPoolError): void {
     this.addresses?.failed(id);
     if (connectErrorChannel.hasSubscribers) connectErrorChannel.publish({ origin: this.origin, socketId: id, error: err });
+    this.events?.connectionFailed(this.origin, id, err);
     this.rejectReady(err);
     if (req === null) return;
     // Nothing was sent, so any method may move to another slot; give up once every slot failed it.
@@ -226,8 +251,17 @@ export class Origin implements RequestOwner, SlotReports {
     this.pump();
   }
 
-  /** A slot lost its last socket, or the last request settled: maybe nothing is left of the origin. */
-  emptied(): void {
+  /** Slot `id` lost its last socket: maybe nothing is left of the origin. */
+  emptied(id: number): void {
+    if (this.live[id] === true) {
+      this.live[id] = false;
+      this.events?.disconnected(this.origin, id);
+    }
+    this.maybeUnused();
+  }
+
+  /** A socket was lost, or the last request settled. */
+  private maybeUnused(): void {
     if (this.sweepQueued || this.onUnused === null || this.closing || !this.unused()) return;
     // Decided after the current callback: a slot may dial again at once (recycling), and
     // a caller answered just now may be sending to this origin again.
@@ -264,6 +298,15 @@ export class Origin implements RequestOwner, SlotReports {
       }
     } while (this.again);
     this.pumping = false;
+    if (this.needDrain && this.queue.length === 0) {
+      this.needDrain = false;
+      this.events?.drained(this.origin);
+    }
+  }
+
+  /** Requests wait in the queue (every slot that could take them is busy). */
+  get waiting(): boolean {
+    return this.queue.length !== 0;
   }
 
   /** Recycles every socket (the host's addresses changed): none fails, each re-dials after its current work. */

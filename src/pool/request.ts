@@ -57,6 +57,12 @@ export interface DispatchController {
   resume(): void;
   readonly aborted: boolean;
   readonly paused: boolean;
+  /** What `abort()` was given; null until then. */
+  readonly reason: unknown;
+  /** The response head's raw headers (flat name, value list), set before `onResponseStart`. */
+  rawHeaders: string[] | null;
+  /** The trailers' raw list, set before `onResponseEnd`. */
+  rawTrailers: readonly string[] | null;
 }
 
 /** What a request reports to its origin. */
@@ -98,6 +104,11 @@ export class Request implements Encoded, Queued<Request>, Timed {
   seq = 0;
   /** Dials that failed while this request waited on them. */
   dialFailures = 0;
+  /** Its own response head and body-gap timeouts, ms; -1: the pool's. */
+  headersTimeout = -1;
+  bodyTimeout = -1;
+  /** Nothing pipelines with it (undici's `blocking`). */
+  blocking = false;
 
   /** Queue links; a settled request in a Recycler is linked through `next`. */
   prev: Request | null = null;
@@ -145,6 +156,9 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.retried = false;
     this.seq = 0;
     this.dialFailures = 0;
+    this.headersTimeout = -1;
+    this.bodyTimeout = -1;
+    this.blocking = false;
     this.prev = null;
     this.next = null;
     this.queued = false;
@@ -193,7 +207,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.owner = owner;
     // A streamed body is read once: it can never be sent again.
     if (this.streamed !== null) this.retryable = false;
-    this.pipelinable = this.retryable && !this.closeAfter;
+    this.pipelinable = this.retryable && !this.closeAfter && !this.blocking;
     arm(this, this.timeoutMs);
     this.signal?.addEventListener('abort', this);
   }
@@ -233,7 +247,6 @@ export class Request implements Encoded, Queued<Request>, Timed {
   /** The caller aborted (controller.abort). */
   abortByCaller(reason: unknown): void {
     if (this.settledFlag) return;
-    this.dispatched!.cancelled = true;
     this.cancel(new AbortError({ cause: reason }));
   }
 
@@ -250,9 +263,8 @@ export class Request implements Encoded, Queued<Request>, Timed {
   /** The request is about to be written for the first time. False: it was cancelled meanwhile. */
   starting(): boolean {
     const d = this.dispatched;
-    if (d === null || d.began) return !this.settledFlag;
-    d.began = true;
-    const h = d.handler;
+    if (d === null || !Dispatched.begin(d)) return !this.settledFlag;
+    const h = Dispatched.handlerOf(d);
     if (h.onRequestStart !== undefined) {
       try {
         h.onRequestStart(d);
@@ -282,7 +294,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
     if (requestErrorChannel.hasSubscribers) requestErrorChannel.publish({ request: this.info, error: err });
     const d = this.dispatched;
     if (d === null) return this.reject!(err);
-    const h = d.handler;
+    const h = Dispatched.handlerOf(d);
     if (h.onResponseError === undefined) return;
     try {
       h.onResponseError(d, err);
@@ -295,8 +307,9 @@ export class Request implements Encoded, Queued<Request>, Timed {
   responseStart(statusCode: number, rawHeaders: string[], statusMessage: string): void {
     const d = this.dispatched;
     if (d === null) return;
-    d.status = statusCode;
-    const h = d.handler;
+    Dispatched.setStatus(d, statusCode);
+    d.rawHeaders = rawHeaders;
+    const h = Dispatched.handlerOf(d);
     if (h.onResponseStart === undefined || this.settledFlag) return;
     try {
       h.onResponseStart(d, statusCode, rawHeaders, statusMessage);
@@ -309,7 +322,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
   responseData(chunk: Buffer): void {
     const d = this.dispatched;
     if (d === null) return;
-    const h = d.handler;
+    const h = Dispatched.handlerOf(d);
     if (h.onResponseData === undefined || this.settledFlag) return;
     try {
       h.onResponseData(d, chunk);
@@ -323,8 +336,9 @@ export class Request implements Encoded, Queued<Request>, Timed {
     if (!this.settle()) return;
     const d = this.dispatched;
     if (d === null) return;
-    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: d.status, bodyLength });
-    const h = d.handler;
+    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: Dispatched.statusOf(d), bodyLength });
+    d.rawTrailers = rawTrailers;
+    const h = Dispatched.handlerOf(d);
     if (h.onResponseEnd === undefined) return;
     try {
       h.onResponseEnd(d, rawTrailers);
@@ -384,52 +398,95 @@ export class Request implements Encoded, Queued<Request>, Timed {
 /**
  * A dispatched request's controller, handed to its handler, and what steering it keeps.
  * One per dispatch, apart from the Request: the request may be used again once settled
- * (see Recycler), and a controller kept past the end must then reach nothing.
+ * (see Recycler), and a controller kept past the end must then reach nothing. Its own
+ * state is private (`#`): a handler sees undici's members only, `paused`, `aborted` and
+ * `reason` read-only; `abort`, `pause`, `resume` and the raw header fields may be
+ * replaced by a handler (undici's dump interceptor assigns `abort`).
  */
 class Dispatched implements LibraryController {
-  paused = false;
+  /** The response head's raw headers (flat name, value list), set before `onResponseStart` (undici 8's fetch reads it). */
+  rawHeaders: string[] | null = null;
+  /** The trailers' raw list, set before `onResponseEnd`. */
+  rawTrailers: readonly string[] | null = null;
+  readonly #handler: DispatchHandler;
+  readonly #req: Request;
+  #paused = false;
   /** onRequestStart was called (it is called once, even when the request is sent again). */
-  began = false;
-  /** abort() ended it. */
-  cancelled = false;
+  #began = false;
+  /** abort() ended it, with this reason. */
+  #cancelled = false;
+  #reason: unknown = null;
   /** The response's status, for the request-end event. */
-  status = 0;
+  #status = 0;
 
-  constructor(
-    readonly handler: DispatchHandler,
-    private readonly req: Request,
-  ) {}
+  constructor(handler: DispatchHandler, req: Request) {
+    this.#handler = handler;
+    this.#req = req;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
 
   get aborted(): boolean {
-    return this.cancelled || (this.req.controller === this && this.req.signalled);
+    return this.#cancelled || (this.#req.controller === this && this.#req.signalled);
+  }
+
+  /** What abort() was given (undici's `reason`); null when it was not aborted. */
+  get reason(): unknown {
+    return this.#reason;
   }
 
   /** The request, until it settled. */
-  private get live(): Request | null {
-    const r = this.req;
+  get #live(): Request | null {
+    const r = this.#req;
     return r.settled || r.controller !== this ? null : r;
   }
 
   abort(reason?: unknown): void {
-    this.live?.abortByCaller(reason);
+    const r = this.#live;
+    if (r === null) return;
+    this.#cancelled = true;
+    this.#reason = reason ?? null;
+    r.abortByCaller(reason);
   }
 
   pause(): void {
-    const r = this.live;
-    if (r === null || this.paused) return;
-    this.paused = true;
+    const r = this.#live;
+    if (r === null || this.#paused) return;
+    this.#paused = true;
     r.pauseByCaller(true);
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    this.live?.pauseByCaller(false);
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#live?.pauseByCaller(false);
   }
 
   /** Ends the request with `err` (its socket is dropped if it was on one): for this library's own handlers. */
   giveUp(err: HttpClientPoolError): void {
-    this.live?.giveUp(err);
+    this.#live?.giveUp(err);
+  }
+
+  // Request's side (the names are not on the handler's interface).
+  static handlerOf(d: Dispatched): DispatchHandler {
+    return d.#handler;
+  }
+
+  /** True the first time: onRequestStart is due. */
+  static begin(d: Dispatched): boolean {
+    if (d.#began) return false;
+    d.#began = true;
+    return true;
+  }
+
+  static setStatus(d: Dispatched, status: number): void {
+    d.#status = status;
+  }
+
+  static statusOf(d: Dispatched): number {
+    return d.#status;
   }
 }
 
