@@ -4,13 +4,15 @@
 // (pool/client.ts) knows nothing of undici.
 import { InvalidArgumentError } from '../errors.js';
 import type { PoolOptions, RequestInit } from '../options.js';
+import type { Response } from '../response.js';
+import type { StreamResponse } from '../pool/stream.js';
 import { ClientBase } from '../pool/client.js';
 import type { Backend } from '../pool/origin.js';
 import type { DispatchHandler } from '../pool/request.js';
 import { compose } from './compose.js';
 import { isLegacy, UndiciAdapter } from './handler.js';
 import { OptionsReader } from './options.js';
-import type { DispatchOptions, Interceptor, UndiciHandler } from './types.js';
+import type { DispatchOptions, UndiciHandler } from './types.js';
 
 type Callback = (err: Error | null, data: null) => void;
 
@@ -40,10 +42,15 @@ export abstract class Dispatcher extends ClientBase {
    * `controller.rawHeaders`) and chunks it may keep; with `zeroCopy` it gets this
    * library's form (the flat raw list, views valid during the call). A bad call throws
    * `InvalidArgumentError` before anything is sent. False: it waits for a socket (`drain` follows).
+   * (`object` in the handler's type: every undici version's own handler type is taken;
+   * its methods are checked at the call.)
    */
-  override dispatch(options: DispatchOptions | RequestInit, handler: UndiciHandler | DispatchHandler): boolean {
+  override dispatch(options: DispatchOptions | RequestInit, handler: DispatchHandler): boolean;
+  override dispatch(options: DispatchOptions | RequestInit, handler: UndiciHandler | object): boolean;
+  override dispatch(options: DispatchOptions | RequestInit, handler: DispatchHandler | UndiciHandler | object): boolean {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('dispatch() takes an options object');
     if (handler === null || typeof handler !== 'object') throw new InvalidArgumentError('dispatch() takes a handler object');
+    checkMethods(handler);
     if (this.closing) throw this.closedError();
     this.reader.read(this.call, this.config, this.base, options as DispatchOptions);
     const legacy = isLegacy(handler as UndiciHandler);
@@ -52,9 +59,52 @@ export abstract class Dispatcher extends ClientBase {
     return this.sendChecked(options.method, options.body, native);
   }
 
-  /** undici's compose(): a dispatcher whose dispatch() runs through `interceptors` (the first one outermost... as undici orders them). */
-  compose(...interceptors: (Interceptor | null | undefined | (Interceptor | null | undefined)[])[]): this {
+  /**
+   * undici's compose(): the pool, with a dispatch() that runs through `interceptors`
+   * (`dispatch => (options, handler) => boolean`, e.g. undici's `interceptors.retry()`),
+   * given as arguments or as one array; the last one given runs first, as in undici.
+   * Typed loosely so that every undici version's interceptor type is taken; each is checked here.
+   */
+  compose(...interceptors: unknown[]): this {
     return compose(this, interceptors);
+  }
+
+  // undici's Dispatcher type also names its own request/stream/pipeline/connect/upgrade
+  // helpers as members. This library's request() and stream() are its own; the second
+  // signature of each (never callable) and the three below only let a pool stand where
+  // a TypeScript `Dispatcher` is expected. undici's helpers are module functions that
+  // call dispatch(): `undici.request(url, { dispatcher: pool })`, `undici.pipeline(...)`.
+  override request(init: RequestInit): Promise<Response>;
+  override request(...undiciForm: never[]): never;
+  override request(init: RequestInit): Promise<Response> {
+    return super.request(init);
+  }
+
+  override stream(init: RequestInit): Promise<StreamResponse>;
+  override stream(...undiciForm: never[]): never;
+  override stream(init: RequestInit): Promise<StreamResponse> {
+    return super.stream(init);
+  }
+
+  pipeline(...undiciForm: never[]): never {
+    throw notHere('pipeline', undiciForm);
+  }
+
+  connect(...undiciForm: never[]): never {
+    throw notHere('connect', undiciForm);
+  }
+
+  upgrade(...undiciForm: never[]): never {
+    throw notHere('upgrade', undiciForm);
+  }
+
+  // EventEmitter's types say Function[]; undici's Dispatcher type wants callables.
+  override listeners(event: string | symbol): ((...args: any[]) => void)[] {
+    return super.listeners(event) as ((...args: any[]) => void)[];
+  }
+
+  override rawListeners(event: string | symbol): ((...args: any[]) => void)[] {
+    return super.rawListeners(event) as ((...args: any[]) => void)[];
   }
 
   override close(): Promise<void>;
@@ -83,4 +133,30 @@ export abstract class Dispatcher extends ClientBase {
     if (typeof callback !== 'function') throw new InvalidArgumentError('destroy() takes a callback function');
     queueMicrotask(() => callback(null, null));
   }
+}
+
+const HANDLER_METHODS = [
+  'onRequestStart',
+  'onResponseStart',
+  'onResponseData',
+  'onResponseEnd',
+  'onResponseError',
+  'onRequestUpgrade',
+  'onConnect',
+  'onHeaders',
+  'onData',
+  'onComplete',
+  'onError',
+  'onUpgrade',
+] as const;
+
+function checkMethods(handler: object): void {
+  for (const name of HANDLER_METHODS) {
+    const m = (handler as Record<string, unknown>)[name];
+    if (m !== undefined && typeof m !== 'function') throw new InvalidArgumentError(`handler.${name} must be a function`);
+  }
+}
+
+function notHere(name: string, _args: unknown[]): TypeError {
+  return new TypeError(`pool.${name}() is undici's helper, not this pool's: call undici.${name}(url, { dispatcher: pool, ... })`);
 }

@@ -83,7 +83,7 @@ export class UndiciAdapter implements DispatchHandler {
     const h = this.#h;
     try {
       if (!this.#legacy) h.onResponseEnd?.(c as UndiciController, headersObject(rawTrailers));
-      else h.onComplete?.(rawTrailers);
+      else h.onComplete?.(rawTrailers as string[]);
     } catch (err) {
       // The request has settled; the handler still hears of its own throw, once (undici's RetryHandler counts on it).
       this.#deliver(c, err);

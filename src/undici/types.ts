@@ -13,14 +13,14 @@ export interface DispatchOptions {
   headers?: unknown;
   body?: unknown;
   /** Appended to `path` as its query string. */
-  query?: Record<string, unknown>;
+  query?: Record<string, any> | null;
   /** Overrides whether the method may be resent and pipelined. */
-  idempotent?: boolean;
+  idempotent?: boolean | null;
   /** Nothing is pipelined behind it. */
-  blocking?: boolean;
+  blocking?: boolean | null;
   /** The socket closes after this request (`connection: close`). */
-  reset?: boolean;
-  expectContinue?: boolean;
+  reset?: boolean | null;
+  expectContinue?: boolean | null;
   /** TLS server name; must be the origin's host (or the pool's `tls.servername`). */
   servername?: string | null;
   /** Response head timeout of this request, ms (the pool's `responseHeaderTimeout`). */
@@ -30,13 +30,19 @@ export interface DispatchOptions {
   /** Must be 0 or absent: redirects are the redirect interceptor's (`compose`). */
   maxRedirections?: number | null;
   /** A protocol to upgrade to (`websocket`): the socket leaves the pool. */
-  upgrade?: string | null;
-  signal?: AbortSignal | null;
+  upgrade?: string | boolean | null;
+  signal?: unknown;
   /** Whole-request timeout, ms (this library's). */
   timeout?: number;
   /** This library's: views and the flat raw header array (see the pool option). */
   zeroCopy?: boolean;
 }
+
+/**
+ * A raw header list, `[name, value, ...]`. undici's own clients give Buffers; this
+ * library gives strings (undici's consumers, fetch among them, read both).
+ */
+export type RawList = (string | Buffer)[];
 
 /** The controller undici's new-style handlers get. */
 export interface UndiciController {
@@ -60,11 +66,11 @@ export interface UndiciHandler {
   onResponseError?(controller: UndiciController, error: Error): void;
   onResponseStarted?(): void;
   onConnect?(abort: (reason?: unknown) => void, context?: unknown): void;
-  onHeaders?(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean | void;
+  onHeaders?(statusCode: number, rawHeaders: RawList, resume: () => void, statusText: string): boolean | void;
   onData?(chunk: Buffer): boolean | void;
-  onComplete?(rawTrailers: readonly string[] | null): void;
+  onComplete?(rawTrailers: RawList | null): void;
   onError?(error: Error): void;
-  onUpgrade?(statusCode: number, rawHeaders: string[], socket: Duplex): void;
+  onUpgrade?(statusCode: number, rawHeaders: RawList, socket: Duplex): void;
 }
 
 /** undici's interceptor: takes the next `dispatch` and gives one that wraps it. */
