@@ -174,7 +174,8 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
   }
 
   connectedOk(): void {
-    this.book?.succeeded(this.id);
+    // The origin marks the address good and tells the client (undici's `connect` event).
+    this.reports.connected(this.id);
   }
 
   override socketGone(s: net.Socket): void {
