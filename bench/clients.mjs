@@ -75,6 +75,17 @@ export async function makeClient(name, origin, sockets, pipelining = 1) {
       const p = new NodePool({ baseURL: origin, size: sockets });
       return { name, get: (path) => p.get(path), close: () => p.close() };
     }
+    case 'fetch.default':
+    case 'fetch.Pool':
+    case 'fetch.undici.Agent': {
+      // Node's own fetch: with its default dispatcher, through a Pool, or through undici 7's Agent.
+      let dispatcher;
+      if (name === 'fetch.Pool') dispatcher = new (await import('../dist/index.js')).Pool({ size: sockets });
+      else if (name === 'fetch.undici.Agent') dispatcher = new (await import('undici')).Agent({ connections: sockets });
+      const init = dispatcher === undefined ? undefined : { dispatcher };
+      const get = async (path) => (await (await fetch(origin + path, init)).arrayBuffer()).byteLength;
+      return { name, get, close: () => dispatcher?.close() };
+    }
     case 'undici.Pool':
     case 'undici.RoundRobinPool': {
       const undici = await import('undici');
