@@ -4,6 +4,8 @@
 // does what the machine asks. No protocol decision is made here.
 import type * as net from 'node:net';
 import type { LookupFunction } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Handover } from './handover.js';
 import { connectTCP, startTLS, type Endpoint, type SessionCache } from './dial.js';
 import { arm, disarm, type Timed } from './timers.js';
 import type { Slot } from '../pool/slot.js';
@@ -44,8 +46,8 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
   private poll: NodeJS.Immediate | null = null;
   /** Plain sockets read into this one buffer (see `readInto`); null until the first read, and for TLS. */
   private readBuffer: Buffer | null = null;
-  /** The socket's `onread` option: plain sockets only (TLS reads through its own layer). */
-  private readonly onread: net.OnReadOpts | undefined;
+  /** The current plain socket's reads (its `onread` option); null for TLS, which reads through its own layer. */
+  private reads: PlainReads | null = null;
   /** Picks this slot's address among the host's (multi-address dialing); undefined: Node's own lookup. */
   private readonly lookup: LookupFunction | undefined;
   private readonly pipelined: boolean;
@@ -80,7 +82,6 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     this.onUploadWritten = this.onUploadWritten.bind(this);
     this.onUploadFlushed = this.onUploadFlushed.bind(this);
     this.flush = this.flush.bind(this);
-    this.onread = endpoint.tls === null ? { buffer: this.readInto.bind(this), callback: this.onRead.bind(this) } : undefined;
     this.handleWriter = endpoint.tls === null ? HandleWriter.create(this.onHandleWritten.bind(this)) : null;
   }
 
@@ -152,7 +153,10 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
   // ---- SlotIo
 
   dial(): void {
-    this.listen(connectTCP(this.endpoint, this.lookup, this.onread));
+    // One onread per socket (not per request): a socket handed over keeps reading
+    // through its own, away from the slot's buffer (see detach).
+    this.reads = this.endpoint.tls === null ? new PlainReads(this) : null;
+    this.listen(connectTCP(this.endpoint, this.lookup, this.reads?.opts));
   }
 
   startTLS(): void {
@@ -277,6 +281,23 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
     s.destroy();
   }
 
+  detach(head: Buffer | null): Duplex {
+    const s = this.socket!;
+    this.socket = null;
+    this.machine.socketGone(s);
+    this.unlisten(s);
+    const reads = this.reads;
+    this.reads = null;
+    if (reads === null) {
+      // TLS: the socket emits 'data' itself; what was read past the head goes first.
+      if (head !== null) s.unshift(head);
+      s.ref();
+      return s;
+    }
+    reads.handover = new Handover(s, head);
+    return reads.handover;
+  }
+
   now(): number {
     return Date.now();
   }
@@ -371,12 +392,12 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink {
    * large Content-Length body, so the kernel copies it straight into the response's
    * buffer; otherwise this slot's one read buffer, so no read allocates.
    */
-  private readInto(): Buffer {
+  readInto(): Buffer {
     return this.machine.readTarget(DIRECT_READ_MIN) ?? (this.readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE));
   }
 
   /** A read of a plain socket (the `onread` callback); true: go on reading. */
-  private onRead(n: number, buf: Buffer): boolean {
+  onRead(n: number, buf: Buffer): boolean {
     // Called by libuv on an empty stack: requests settled before are free to reuse.
     this.recycler?.newTurn();
     if (buf === this.readBuffer) this.machine.read(buf, n);
@@ -473,3 +494,16 @@ function pollDone(c: RawSlot): void {
 
 /** The 'error' listener of a socket given up on (or handed to TLS): its late errors are not news. */
 function ignoreLateError(): void {}
+
+/** A plain socket's `onread`: into the slot's buffer, or, once the socket was handed over, into its Handover. */
+class PlainReads {
+  handover: Handover | null = null;
+  readonly opts: net.OnReadOpts;
+
+  constructor(slot: RawSlot) {
+    this.opts = {
+      buffer: () => this.handover?.buffer ?? slot.readInto(),
+      callback: (n: number, buf: Uint8Array) => (this.handover !== null ? this.handover.bytesIn(n, buf as Buffer) : slot.onRead(n, buf as Buffer)),
+    };
+  }
+}

@@ -433,7 +433,7 @@ export class SlotMachine extends SlotCounters {
       if (!req.closeAfter) req.head = withConnectionClose(req.head);
     }
     req.seq = open.sent++;
-    this.parser.expect(req.bodiless, req.streams);
+    this.parser.expect(req.bodiless, req.streams, req.upgrade);
     if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req.info, socketId: this.id });
     if (req.streamed !== null) {
       this.io.upload(req);
@@ -652,6 +652,10 @@ export class SlotMachine extends SlotCounters {
       }
       events.shift();
       const arg = p.eventArgs.shift()!;
+      if (kind === StreamEvent.Upgrade) {
+        this.handOver(req, arg as number, p.eventArgs.shift() as string[], p.eventArgs.shift() as string);
+        return false;
+      }
       if (kind === StreamEvent.Head) {
         this.streamedBytes = 0;
         const statusCode = arg as number;
@@ -667,6 +671,31 @@ export class SlotMachine extends SlotCounters {
       if (this.state !== State.Busy || this.inflight.length === 0 || this.inflight.at(0) !== req) return false;
     }
     return false;
+  }
+
+  /**
+   * The connection switched protocols for `req` (the front request): the socket leaves
+   * the slot without being closed and goes to the request's handler, with the bytes that
+   * came after the head; the slot is dead, and dials again for its next request.
+   */
+  private handOver(req: Request, statusCode: number, rawHeaders: string[], _statusMessage: string): void {
+    if (responseHeadersChannel.hasSubscribers) responseHeadersChannel.publish({ request: req.info, socketId: this.id, statusCode, rawHeaders });
+    this.inflight.shift();
+    req.slot = null;
+    this.requests++;
+    this.open!.served++;
+    // An upgrade request is never pipelined; anything behind it waits for another socket.
+    const rest = this.takeAll();
+    this.clearTimer();
+    this.awaitingContinue = false;
+    const socket = this.io.detach(this.parser.upgradeRest);
+    this.dialing = null;
+    this.open = null;
+    if (this.state !== State.Closed) this.state = State.Dead;
+    this.owner.emptied(this.id);
+    if (rest.length !== 0) this.owner.requeue(rest);
+    req.upgradedTo(statusCode, rawHeaders, socket);
+    this.owner.wake();
   }
 
   /** The End event of the front request's response, taken from the parser; its trailers. */

@@ -41,6 +41,8 @@ export interface ExchangeSlot {
   info(socket: net.Socket): SocketInfo | undefined;
   /** The exchange is over on this slot: answered (`res`), failed (`err`), or its dial failed (`dialErr`: it may move). */
   finished(ex: NodeExchange, res: Response | null, err: HttpClientPoolError | null, dialErr: boolean): void;
+  /** The connection switched protocols: `socket` left node:http and is the request's. */
+  upgraded(ex: NodeExchange, statusCode: number, rawHeaders: string[], socket: net.Socket): void;
 }
 
 /**
@@ -169,10 +171,8 @@ export class NodeExchange implements UploadSink {
       }
     });
     req.on('response', (res: http.IncomingMessage) => this.onResponse(req, res));
-    req.on('upgrade', (_res: http.IncomingMessage, socket: net.Socket) => {
-      socket.destroy();
-      this.fail(new UpgradeError({ phase: 'headers' }));
-    });
+    req.on('upgrade', (res: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onUpgrade(res, socket, head, 1));
+    req.on('connect', (res: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onUpgrade(res, socket, head, 2));
     req.on('error', (err: Error) => this.onError(req, err));
     if (request.streamed === null) return void endWith(req, this.body);
     req.on('drain', () => this.upload?.drained());
@@ -317,6 +317,18 @@ export class NodeExchange implements UploadSink {
     this.fail(err);
     req?.destroy();
     socket?.destroy();
+  }
+
+  /** node:http handed the socket over (kind 1: a 101 to an upgrade, 2: an answer to CONNECT). */
+  private onUpgrade(res: http.IncomingMessage, socket: net.Socket, head: Buffer, kind: number): void {
+    const slot = this.slot;
+    if (slot === null || this.request.upgrade !== kind) {
+      socket.destroy();
+      return this.fail(new UpgradeError({ phase: 'headers' }));
+    }
+    this.detach();
+    if (head.length !== 0) socket.unshift(head);
+    slot.upgraded(this, res.statusCode!, res.rawHeaders, socket);
   }
 
   private fail(err: HttpClientPoolError): void {

@@ -31,10 +31,12 @@ export class Call {
   idempotent: boolean | null = null;
   /** Nothing pipelines with it (undici's `blocking`). */
   blocking = false;
+  /** The protocol it asks to upgrade to (undici's `upgrade`); null: none. */
+  upgrade: string | null = null;
 
   /** Checks a call into this object. Throws `InvalidArgumentError` for anything wrong with it. */
-  check(config: Config, base: Target | null, method: unknown, path: unknown, options: RequestOptions | undefined): this {
-    validateMethod(method);
+  check(config: Config, base: Target | null, method: unknown, path: unknown, options: RequestOptions | undefined, tunnels = false): this {
+    validateMethod(method, tunnels);
     if (typeof path !== 'string') throw new InvalidArgumentError('path must be a string');
     this.options(config, options);
     if (isAbsoluteURL(path)) {
@@ -50,8 +52,8 @@ export class Call {
   }
 
   /** Checks a call to `target` with `path` as its request target as it is (undici's `origin` and `path`). */
-  checkAt(config: Config, target: Target, method: unknown, path: string, options: RequestOptions | undefined): this {
-    validateMethod(method);
+  checkAt(config: Config, target: Target, method: unknown, path: string, options: RequestOptions | undefined, tunnels = false): this {
+    validateMethod(method, tunnels);
     this.options(config, options);
     this.target = target;
     this.path = path;
@@ -87,6 +89,7 @@ export class Call {
     this.bodyTimeout = -1;
     this.idempotent = null;
     this.blocking = false;
+    this.upgrade = null;
   }
 }
 

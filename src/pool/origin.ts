@@ -10,7 +10,7 @@ import { makeTLSOptions, SessionCache, type Endpoint } from '../conn/dial.js';
 import { connectErrorChannel } from '../diagnostics.js';
 import type { HttpClientPoolError } from '../errors.js';
 import type { Body, Config, Headers } from '../options.js';
-import { RequestEncoder } from '../parser/request.js';
+import { RequestEncoder, withUpgrade } from '../parser/request.js';
 import type { Call } from './call.js';
 import { RoundRobin } from './choose.js';
 import { Queue } from './queue.js';
@@ -139,6 +139,11 @@ export class Origin implements RequestOwner, SlotReports {
     req.bodyTimeout = call.bodyTimeout;
     req.blocking = call.blocking;
     this.encoder.encode(req, method, call.path, call.headers, body, call.expectContinue);
+    if (call.upgrade !== null) {
+      req.upgrade = 1;
+      req.protocol = call.upgrade;
+      req.head = withUpgrade(req.head, call.upgrade);
+    } else if (method === 'CONNECT') req.upgrade = 2;
     this.backend.prepare(req, call.headers, body, this.config, this.hostHeader);
     if (call.idempotent !== null) req.retryable = call.idempotent;
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);

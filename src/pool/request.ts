@@ -8,6 +8,7 @@
 // handler (get/post/request) the response is read whole and resolves the promise; with
 // one (dispatch) the head, each piece of the body and the end go to the handler as they
 // arrive, and the request is the handler's controller.
+import type { Duplex } from 'node:stream';
 import { arm, disarm, type Timed } from '../conn/timers.js';
 import { nextRequestId, requestEndChannel, requestErrorChannel, type RequestInfo } from '../diagnostics.js';
 import { AbortError, HandlerError, type HttpClientPoolError, type Phase, RequestTimeoutError } from '../errors.js';
@@ -40,6 +41,12 @@ export interface DispatchHandler {
   onResponseData?(controller: DispatchController, chunk: Buffer): void;
   onResponseEnd?(controller: DispatchController, rawTrailers: readonly string[]): void;
   onResponseError?(controller: DispatchController, error: HttpClientPoolError): void;
+  /**
+   * The connection switched protocols (a 101 to `upgrade`, a 2xx to CONNECT): `socket`
+   * has left the pool and is the handler's (its slot dials a new one). Ends the request
+   * in place of `onResponseEnd`.
+   */
+  onRequestUpgrade?(controller: DispatchController, statusCode: number, rawHeaders: string[], socket: Duplex): void;
 }
 
 /** The controller of a request this library dispatches itself (stream()): it may also end it with its own error. */
@@ -109,6 +116,10 @@ export class Request implements Encoded, Queued<Request>, Timed {
   bodyTimeout = -1;
   /** Nothing pipelines with it (undici's `blocking`). */
   blocking = false;
+  /** 1: it asks to upgrade (a 101 hands its socket over); 2: it is CONNECT (a 2xx does); 0: neither. */
+  upgrade = 0;
+  /** The protocol it asks to upgrade to (NodePool writes the header itself). */
+  protocol = '';
 
   /** Queue links; a settled request in a Recycler is linked through `next`. */
   prev: Request | null = null;
@@ -159,6 +170,8 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.headersTimeout = -1;
     this.bodyTimeout = -1;
     this.blocking = false;
+    this.upgrade = 0;
+    this.protocol = '';
     this.prev = null;
     this.next = null;
     this.queued = false;
@@ -206,7 +219,8 @@ export class Request implements Encoded, Queued<Request>, Timed {
   start(owner: RequestOwner): void {
     this.owner = owner;
     // A streamed body is read once: it can never be sent again.
-    if (this.streamed !== null) this.retryable = false;
+    // A streamed body is read once, and a socket handed over is not ours to resend on.
+    if (this.streamed !== null || this.upgrade !== 0) this.retryable = false;
     this.pipelinable = this.retryable && !this.closeAfter && !this.blocking;
     arm(this, this.timeoutMs);
     this.signal?.addEventListener('abort', this);
@@ -344,6 +358,21 @@ export class Request implements Encoded, Queued<Request>, Timed {
       h.onResponseEnd(d, rawTrailers);
     } catch {
       // Settled already: the throw has nothing left to end, and must not crash the process.
+    }
+  }
+
+  /** The connection switched protocols: `socket` is the handler's; the request settles. */
+  upgradedTo(statusCode: number, rawHeaders: string[], socket: Duplex): void {
+    if (!this.settle()) return void socket.destroy();
+    const d = this.dispatched;
+    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode, bodyLength: 0 });
+    const h = d === null ? undefined : Dispatched.handlerOf(d);
+    if (h?.onRequestUpgrade === undefined) return void socket.destroy();
+    d!.rawHeaders = rawHeaders;
+    try {
+      h.onRequestUpgrade(d!, statusCode, rawHeaders, socket);
+    } catch {
+      // Settled already; the socket is the handler's.
     }
   }
 

@@ -54,6 +54,12 @@ export abstract class Dispatcher extends ClientBase {
     if (this.closing) throw this.closedError();
     this.reader.read(this.call, this.config, this.base, options as DispatchOptions);
     const legacy = isLegacy(handler as UndiciHandler);
+    if (this.call.upgrade !== null || options.method === 'CONNECT') {
+      const name = legacy ? 'onUpgrade' : 'onRequestUpgrade';
+      if (typeof (handler as Record<string, unknown>)[name] !== 'function') {
+        throw new InvalidArgumentError(`an upgrade or CONNECT request's handler must have ${name}(): the socket is handed to it`);
+      }
+    }
     const zeroCopy = this.call.zeroCopy;
     const native = zeroCopy && !legacy ? (handler as DispatchHandler) : new UndiciAdapter(handler as UndiciHandler, legacy, !zeroCopy && this.chunksReused);
     return this.sendChecked(options.method, options.body, native);

@@ -90,6 +90,18 @@ export class UndiciAdapter implements DispatchHandler {
     }
   }
 
+  onRequestUpgrade(c: DispatchController, statusCode: number, rawHeaders: string[], socket: Duplex): void {
+    const h = this.#h;
+    try {
+      if (!this.#legacy) h.onRequestUpgrade?.(c as UndiciController, statusCode, headersObject(rawHeaders), socket);
+      else h.onUpgrade?.(statusCode, rawHeaders, socket);
+    } catch (err) {
+      // The request has settled: the socket is dropped, and the handler hears of its throw.
+      socket.destroy();
+      this.#deliver(c, err);
+    }
+  }
+
   onResponseError(c: DispatchController, err: HttpClientPoolError): void {
     let e: unknown = err;
     if (this.#thrown !== NONE) e = this.#thrown;

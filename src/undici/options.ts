@@ -25,18 +25,24 @@ export class OptionsReader {
     const origin = opts.origin;
     // Call reads headers, signal, timeout, expectContinue and zeroCopy from the options it is given.
     const given = opts as unknown as RequestOptions;
-    if (origin === undefined || origin === null) call.check(config, base, method, path, given);
+    // CONNECT's socket leaves the pool (undici.connect): allowed here, not in this library's own calls.
+    if (origin === undefined || origin === null) call.check(config, base, method, path, given, true);
     else {
-      if (path.charCodeAt(0) !== 47 /* / */ && path !== '*') throw new InvalidArgumentError(`path ${JSON.stringify(path)} must start with "/" when an origin is given`);
-      call.checkAt(config, this.target(origin), method, path, given);
+      if (path.charCodeAt(0) !== 47 /* / */ && path !== '*' && method !== 'CONNECT') {
+        throw new InvalidArgumentError(`path ${JSON.stringify(path)} must start with "/" when an origin is given`);
+      }
+      call.checkAt(config, this.target(origin), method, path, given, true);
     }
     call.headers = headers;
     const max = opts.maxRedirections;
     if (max !== undefined && max !== null && max !== 0) {
       throw new InvalidArgumentError('maxRedirections is not taken by dispatch(): compose the redirect interceptor (pool.compose(interceptors.redirect()))');
     }
-    if (opts.upgrade !== undefined && opts.upgrade !== null) {
-      throw new InvalidArgumentError('upgrade is not supported by this pool: its sockets carry HTTP/1.1 requests only');
+    const up = opts.upgrade;
+    if (up !== undefined && up !== null && up !== false) {
+      if (typeof up !== 'string' || up === '') throw new InvalidArgumentError('upgrade must be a protocol name (e.g. "websocket")');
+      if (method === 'CONNECT') throw new InvalidArgumentError('upgrade cannot be given with CONNECT');
+      call.upgrade = up;
     }
     if (opts.idempotent !== undefined) call.idempotent = flag('idempotent', opts.idempotent);
     if (opts.blocking !== undefined) call.blocking = flag('blocking', opts.blocking);
