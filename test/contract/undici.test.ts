@@ -7,8 +7,8 @@ import { PassThrough, Writable } from 'node:stream';
 import { pipeline as pipe } from 'node:stream/promises';
 import { expect } from 'chai';
 import { interceptors, pipeline, request, stream, type Dispatcher } from 'undici';
-import { InvalidArgumentError } from '../../dist/index.js';
-import { cleanup, httpServer } from '../helpers.js';
+import { BodyTimeoutError, ConnectError, HeadersTimeoutError, InvalidArgumentError } from '../../dist/index.js';
+import { cleanup, freePort, httpServer } from '../helpers.js';
 import { BACKENDS } from './backends.js';
 
 function echo(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -206,6 +206,99 @@ for (const backend of BACKENDS) {
       expect(connects).to.deep.equal([url]);
       await new Promise<void>((resolve) => pool.close(() => resolve()));
       await new Promise<void>((resolve) => pool.destroy(null, () => resolve()));
+    });
+  });
+}
+
+for (const backend of BACKENDS) {
+  describe(`${backend.name}: undici's per-request options`, function () {
+    this.timeout(20_000);
+    afterEach(cleanup);
+
+    /** Dispatches with undici's options; resolves with the status and body, or the error. */
+    function send(pool: Dispatcher, opts: Dispatcher.DispatchOptions & Record<string, unknown>): Promise<{ status: number; body: string } | Error> {
+      return new Promise((resolve) => {
+        let status = 0;
+        const chunks: Buffer[] = [];
+        pool.dispatch(opts, {
+          onResponseStart: (_c: unknown, s: number) => void (status = s),
+          onResponseData: (_c: unknown, c: Buffer) => void chunks.push(c),
+          onResponseEnd: () => resolve({ status, body: Buffer.concat(chunks).toString() }),
+          onResponseError: (_c: unknown, e: Error) => resolve(e),
+        } as unknown as Dispatcher.DispatchHandler);
+      });
+    }
+
+    it('headersTimeout and bodyTimeout are this request\'s own, not the pool\'s', async () => {
+      const { url } = await httpServer((req, res) => {
+        if (req.url === '/slow-head') return void setTimeout(() => res.end('late'), 2_000);
+        res.setHeader('content-length', 10);
+        res.write('12345'); // and the rest never comes
+      });
+      const pool = backend.dispatcher({ responseHeaderTimeout: 10_000, bodyTimeout: 10_000 });
+      const head = await send(pool, { origin: url, path: '/slow-head', method: 'GET', headersTimeout: 50 });
+      expect(head).to.be.instanceOf(HeadersTimeoutError);
+      expect((head as HeadersTimeoutError).message).to.include('50');
+      const body = await send(pool, { origin: url, path: '/stall', method: 'GET', bodyTimeout: 50 });
+      expect(body).to.be.instanceOf(BodyTimeoutError);
+    });
+
+    it('headers as a flat list, reset (connection: close), and zeroCopy per request', async () => {
+      const seen: http.IncomingHttpHeaders[] = [];
+      const { url } = await httpServer((req, res) => {
+        seen.push(req.headers);
+        res.end('x'.repeat(100));
+      });
+      const pool = backend.dispatcher({});
+      const a = await send(pool, { origin: url, path: '/a', method: 'GET', headers: ['x-one', '1', 'x-two', '2'], reset: true });
+      expect(a).to.deep.equal({ status: 200, body: 'x'.repeat(100) });
+      expect(seen[0]!['x-one']).to.equal('1');
+      expect(seen[0]!['x-two']).to.equal('2');
+      expect(seen[0]!.connection).to.equal('close');
+      // zeroCopy: the flat raw list where undici's headers object would be.
+      const raw = await new Promise<unknown>((resolve, reject) =>
+        pool.dispatch({ origin: url, path: '/z', method: 'GET', zeroCopy: true }, {
+          onResponseStart: (_c, _s, headers) => resolve(headers),
+          onResponseError: (_c, e) => reject(e),
+        }),
+      );
+      expect(raw).to.be.an('array');
+      const obj = await new Promise<unknown>((resolve, reject) =>
+        pool.dispatch({ origin: url, path: '/o', method: 'GET' }, {
+          onResponseStart: (_c: unknown, _s: number, headers: unknown) => resolve(headers),
+          onResponseError: (_c: unknown, e: Error) => reject(e),
+        }),
+      );
+      expect(obj).to.be.an('object').with.property('content-length', '100');
+    });
+
+    it('a servername other than the host is refused at the call (the pool has one TLS setting per origin)', () => {
+      const pool = backend.dispatcher({});
+      expect(() => pool.dispatch({ origin: 'https://127.0.0.1:1', path: '/', method: 'GET', servername: 'other.test' }, {})).to.throw(InvalidArgumentError, /tls\.servername/);
+    });
+
+    it("drain follows a dispatch() that returned false; disconnect and connectionError carry the origin", async () => {
+      const { url } = await httpServer((_req, res) => setImmediate(() => res.end('ok')));
+      const pool = backend.dispatcher({ size: 1 });
+      const drained = new Promise<URL>((resolve) => pool.once('drain', (origin: URL) => resolve(origin)));
+      const first = send(pool, { origin: url, path: '/1', method: 'GET' });
+      let queued = true;
+      const second = new Promise((resolve) => {
+        queued = !pool.dispatch({ origin: url, path: '/2', method: 'GET' }, { onResponseEnd: resolve, onResponseError: resolve });
+      });
+      expect(queued).to.equal(true);
+      expect((await drained).origin).to.equal(url);
+      await Promise.all([first, second]);
+      const disconnected = new Promise<URL>((resolve) => pool.once('disconnect', (origin: URL) => resolve(origin)));
+      await pool.close();
+      expect((await disconnected).origin).to.equal(url);
+      const refused = backend.dispatcher({});
+      const failed = new Promise<[URL, Error]>((resolve) => refused.once('connectionError', (origin: URL, _t: unknown, err: Error) => resolve([origin, err])));
+      const port = await freePort();
+      await send(refused, { origin: `http://127.0.0.1:${port}`, path: '/', method: 'GET' });
+      const [origin, err] = await failed;
+      expect(origin.origin).to.equal(`http://127.0.0.1:${port}`);
+      expect(err).to.be.instanceOf(ConnectError);
     });
   });
 }
