@@ -47,7 +47,7 @@ export interface Client {
  * `connectionError` (origin, [client], err) when a dial failed, `drain` (origin) when
  * requests that had to wait are all on sockets.
  */
-export abstract class ClientBase extends EventEmitter implements Client, OriginEvents {
+export abstract class ClientBase extends EventEmitter implements Client {
   protected readonly config: Config;
   protected readonly base: Target | null;
   private readonly origins = new Map<string, Origin>();
@@ -96,7 +96,7 @@ export abstract class ClientBase extends EventEmitter implements Client, OriginE
     return this.send(init.method, init.path, init, init.body);
   }
 
-  dispatch(init: RequestInit, handler: DispatchHandler): boolean | void {
+  dispatch(init: RequestInit, handler: DispatchHandler): void {
     this.dispatchNative(init, handler);
   }
 
@@ -161,32 +161,30 @@ export abstract class ClientBase extends EventEmitter implements Client, OriginE
   private originFor(target: Target): Origin {
     let o = this.origins.get(target.origin);
     if (o === undefined) {
-      o = new Origin(target, this.config, this.backend, this);
+      o = new Origin(target, this.config, this.backend, this.events);
       if (this.base === null || target.origin !== this.base.origin) o.onUnused = this.forget;
       this.origins.set(target.origin, o);
     }
     return o;
   }
 
-  // ---- OriginEvents: undici's events, built only when someone listens
-
-  connected(origin: string, _id: number): void {
-    if (this.listenerCount('connect') !== 0) this.emit('connect', new URL(origin), [this]);
-  }
-
-  disconnected(origin: string, _id: number): void {
-    if (this.listenerCount('disconnect') !== 0) {
-      this.emit('disconnect', new URL(origin), [this], this.destroyed ? new PoolDestroyedError() : this.closed !== null ? new PoolClosedError() : new SocketError('the socket closed', { origin }));
-    }
-  }
-
-  connectionFailed(origin: string, _id: number, err: HttpClientPoolError): void {
-    if (this.listenerCount('connectionError') !== 0) this.emit('connectionError', new URL(origin), [this], err);
-  }
-
-  drained(origin: string): void {
-    if (this.listenerCount('drain') !== 0) this.emit('drain', new URL(origin), [this]);
-  }
+  /** What the origins report, as undici's events: built only when someone listens. Not part of the client's own surface. */
+  private readonly events: OriginEvents = {
+    connected: (origin) => {
+      if (this.listenerCount('connect') !== 0) this.emit('connect', new URL(origin), [this]);
+    },
+    disconnected: (origin) => {
+      if (this.listenerCount('disconnect') === 0) return;
+      const why = this.destroyed ? new PoolDestroyedError() : this.closed !== null ? new PoolClosedError() : new SocketError('the socket closed', { origin });
+      this.emit('disconnect', new URL(origin), [this], why);
+    },
+    connectionFailed: (origin, _id, err) => {
+      if (this.listenerCount('connectionError') !== 0) this.emit('connectionError', new URL(origin), [this], err);
+    },
+    drained: (origin) => {
+      if (this.listenerCount('drain') !== 0) this.emit('drain', new URL(origin), [this]);
+    },
+  };
 
   protected closedError(): HttpClientPoolError {
     return this.destroyed ? new PoolDestroyedError() : new PoolClosedError();

@@ -77,6 +77,25 @@ for (const backend of BACKENDS) {
       expect(n).to.equal(3);
     });
 
+    it("compose(retry) with this library's codes in errorCodes retries a socket failure", async () => {
+      let n = 0;
+      const { url } = await httpServer((req, res) => {
+        // The first answer never comes: the connection is cut (a fresh socket: the pool itself does not resend).
+        if (++n === 1) return void req.socket.destroy();
+        echo(req, res);
+      });
+      const pool = backend.dispatcher({});
+      const plain = pool.compose(interceptors.retry({ maxRetries: 2, minTimeout: 1, timeoutFactor: 1 }));
+      const failed = await request(`${url}/cut`, { dispatcher: plain }).catch((e: Error & { code?: string }) => e);
+      expect((failed as { code?: string }).code).to.equal('HCP_SOCKET');
+      n = 0;
+      const retrying = pool.compose(interceptors.retry({ maxRetries: 2, minTimeout: 1, timeoutFactor: 1, errorCodes: ['HCP_SOCKET', 'HCP_CONNECT'] }));
+      const res = await request(`${url}/cut`, { dispatcher: retrying });
+      expect(res.statusCode).to.equal(200);
+      expect(n).to.equal(2);
+      await res.body.text();
+    });
+
     it('compose(redirect, decompress, dump, dns)', async () => {
       const { url } = await httpServer((req, res) => {
         if (req.url === '/from') {
