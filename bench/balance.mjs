@@ -29,7 +29,7 @@ import { Pool as UndiciPool, RoundRobinPool } from 'undici';
 import { NodePool, Pool } from '../dist/index.js';
 import { findBinary, freePort } from './daemons.mjs';
 
-const CLIENTS = ['Pool', 'NodePool', 'undici.Pool', 'undici.RoundRobinPool', 'node:http'];
+const CLIENTS = ['Pool', 'NodePool', 'undici.Pool', 'undici.RoundRobinPool', 'node:http', 'fetch.Pool', 'fetch.default'];
 const { values: opt } = parseArgs({
   options: {
     clients: { type: 'string' },
@@ -182,6 +182,14 @@ function makeClient(name, origin, recycle) {
         return body.text();
       };
       return { knob: recycle ? `clientTtl ${MAX_AGE}` : '', get, close: () => p.close() };
+    }
+    case 'fetch.Pool':
+    case 'fetch.default': {
+      // Node's own fetch, through a Pool or with Node's default dispatcher (one keep-alive socket serves c = 1).
+      const p = name === 'fetch.Pool' ? new Pool({ size: SOCKETS, ...(recycle ? { maxConnAge: MAX_AGE } : {}) }) : null;
+      const init = p === null ? undefined : { dispatcher: p };
+      const get = async (p2) => (await fetch(origin + p2, init)).text();
+      return { knob: recycle ? (p === null ? 'none' : `maxConnAge ${MAX_AGE}`) : '', get, close: async () => p?.close() };
     }
     case 'node:http': {
       const agent = new http.Agent({ keepAlive: true, maxSockets: SOCKETS });

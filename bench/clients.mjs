@@ -7,7 +7,7 @@ import * as net from 'node:net';
 
 export const CLIENTS = ['Pool', 'NodePool', 'undici.Pool', 'undici.RoundRobinPool', 'node:http', 'raw-limit'];
 /** Clients measured with requests chained from the end of the last (no promise per request); `npm run bench:dispatch`. */
-export const DISPATCH_CLIENTS = ['Pool', 'Pool.dispatch', 'Pool.stream', 'NodePool.dispatch', 'undici.Pool', 'undici.dispatch', 'undici.stream', 'raw-limit'];
+export const DISPATCH_CLIENTS = ['Pool', 'Pool.dispatch', 'Pool.dispatch.undici', 'Pool.stream', 'NodePool.dispatch', 'undici.Pool', 'undici.dispatch', 'undici.stream', 'raw-limit'];
 
 export async function makeClient(name, origin, sockets, pipelining = 1) {
   switch (name) {
@@ -19,10 +19,18 @@ export async function makeClient(name, origin, sockets, pipelining = 1) {
     }
     case 'Pool.dispatch':
     case 'NodePool.dispatch': {
+      // The zero-copy form: views into the read buffer, the flat raw header array.
       const lib = await import('../dist/index.js');
-      const p = name === 'Pool.dispatch' ? new lib.Pool({ baseURL: origin, size: sockets }) : new lib.NodePool({ baseURL: origin, size: sockets });
+      const p = name === 'Pool.dispatch' ? new lib.Pool({ baseURL: origin, size: sockets, zeroCopy: true }) : new lib.NodePool({ baseURL: origin, size: sockets, zeroCopy: true });
       await p.ready();
       return { name, chain: (path, count, concurrency, hist) => chain((h) => p.dispatch({ method: 'GET', path }, h), count, concurrency, hist), close: () => p.close() };
+    }
+    case 'Pool.dispatch.undici': {
+      // dispatch() by default, as fetch and undici's helpers call it: origin given, a headers object, chunks copied.
+      const lib = await import('../dist/index.js');
+      const p = new lib.Pool({ size: sockets });
+      const chainOn = (path, count, concurrency, hist) => chain((h) => p.dispatch({ method: 'GET', path, origin }, h), count, concurrency, hist);
+      return { name, chain: chainOn, close: () => p.close() };
     }
     case 'Pool.stream': {
       // stream(): a promise per request, resolved at the head; the body read as a Readable.
@@ -66,6 +74,17 @@ export async function makeClient(name, origin, sockets, pipelining = 1) {
       const { NodePool } = await import('../dist/index.js');
       const p = new NodePool({ baseURL: origin, size: sockets });
       return { name, get: (path) => p.get(path), close: () => p.close() };
+    }
+    case 'fetch.default':
+    case 'fetch.Pool':
+    case 'fetch.undici.Agent': {
+      // Node's own fetch: with its default dispatcher, through a Pool, or through undici 7's Agent.
+      let dispatcher;
+      if (name === 'fetch.Pool') dispatcher = new (await import('../dist/index.js')).Pool({ size: sockets });
+      else if (name === 'fetch.undici.Agent') dispatcher = new (await import('undici')).Agent({ connections: sockets });
+      const init = dispatcher === undefined ? undefined : { dispatcher };
+      const get = async (path) => (await (await fetch(origin + path, init)).arrayBuffer()).byteLength;
+      return { name, get, close: () => dispatcher?.close() };
     }
     case 'undici.Pool':
     case 'undici.RoundRobinPool': {

@@ -6,6 +6,8 @@ export { Pool } from './pool/pool.js';
 export { NodePool } from './node/pool.js';
 export type { Client } from './pool/client.js';
 export type { DispatchHandler, DispatchController } from './pool/request.js';
+export { setGlobalDispatcher, getGlobalDispatcher } from './undici/global.js';
+export type { DispatchOptions, UndiciHandler, UndiciController, Interceptor, DispatchFn } from './undici/types.js';
 export { StreamResponse, BodyStream } from './pool/stream.js';
 export { Response } from './response.js';
 export type { PoolStats, OriginStats, SocketStats, SocketState } from './pool/stats.js';

@@ -118,6 +118,13 @@ export interface PoolOptions {
   proxyEnv?: ProxyEnv;
   /** Retry answered requests by status: a number of retries, or the policy (see Retries). Default off. */
   retry?: RetryOption;
+  /**
+   * `dispatch()` hands its handler the flat raw header array and body chunks that are views
+   * into the socket's reused read buffer, valid only during the call (no copy, no headers
+   * object). Default false: undici's form (a headers object, chunks the handler keeps).
+   * A per-request `zeroCopy` overrides it.
+   */
+  zeroCopy?: boolean;
 }
 
 /** Options of one call. */
@@ -130,8 +137,10 @@ export interface RequestOptions {
   expectContinue?: boolean;
   /** This call's retry policy, replacing the pool's; false or 0: no retries. */
   retry?: RetryOption;
-  /** The request may be retried on a status whatever its method (true: a POST or PATCH too), or never (false). */
+  /** The request may be resent and retried on a status whatever its method (true: a POST or PATCH too), or never (false). */
   idempotent?: boolean;
+  /** dispatch(): views and the flat raw header array instead of undici's form (see the pool option); overrides it. */
+  zeroCopy?: boolean;
 }
 
 /**
@@ -212,6 +221,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'proxyEnv', type: 'object', shown: '-', scope: 'pool', backends: 'both', doc: '`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY` to use instead of `proxy` (lowercase names win); without either, `process.env` when `NODE_USE_ENV_PROXY=1`' },
   { name: 'retry', type: 'resolved', shapes: 'number, object or `false`', shown: 'off', scope: 'both', backends: 'both', doc: 'retry answered requests by status: a number of retries or `{ limit, statuses, methods, minDelay, maxDelay, maxRetryAfter }`; per request it replaces the pool\'s; see Retries' },
   { name: 'idempotent', type: 'boolean', shown: 'by method', scope: 'request', backends: 'both', doc: '`true` lets a POST or PATCH be retried by status (see Retries)' },
+  { name: 'zeroCopy', type: 'boolean', shown: '`false`', scope: 'both', backends: 'both', doc: '`dispatch()` hands its handler the flat raw header array and body chunks that are views into the socket\'s read buffer, valid only during the call; `false`: undici\'s form (a headers object, chunks the handler keeps); per request it overrides the pool\'s' },
   { name: 'signal', type: 'signal', shown: '-', scope: 'request', backends: 'both', doc: 'an `AbortSignal`; aborting rejects with `AbortError`' },
   { name: 'timeout', type: 'ms', shown: '`requestTimeout`', scope: 'request', backends: 'both', doc: 'whole-request timeout of this call, overriding `requestTimeout` (0 = off)' },
 ];
@@ -308,6 +318,7 @@ export const defaults = {
   dnsRefreshInterval: 30_000,
   maxConnAge: 0,
   maxRequestsPerConn: 0,
+  zeroCopy: false,
 } as const;
 
 /** Options after defaults and validation. */
@@ -339,6 +350,7 @@ export interface Config {
   readonly proxy: ProxySettings | null;
   /** Null: no retries by status. */
   readonly retry: RetryPolicy | null;
+  readonly zeroCopy: boolean;
 }
 
 /** Which class is being built: `NodePool` refuses the options only `Pool` has. */
@@ -390,6 +402,7 @@ export function resolveOptions(options: PoolOptions | undefined, backend: Backen
     maxRequestsPerConn: p.maxRequestsPerConn ?? defaults.maxRequestsPerConn,
     proxy: resolveProxy(p.proxy, p.proxyEnv, process.env),
     retry: resolveRetry('retry', p.retry, null),
+    zeroCopy: p.zeroCopy ?? defaults.zeroCopy,
   });
 }
 

@@ -113,7 +113,7 @@ export class Load {
     this.client = client;
     this.plan = plan;
     this.serviceTime = plan.schedule === null ? null : new Histogram();
-    this.init = { method: plan.method, path: plan.path, headers: plan.headers, body: plan.body, timeout: plan.timeout };
+    this.init = { method: plan.method, path: plan.path, headers: plan.headers, body: plan.body, timeout: plan.timeout, zeroCopy: true };
   }
 
   /** Requests settled so far, completed or failed. */

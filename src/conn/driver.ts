@@ -4,6 +4,8 @@
 // does what the machine asks. No protocol decision is made here.
 import type * as net from 'node:net';
 import type { LookupFunction } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Handover } from './handover.js';
 import { connectTCP, plainSocket, startTLS, type Endpoint, type SessionCache } from './dial.js';
 import { ProxyDial, type TunnelSink } from './proxy.js';
 import { arm, disarm, type Timed } from './timers.js';
@@ -45,8 +47,8 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink, TunnelSink {
   private poll: NodeJS.Immediate | null = null;
   /** Plain sockets read into this one buffer (see `readInto`); null until the first read, and for TLS. */
   private readBuffer: Buffer | null = null;
-  /** The socket's `onread` option: plain sockets only (TLS reads through its own layer). */
-  private readonly onread: net.OnReadOpts | undefined;
+  /** The current plain socket's reads (its `onread` option); null for TLS, which reads through its own layer. */
+  private reads: PlainReads | null = null;
   /** Picks this slot's address among the host's (multi-address dialing); undefined: Node's own lookup. */
   private readonly lookup: LookupFunction | undefined;
   private readonly pipelined: boolean;
@@ -83,9 +85,7 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink, TunnelSink {
     this.onUploadWritten = this.onUploadWritten.bind(this);
     this.onUploadFlushed = this.onUploadFlushed.bind(this);
     this.flush = this.flush.bind(this);
-    const plain = plainSocket(endpoint);
-    this.onread = plain ? { buffer: this.readInto.bind(this), callback: this.onRead.bind(this) } : undefined;
-    this.handleWriter = plain ? HandleWriter.create(this.onHandleWritten.bind(this)) : null;
+    this.handleWriter = plainSocket(endpoint) ? HandleWriter.create(this.onHandleWritten.bind(this)) : null;
   }
 
   // ---- the slot, as the origin sees it
@@ -158,11 +158,14 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink, TunnelSink {
   // ---- SlotIo
 
   dial(): void {
+    // One onread per socket (not per request): a socket handed over keeps reading
+    // through its own, away from the slot's buffer (see detach).
+    this.reads = plainSocket(this.endpoint) ? new PlainReads(this) : null;
     const route = this.endpoint.proxy;
-    if (route === null) return this.listen(connectTCP(this.endpoint, this.lookup, this.onread));
+    if (route === null) return this.listen(connectTCP(this.endpoint, this.lookup, this.reads?.opts));
     // Through a proxy the dial phase lasts until the tunnel is open: the machine hears
     // `connected()` then, and nothing of the proxy's bytes.
-    const d = new ProxyDial(route, this, this.onread);
+    const d = new ProxyDial(route, this, this.reads?.opts);
     this.proxyDial = d;
     this.socket = d.tcp;
   }
@@ -308,6 +311,23 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink, TunnelSink {
     s.destroy();
   }
 
+  detach(head: Buffer | null): Duplex {
+    const s = this.socket!;
+    this.socket = null;
+    this.machine.socketGone(s);
+    this.unlisten(s);
+    const reads = this.reads;
+    this.reads = null;
+    if (reads === null) {
+      // TLS: the socket emits 'data' itself; what was read past the head goes first.
+      if (head !== null) s.unshift(head);
+      s.ref();
+      return s;
+    }
+    reads.handover = new Handover(s, head);
+    return reads.handover;
+  }
+
   now(): number {
     return Date.now();
   }
@@ -411,12 +431,12 @@ export class RawSlot implements Slot, SlotIo, Timed, UploadSink, TunnelSink {
    * large Content-Length body, so the kernel copies it straight into the response's
    * buffer; otherwise this slot's one read buffer, so no read allocates.
    */
-  private readInto(): Buffer {
+  readInto(): Buffer {
     return this.machine.readTarget(DIRECT_READ_MIN) ?? (this.readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE));
   }
 
   /** A read of a plain socket (the `onread` callback); true: go on reading. */
-  private onRead(n: number, buf: Buffer): boolean {
+  onRead(n: number, buf: Buffer): boolean {
     // Called by libuv on an empty stack: requests settled before are free to reuse.
     this.recycler?.newTurn();
     if (buf === this.readBuffer) this.machine.read(buf, n);
@@ -513,3 +533,16 @@ function pollDone(c: RawSlot): void {
 
 /** The 'error' listener of a socket given up on (or handed to TLS): its late errors are not news. */
 function ignoreLateError(): void {}
+
+/** A plain socket's `onread`: into the slot's buffer, or, once the socket was handed over, into its Handover. */
+class PlainReads {
+  handover: Handover | null = null;
+  readonly opts: net.OnReadOpts;
+
+  constructor(slot: RawSlot) {
+    this.opts = {
+      buffer: () => this.handover?.buffer ?? slot.readInto(),
+      callback: (n: number, buf: Uint8Array) => (this.handover !== null ? this.handover.bytesIn(n, buf as Buffer) : slot.onRead(n, buf as Buffer)),
+    };
+  }
+}

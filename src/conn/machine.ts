@@ -248,9 +248,9 @@ export class SlotMachine extends SlotCounters {
       case Timer.TLS:
         return this.failDial(new TLSTimeoutError(config.tlsTimeout, {}));
       case Timer.Headers:
-        return this.failOldest(new HeadersTimeoutError(config.responseHeaderTimeout, {}), false);
+        return this.failOldest(new HeadersTimeoutError(this.frontTimeout(true), {}), false);
       case Timer.Body:
-        return this.failOldest(new BodyTimeoutError(config.bodyTimeout, {}), false);
+        return this.failOldest(new BodyTimeoutError(this.frontTimeout(false), {}), false);
       case Timer.Idle:
         return this.teardown();
       case Timer.Write: {
@@ -458,7 +458,7 @@ export class SlotMachine extends SlotCounters {
       if (!req.closeAfter) req.head = withConnectionClose(req.head);
     }
     req.seq = open.sent++;
-    this.parser.expect(req.bodiless, req.streams);
+    this.parser.expect(req.bodiless, req.streams, req.upgrade);
     if (req.streamed !== null) {
       this.io.upload(req);
       if (req.streamed.expectContinue) {
@@ -528,7 +528,13 @@ export class SlotMachine extends SlotCounters {
    */
   private maybeStartHeadTimer(): void {
     if (this.state !== State.Busy || this.timer !== Timer.None || this.inflight.length === 0) return;
-    if (this.inflight.at(0).seq < this.open!.flushed && !this.parser.headComplete) this.setTimer(Timer.Headers, this.config.responseHeaderTimeout);
+    if (this.inflight.at(0).seq < this.open!.flushed && !this.parser.headComplete) this.setTimer(Timer.Headers, this.frontTimeout(true));
+  }
+
+  /** The response head (true) or body-gap timeout of the request being answered (each request carries its own). */
+  private frontTimeout(head: boolean): number {
+    const own = this.inflight.length === 0 ? -1 : head ? this.inflight.at(0).headersTimeout : this.inflight.at(0).bodyTimeout;
+    return own >= 0 ? own : head ? this.config.responseHeaderTimeout : this.config.bodyTimeout;
   }
 
   /** The parser's count of final heads when last looked at (see afterParse). */
@@ -595,7 +601,7 @@ export class SlotMachine extends SlotCounters {
    */
   private bodyRead(): void {
     const t = this.timer;
-    if (t === Timer.None || t === Timer.Body) this.setTimer(Timer.Body, this.config.bodyTimeout);
+    if (t === Timer.None || t === Timer.Body) this.setTimer(Timer.Body, this.frontTimeout(false));
   }
 
   /**
@@ -691,6 +697,10 @@ export class SlotMachine extends SlotCounters {
       }
       events.shift();
       const arg = p.eventArgs.shift()!;
+      if (kind === StreamEvent.Upgrade) {
+        this.handOver(req, arg as number, p.eventArgs.shift() as string[], p.eventArgs.shift() as string);
+        return false;
+      }
       if (kind === StreamEvent.Head) {
         this.streamedBytes = 0;
         const statusCode = arg as number;
@@ -706,6 +716,31 @@ export class SlotMachine extends SlotCounters {
       if (this.state !== State.Busy || this.inflight.length === 0 || this.inflight.at(0) !== req) return false;
     }
     return false;
+  }
+
+  /**
+   * The connection switched protocols for `req` (the front request): the socket leaves
+   * the slot without being closed and goes to the request's handler, with the bytes that
+   * came after the head; the slot is dead, and dials again for its next request.
+   */
+  private handOver(req: Request, statusCode: number, rawHeaders: string[], _statusMessage: string): void {
+    if (responseHeadersChannel.hasSubscribers) responseHeadersChannel.publish({ request: req.info, socketId: this.id, statusCode, rawHeaders });
+    this.inflight.shift();
+    req.slot = null;
+    this.requests++;
+    this.open!.served++;
+    // An upgrade request is never pipelined; anything behind it waits for another socket.
+    const rest = this.takeAll();
+    this.clearTimer();
+    this.awaitingContinue = false;
+    const socket = this.io.detach(this.parser.upgradeRest);
+    this.dialing = null;
+    this.open = null;
+    if (this.state !== State.Closed) this.state = State.Dead;
+    this.owner.emptied(this.id);
+    if (rest.length !== 0) this.owner.requeue(rest);
+    req.upgradedTo(statusCode, rawHeaders, socket);
+    this.owner.wake();
   }
 
   /** The End event of the front request's response, taken from the parser; its trailers. */
@@ -822,7 +857,7 @@ export class SlotMachine extends SlotCounters {
     this.open = null;
     if (this.state === State.Closed) return;
     this.state = State.Dead;
-    if (had) this.owner.emptied();
+    if (had) this.owner.emptied(this.id);
   }
 
   private goIdle(ms: number): void {

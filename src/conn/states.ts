@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 // What the raw slot's protocol machine (machine.ts) is made of: the interface to its
 // driver, the states a slot can be in, and the data each state carries.
 import type { Request } from '../pool/request.js';
@@ -25,6 +26,12 @@ export interface SlotIo {
   disarm(): void;
   /** Drops the socket; no more events of it follow. */
   close(): void;
+  /**
+   * Lets the socket go without closing it (its connection switched protocols): no more
+   * events of it reach the slot. Returns it as a stream the new owner reads and writes,
+   * `head` (bytes already read past the response head) first.
+   */
+  detach(head: Buffer | null): Duplex;
   /** Wall-clock ms (`Date.now()`), for connection ages. */
   now(): number;
   /** The socket is connected (and secured) and about to carry requests: for the connect event. */

@@ -47,6 +47,8 @@ export interface ExchangeSlot {
   reusedSocket(): boolean;
   /** The exchange is over on this slot: answered (`res`), failed (`err`), or its dial failed (`dialErr`: it may move). */
   finished(ex: NodeExchange, res: Response | null, err: HttpClientPoolError | null, dialErr: boolean): void;
+  /** The connection switched protocols: `socket` left node:http and is the request's. */
+  upgraded(ex: NodeExchange, statusCode: number, rawHeaders: string[], socket: net.Socket): void;
 }
 
 /**
@@ -69,7 +71,7 @@ class PhaseTimer implements Timed {
     if (slot === null) return;
     if (this.continue) return this.ex.goOn();
     if (this.write) return this.ex.writeDue();
-    this.ex.giveUp(this.body ? new BodyTimeoutError(slot.config.bodyTimeout, {}) : new HeadersTimeoutError(slot.config.responseHeaderTimeout, {}));
+    this.ex.giveUp(this.body ? new BodyTimeoutError(ownOr(this.ex.request.bodyTimeout, slot.config.bodyTimeout), {}) : new HeadersTimeoutError(ownOr(this.ex.request.headersTimeout, slot.config.responseHeaderTimeout), {}));
   }
 }
 
@@ -175,14 +177,12 @@ export class NodeExchange implements UploadSink {
         this.phaseTimer.body = false;
         this.phaseTimer.continue = false;
         this.phaseTimer.write = false;
-        arm(this.phaseTimer, slot.config.responseHeaderTimeout);
+        arm(this.phaseTimer, ownOr(request.headersTimeout, slot.config.responseHeaderTimeout));
       }
     });
     req.on('response', (res: http.IncomingMessage) => this.onResponse(req, res));
-    req.on('upgrade', (_res: http.IncomingMessage, socket: net.Socket) => {
-      socket.destroy();
-      this.fail(new UpgradeError({ phase: 'headers' }));
-    });
+    req.on('upgrade', (res: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onUpgrade(res, socket, head, 1));
+    req.on('connect', (res: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onUpgrade(res, socket, head, 2));
     req.on('error', (err: Error) => this.onError(req, err));
     if (request.streamed === null) return void endWith(req, this.body);
     req.on('drain', () => this.upload?.drained());
@@ -296,7 +296,7 @@ export class NodeExchange implements UploadSink {
       disarm(this.phaseTimer);
     } else {
       res.resume();
-      if (!res.complete) arm(this.phaseTimer, this.slot.config.bodyTimeout);
+      if (!res.complete) arm(this.phaseTimer, ownOr(this.request.bodyTimeout, this.slot.config.bodyTimeout));
     }
   }
 
@@ -327,6 +327,18 @@ export class NodeExchange implements UploadSink {
     this.fail(err);
     req?.destroy();
     socket?.destroy();
+  }
+
+  /** node:http handed the socket over (kind 1: a 101 to an upgrade, 2: an answer to CONNECT). */
+  private onUpgrade(res: http.IncomingMessage, socket: net.Socket, head: Buffer, kind: number): void {
+    const slot = this.slot;
+    if (slot === null || this.request.upgrade !== kind) {
+      socket.destroy();
+      return this.fail(new UpgradeError({ phase: 'headers' }));
+    }
+    this.detach();
+    if (head.length !== 0) socket.unshift(head);
+    slot.upgraded(this, res.statusCode!, res.rawHeaders, socket);
   }
 
   private fail(err: HttpClientPoolError): void {
@@ -386,7 +398,7 @@ export class NodeExchange implements UploadSink {
     let size = 0;
     // The body timer runs from the end of the head, and again from every read (not while the caller has paused).
     const timer = this.phaseTimer;
-    const bodyTimeout = slot.config.bodyTimeout;
+    const bodyTimeout = ownOr(request.bodyTimeout, slot.config.bodyTimeout);
     timer.body = true;
     const streams = request.streams;
     if (streams) {
@@ -503,4 +515,9 @@ function endWith(req: http.ClientRequest, body: Buffer | string | null): void {
 function persistent(res: http.IncomingMessage): boolean {
   const connection = res.headers.connection;
   return connectionAllowsReuse(res.httpVersionMajor, res.httpVersionMinor, connection === undefined ? '' : String(connection));
+}
+
+/** A request's own timeout, or the pool's when it has none (-1). */
+function ownOr(own: number, pool: number): number {
+  return own >= 0 ? own : pool;
 }

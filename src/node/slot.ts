@@ -3,6 +3,7 @@
 // (exchange.ts) and reports to its origin like a raw slot does.
 import type * as http from 'node:http';
 import type * as net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { LookupFunction } from 'node:net';
 import type { AddressBook } from '../conn/addresses.js';
 import type { Endpoint, SessionCache } from '../conn/dial.js';
@@ -268,6 +269,15 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
     return false;
   }
 
+  upgraded(ex: NodeExchange, statusCode: number, rawHeaders: string[], socket: Duplex): void {
+    if (!this.inFlight.delete(ex)) return void socket.destroy();
+    const req = ex.request;
+    req.slot = null;
+    this.requests++;
+    req.upgradedTo(statusCode, rawHeaders, socket);
+    this.reports.wake();
+  }
+
   finished(ex: NodeExchange, res: Response | null, err: HttpClientPoolError | null, dialErr: boolean): void {
     if (!this.inFlight.delete(ex)) return;
     const req = ex.request;
@@ -292,13 +302,13 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
 
   connectedOk(): void {
     this.connects++;
-    this.book?.succeeded(this.id);
+    // The origin marks the address good and tells the client (undici's `connect` event).
     this.reports.connected(this.id);
   }
 
   override socketGone(s: net.Socket): void {
     super.socketGone(s);
-    if (this.sockets.size === 0) this.reports.emptied();
+    if (this.sockets.size === 0) this.reports.emptied(this.id);
   }
 }
 
@@ -338,6 +348,10 @@ export const nodeBackend: Backend = {
         parts.headers['transfer-encoding'] = 'chunked';
       }
       if (streamed.expectContinue) parts.headers['expect'] = '100-continue';
+    }
+    if (req.upgrade === 1) {
+      parts.headers['connection'] = 'upgrade';
+      parts.headers['upgrade'] = req.protocol;
     }
     exchanges.set(req, new NodeExchange(req, parts.headers, parts.payload));
   },

@@ -44,12 +44,13 @@ const HEAD_CACHE_LIMIT = 1024;
 const EXPECTS_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const NO_BODY_ALLOWED = new Set(['HEAD', 'TRACE']);
 
-export function validateMethod(method: unknown): asserts method is string {
+/** `tunnels`: the call may take its socket out of the pool (undici's dispatch), so CONNECT is allowed. */
+export function validateMethod(method: unknown, tunnels = false): asserts method is string {
   if (method === 'GET' || method === 'POST') return; // the calls get() and post() make
   if (typeof method !== 'string' || !TOKEN.test(method)) {
     throw new InvalidArgumentError(`invalid method: ${JSON.stringify(method)}`);
   }
-  if (method === 'CONNECT') throw new InvalidArgumentError('CONNECT is not supported');
+  if (method === 'CONNECT' && !tunnels) throw new InvalidArgumentError('CONNECT is only taken by dispatch() (undici.connect): its socket leaves the pool');
 }
 
 export function validatePath(path: string): void {
@@ -235,6 +236,16 @@ export function withConnectionClose(head: Buffer): Buffer {
 }
 
 const CONNECTION_CLOSE = Buffer.from('connection: close\r\n', 'latin1');
+
+/** The same request asking to switch its connection to `protocol` (checked as a token). */
+export function withUpgrade(head: Buffer, protocol: string): Buffer {
+  if (!TOKEN_LIST.test(protocol)) throw new InvalidArgumentError(`invalid upgrade protocol: ${JSON.stringify(protocol)}`);
+  const end = head.indexOf('\r\n\r\n');
+  return Buffer.concat([head.subarray(0, end + 2), Buffer.from(`connection: upgrade\r\nupgrade: ${protocol}\r\n`, 'latin1'), head.subarray(end + 2)]);
+}
+
+/** An Upgrade value: protocols (token, optionally /version), comma separated. */
+const TOKEN_LIST = /^[!#$%&'*+\-.^_`|~0-9A-Za-z/]+(\s*,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z/]+)*$/;
 
 /** True for the methods that may be resent when a reused socket fails before any response (RFC 9110 9.2.2). */
 export function isIdempotent(method: string): boolean {

@@ -172,11 +172,23 @@ export const enum StreamEvent {
   Data,
   /** The end: completes the response (its entry in `done`); the next entry is its trailers. */
   End,
+  /**
+   * The connection switched protocols (a 101 to an upgrade, a 2xx to CONNECT): the next
+   * three entries are status, raw headers and status message; the stream is over for
+   * HTTP, and `upgradeRest` holds the bytes that came after the head.
+   */
+  Upgrade,
 }
 
 /** `expect()` flags of one expected response. */
 const BODILESS = 1;
 const STREAMED = 2;
+/** The request asked to upgrade (a 101 hands its connection over). */
+const UPGRADES = 4;
+/** The request was CONNECT (a 2xx hands its connection over). */
+const TUNNELS = 8;
+/** llhttp's on_headers_complete answer: no body, the connection is upgraded. */
+const UPGRADED = 2;
 
 export class ResponseParser {
   /**
@@ -274,6 +286,8 @@ export class ResponseParser {
   /** Starts a new stream (a new socket). */
   reset(): void {
     this.native.initialize(this.P.RESPONSE, this.resource, this.maxHeaderSize, this.P.kLenientNone);
+    this.upgraded = false;
+    this.upgradeRest = null;
     this.done.clear();
     this.events.clear();
     this.eventArgs.clear();
@@ -296,14 +310,19 @@ export class ResponseParser {
    * One more response is expected on this stream. `bodiless`: the request was HEAD;
    * `streams`: its body goes out as events as it arrives instead of into one buffer.
    */
-  expect(bodiless: boolean, streams = false): void {
-    this.expected.push((bodiless ? BODILESS : 0) | (streams ? STREAMED : 0));
+  expect(bodiless: boolean, streams = false, upgrade = 0): void {
+    this.expected.push((bodiless ? BODILESS : 0) | (streams ? STREAMED : 0) | (upgrade === 1 ? UPGRADES : upgrade === 2 ? TUNNELS : 0));
   }
+
+  /** After an Upgrade event: the bytes that followed the head (the new protocol's first), copied. */
+  upgradeRest: Buffer | null = null;
+  /** The connection was handed over: nothing more is parsed. */
+  upgraded = false;
 
   /** Parses `chunk`, or its first `end` bytes (a read into a reused buffer). */
   feed(chunk: Buffer, end = chunk.length): void {
     let at = 0;
-    while (at < end && this.error === null && !this.unasked) {
+    while (at < end && this.error === null && !this.unasked && !this.upgraded) {
       if (this.mode === Mode.OwnBody) {
         at = this.streaming ? this.streamFramed(chunk, at, end) : this.framed.copy(chunk, at, end);
         if (this.framed.missing === 0) this.framedDone();
@@ -325,11 +344,18 @@ export class ResponseParser {
           this.exact = true;
         }
       }
+      const begin = at;
       const r = this.native.execute(at === 0 && stop === chunk.length ? chunk : this.headView.of(chunk, at, stop));
       this.exact = false;
       if (typeof r !== 'number') return this.failed(r as NativeParseError);
       this.tail = endMatch(this.tail, chunk, at, stop);
       at = stop;
+      if (this.upgraded) {
+        // llhttp stopped at the end of the head (it says how far it read); what follows is the new protocol's.
+        const from = begin + r;
+        this.upgradeRest = from < end ? Buffer.from(chunk.subarray(from, end)) : null;
+        return;
+      }
       // llhttp went on past a body it framed; a message it began after the last expected
       // one (a partial head, say) must not wait there for the next request's bytes.
       if (!fromHead && this.mode === Mode.Head && this.expected.length === 0 && this.native.finish() !== undefined) this.unasked = true;
@@ -434,6 +460,16 @@ export class ResponseParser {
     this.begun = true;
     const raw = headers ?? this.fields;
     if (headers === undefined) this.fields = [];
+    const wants = this.expected.at(0);
+    if ((wants & UPGRADES) !== 0 ? statusCode === 101 : (wants & TUNNELS) !== 0 && statusCode >= 200 && statusCode < 300) {
+      this.upgraded = true;
+      this.expected.shift();
+      this.events.push(StreamEvent.Upgrade);
+      this.eventArgs.push(statusCode);
+      this.eventArgs.push(raw);
+      this.eventArgs.push(statusMessage);
+      return UPGRADED;
+    }
     if (upgrade || statusCode === 101) {
       this.error = new UpgradeError({ phase: 'headers' });
       return NO_BODY;
@@ -545,7 +581,7 @@ export class ResponseParser {
   }
 
   private messageComplete(): void {
-    if (this.unasked || this.error !== null || this.mode === Mode.OwnBody) return;
+    if (this.unasked || this.error !== null || this.mode === Mode.OwnBody || this.upgraded) return;
     this.mode = Mode.Head;
     if (this.head === null) {
       this.nextMessage(); // an interim (1xx) response: the final one follows

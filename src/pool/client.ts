@@ -1,14 +1,15 @@
 // The public call surface both backends share: call checking, one origin per distinct
 // origin (dropped again once it has nothing left, unless it is the base URL's), and
 // close/destroy over all of them. A backend only says how its slots are made.
-import { HttpClientPoolError, InvalidArgumentError, PoolClosedError, PoolDestroyedError } from '../errors.js';
+import { EventEmitter } from 'node:events';
+import { HttpClientPoolError, InvalidArgumentError, PoolClosedError, PoolDestroyedError, SocketError } from '../errors.js';
 import { resolveOptions, type BackendName, type Body, type Config, type PoolOptions, type RequestInit, type RequestOptions } from '../options.js';
 import { RequestEncoder } from '../parser/request.js';
 import type { Response } from '../response.js';
-import { Call } from './call.js';
+import { Call, CallShape } from './call.js';
 import type { DispatchHandler } from './request.js';
 import { StreamHandler, type StreamResponse } from './stream.js';
-import { Origin, type Backend } from './origin.js';
+import { Origin, type Backend, type OriginEvents } from './origin.js';
 import { poolStats, type PoolStats } from './stats.js';
 import { parseURL, type Target } from './target.js';
 
@@ -44,13 +45,19 @@ export interface Client {
   destroy(err?: Error): void;
 }
 
-export abstract class ClientBase implements Client {
+/**
+ * Both backends' client. An EventEmitter with undici's events: `connect` (origin URL,
+ * [client]) when a socket connected, `disconnect` (origin, [client], err) when it went,
+ * `connectionError` (origin, [client], err) when a dial failed, `drain` (origin) when
+ * requests that had to wait are all on sockets.
+ */
+export abstract class ClientBase extends EventEmitter implements Client {
   protected readonly config: Config;
-  private readonly base: Target | null;
+  protected readonly base: Target | null;
   private readonly origins = new Map<string, Origin>();
   private closed: Promise<void> | null = null;
   /** Filled by every call (see Call). */
-  private readonly call = new Call();
+  protected readonly call = new Call();
   private destroyed = false;
   /** Drops an origin that has nothing left, so that a client of many origins does not keep them all. */
   private readonly forget = (o: Origin): void => {
@@ -62,6 +69,7 @@ export abstract class ClientBase implements Client {
     private readonly backend: Backend,
     name: BackendName,
   ) {
+    super();
     this.config = resolveOptions(options, name);
     this.base = this.config.baseURL === '' ? null : parseURL(this.config.baseURL, true).target;
     // Default headers are checked now, not at the first request of the first origin.
@@ -90,19 +98,39 @@ export abstract class ClientBase implements Client {
     if (init === null || typeof init !== 'object') {
       return Promise.reject(new InvalidArgumentError('request() takes an object with method and path'));
     }
-    return this.send(init.method, init.path, init, init.body, true);
+    return this.send(init.method, init.path, init, init.body, CallShape.Init);
   }
 
   dispatch(init: RequestInit, handler: DispatchHandler): void {
+    this.dispatchNative(init, handler);
+  }
+
+  /** dispatch() as this library has it: its handler gets views and the flat raw header array. */
+  protected dispatchNative(init: RequestInit, handler: DispatchHandler): void {
     if (init === null || typeof init !== 'object') throw new InvalidArgumentError('dispatch() takes an object with method and path');
     checkHandler(handler);
     if (this.closed !== null) throw this.closedError();
-    const call = this.call.check(this.config, this.base, init.method, init.path, init, true);
+    const call = this.call.check(this.config, this.base, init.method, init.path, init, CallShape.Init);
     this.originFor(call.target!).send(init.method, call, init.body, handler);
   }
 
+  /** Sends the call checked into `this.call`; false when it had to wait for a socket (undici's dispatch() result). */
+  protected sendChecked(method: string, body: unknown, handler: DispatchHandler): boolean {
+    if (this.closed !== null) throw this.closedError();
+    const origin = this.originFor(this.call.target!);
+    origin.send(method, this.call, body as Body | null | undefined, handler);
+    if (!origin.waiting) return true;
+    origin.needDrain = true;
+    return false;
+  }
+
+  /** close() or destroy() was called. */
+  protected get closing(): boolean {
+    return this.closed !== null;
+  }
+
   stream(init: RequestInit): Promise<StreamResponse> {
-    return new Promise((resolve, reject) => this.dispatch(init, new StreamHandler(resolve, reject, this.config.bodyTimeout)));
+    return new Promise((resolve, reject) => this.dispatchNative(init, new StreamHandler(resolve, reject, this.config.bodyTimeout)));
   }
 
   stats(): PoolStats {
@@ -126,10 +154,10 @@ export abstract class ClientBase implements Client {
     for (const o of this.origins.values()) o.destroy(reason);
   }
 
-  private send(method: string, path: string, options: RequestOptions | undefined, body: Body | null | undefined, init = false): Promise<Response> {
+  private send(method: string, path: string, options: RequestOptions | undefined, body: Body | null | undefined, shape = CallShape.Options): Promise<Response> {
     try {
       if (this.closed !== null) throw this.closedError();
-      const call = this.call.check(this.config, this.base, method, path, options, init);
+      const call = this.call.check(this.config, this.base, method, path, options, shape);
       const origin = this.originFor(call.target!);
       return origin.send(method, call, body, null).promise!;
     } catch (err) {
@@ -140,14 +168,32 @@ export abstract class ClientBase implements Client {
   private originFor(target: Target): Origin {
     let o = this.origins.get(target.origin);
     if (o === undefined) {
-      o = new Origin(target, this.config, this.backend);
+      o = new Origin(target, this.config, this.backend, this.events);
       if (this.base === null || target.origin !== this.base.origin) o.onUnused = this.forget;
       this.origins.set(target.origin, o);
     }
     return o;
   }
 
-  private closedError(): HttpClientPoolError {
+  /** What the origins report, as undici's events: built only when someone listens. Not part of the client's own surface. */
+  private readonly events: OriginEvents = {
+    connected: (origin) => {
+      if (this.listenerCount('connect') !== 0) this.emit('connect', new URL(origin), [this]);
+    },
+    disconnected: (origin) => {
+      if (this.listenerCount('disconnect') === 0) return;
+      const why = this.destroyed ? new PoolDestroyedError() : this.closed !== null ? new PoolClosedError() : new SocketError('the socket closed', { origin });
+      this.emit('disconnect', new URL(origin), [this], why);
+    },
+    connectionFailed: (origin, _id, err) => {
+      if (this.listenerCount('connectionError') !== 0) this.emit('connectionError', new URL(origin), [this], err);
+    },
+    drained: (origin) => {
+      if (this.listenerCount('drain') !== 0) this.emit('drain', new URL(origin), [this]);
+    },
+  };
+
+  protected closedError(): HttpClientPoolError {
     return this.destroyed ? new PoolDestroyedError() : new PoolClosedError();
   }
 }

@@ -12,7 +12,7 @@ import { ProxyError, type HttpClientPoolError } from '../errors.js';
 import { proxyFor } from '../conn/proxy-env.js';
 import { makeRoute } from '../conn/proxy.js';
 import type { Body, Config, Headers } from '../options.js';
-import { RequestEncoder } from '../parser/request.js';
+import { RequestEncoder, withUpgrade } from '../parser/request.js';
 import type { Call } from './call.js';
 import { RoundRobin } from './choose.js';
 import { Queue } from './queue.js';
@@ -35,6 +35,15 @@ export interface SlotContext {
   readonly reports: SlotReports;
   /** Where settled requests wait to be used again, if the backend allows it: slots call its `newTurn()`. */
   readonly recycler: Recycler | null;
+}
+
+/** What an origin tells its client, for undici's events (`connect`, `disconnect`, `connectionError`, `drain`). */
+export interface OriginEvents {
+  connected(origin: string, id: number): void;
+  disconnected(origin: string, id: number): void;
+  connectionFailed(origin: string, id: number, err: HttpClientPoolError): void;
+  /** A request that had to wait was handed to a socket, and nothing waits any more. */
+  drained(origin: string): void;
 }
 
 /** How a backend makes its slots and readies a request for them. */
@@ -86,13 +95,22 @@ export class Origin implements RequestOwner, SlotReports {
   private readonly proxyHeaders: Headers | null;
   readonly absoluteProxy: string | null;
   /** Requests waiting before a retry (pool/retry.ts): in no queue and on no slot. */
-  private readonly waiting = new Set<Request>();
+  private readonly retryWaits = new Set<Request>();
   /** Holds the process while requests wait to be retried (the shared clock does not). */
   private waitHold: NodeJS.Timeout | null = null;
   /** Retries of responses each slot carried. */
   private readonly retriesBySlot: number[];
+  /** A request had to wait in the queue: the client hears when nothing waits any more. */
+  needDrain = false;
+  /** Which slots have a socket that connected (only those disconnect). */
+  private readonly live: boolean[] = [];
 
-  constructor(target: Target, config: Config, backend: Backend) {
+  constructor(
+    target: Target,
+    config: Config,
+    backend: Backend,
+    private readonly events: OriginEvents | null = null,
+  ) {
     this.config = config;
     this.backend = backend;
     this.recycler = backend.recyclesRequests ? new Recycler(RECYCLED_KEPT) : null;
@@ -147,12 +165,21 @@ export class Origin implements RequestOwner, SlotReports {
    */
   send(method: string, call: Call, body: Body | null | undefined, handler: DispatchHandler | null): Request {
     const req = this.newRequest(method, call, handler);
+    req.headersTimeout = call.headersTimeout;
+    req.bodyTimeout = call.bodyTimeout;
+    req.blocking = call.blocking;
     this.encoder.encode(req, method, call.path, call.headers, body, call.expectContinue);
+    if (call.upgrade !== null) {
+      req.upgrade = 1;
+      req.protocol = call.upgrade;
+      req.head = withUpgrade(req.head, call.upgrade);
+    } else if (method === 'CONNECT') req.upgrade = 2;
     this.backend.prepare(req, call.headers, body, this.config, this.hostHeader, this.proxyHeaders);
+    if (call.idempotent !== null) req.retryable = call.idempotent;
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
     this.open();
     this.active++;
-    req.start(this, call.retry, call.idempotent);
+    req.start(this, call.retry, call.idempotent ?? undefined);
     if (!req.settled) {
       this.queue.push(req);
       this.pump();
@@ -199,7 +226,7 @@ export class Origin implements RequestOwner, SlotReports {
     this.addresses?.stop();
     for (let req = this.queue.shift(); req !== null; req = this.queue.shift()) this.failQueued(req, reason);
     // Those waiting to be retried are queued in all but name.
-    for (const req of [...this.waiting]) {
+    for (const req of [...this.retryWaits]) {
       this.unwait(req);
       this.failQueued(req, reason);
     }
@@ -220,7 +247,7 @@ export class Origin implements RequestOwner, SlotReports {
   stats(now: number): OriginStats {
     const sockets = this.slots.map((s) => s.stats(now));
     for (const s of sockets) s.retries = this.retriesBySlot[s.id] ?? 0;
-    return { origin: this.origin, proxy: this.proxy, queued: this.queue.length, retryWaiting: this.waiting.size, sockets };
+    return { origin: this.origin, proxy: this.proxy, queued: this.queue.length, retryWaiting: this.retryWaits.size, sockets };
   }
 
   // ---- RequestOwner
@@ -232,7 +259,7 @@ export class Origin implements RequestOwner, SlotReports {
 
   retryWait(req: Request, _statusCode: number, _delayMs: number): void {
     if (req.carrierId >= 0) this.retriesBySlot[req.carrierId]!++;
-    this.waiting.add(req);
+    this.retryWaits.add(req);
     this.waitHold ??= setInterval(noop, 1 << 30);
   }
 
@@ -243,8 +270,8 @@ export class Origin implements RequestOwner, SlotReports {
   }
 
   private unwait(req: Request): void {
-    this.waiting.delete(req);
-    if (this.waiting.size !== 0 || this.waitHold === null) return;
+    this.retryWaits.delete(req);
+    if (this.retryWaits.size !== 0 || this.waitHold === null) return;
     clearInterval(this.waitHold);
     this.waitHold = null;
   }
@@ -252,13 +279,15 @@ export class Origin implements RequestOwner, SlotReports {
   settled(_req: Request): void {
     this.active--;
     if (this.closing) this.maybeDrained();
-    else if (this.active === 0) this.emptied();
+    else if (this.active === 0) this.maybeUnused();
   }
 
   // ---- SlotReports
 
   connected(id: number): void {
     this.addresses?.succeeded(id);
+    this.live[id] = true;
+    this.events?.connected(this.origin, id);
     if (this.readyWaiters.length !== 0 && this.allConnected()) {
       const waiters = this.readyWaiters;
       this.readyWaiters = [];
@@ -273,6 +302,7 @@ export class Origin implements RequestOwner, SlotReports {
 
   dialFailed(id: number, req: Request | null, err: HttpClientPoolError): void {
     if (connectErrorChannel.hasSubscribers) connectErrorChannel.publish({ origin: this.origin, socketId: id, error: err });
+    this.events?.connectionFailed(this.origin, id, err);
     this.rejectReady(err);
     if (isLookupFailure(err.cause)) return this.lookupFailed(req, err);
     this.addresses?.failed(id);
@@ -305,8 +335,17 @@ export class Origin implements RequestOwner, SlotReports {
     this.pump();
   }
 
-  /** A slot lost its last socket, or the last request settled: maybe nothing is left of the origin. */
-  emptied(): void {
+  /** Slot `id` lost its last socket: maybe nothing is left of the origin. */
+  emptied(id: number): void {
+    if (this.live[id] === true) {
+      this.live[id] = false;
+      this.events?.disconnected(this.origin, id);
+    }
+    this.maybeUnused();
+  }
+
+  /** A socket was lost, or the last request settled. */
+  private maybeUnused(): void {
     if (this.sweepQueued || this.onUnused === null || this.closing || !this.unused()) return;
     // Decided after the current callback: a slot may dial again at once (recycling), and
     // a caller answered just now may be sending to this origin again.
@@ -344,6 +383,15 @@ export class Origin implements RequestOwner, SlotReports {
       }
     } while (this.again);
     this.pumping = false;
+    if (this.needDrain && this.queue.length === 0) {
+      this.needDrain = false;
+      this.events?.drained(this.origin);
+    }
+  }
+
+  /** Requests wait in the queue (every slot that could take them is busy). */
+  get waiting(): boolean {
+    return this.queue.length !== 0;
   }
 
   /** Recycles every socket (the host's addresses changed): none fails, each re-dials after its current work. */

@@ -1,6 +1,6 @@
 // The raw-socket pool: N sockets per origin, written to and parsed by this library.
 import type { Backend } from './origin.js';
-import { ClientBase } from './client.js';
+import { Dispatcher } from '../undici/dispatcher.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { PoolOptions } from '../options.js';
 import { httpParser } from '../parser/binding.js';
@@ -17,11 +17,12 @@ const rawBackend: Backend = {
   prepare: () => {}, // the encoded head and body are what a raw slot writes
 };
 
-export class Pool extends ClientBase {
+export class Pool extends Dispatcher {
   constructor(options?: PoolOptions) {
     // The raw backend cannot run without Node's parser: say so here, before any socket.
     httpParser();
-    super(options, rawBackend, 'Pool');
+    // Its body chunks are views into each socket's reused read buffer.
+    super(options, rawBackend, 'Pool', true);
     if (this.config.maxConnsPerHost !== 1) {
       throw new InvalidArgumentError('Pool has exactly one socket per slot: maxConnsPerHost must be 1 (raise size instead)');
     }

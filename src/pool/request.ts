@@ -8,11 +8,13 @@
 // handler (get/post/request) the response is read whole and resolves the promise; with
 // one (dispatch) the head, each piece of the body and the end go to the handler as they
 // arrive, and the request is the handler's controller.
+import type { Duplex } from 'node:stream';
 import { arm, disarm, now, type Timed } from '../conn/timers.js';
 import { nextRequestId, requestEndChannel, requestErrorChannel, requestRetryChannel, type RequestInfo } from '../diagnostics.js';
 import { AbortError, HandlerError, type HttpClientPoolError, type Phase, ProxyError, RequestTimeoutError } from '../errors.js';
 import { isIdempotent, type Encoded, type Streamed } from '../parser/request.js';
 import type { Response } from '../response.js';
+import { Dispatched } from './controller.js';
 import type { Queued } from './queue.js';
 import { Retries, type RetryPolicy } from './retry.js';
 
@@ -42,6 +44,12 @@ export interface DispatchHandler {
   onResponseEnd?(controller: DispatchController, rawTrailers: readonly string[]): void;
   /** `error` is an `HttpClientPoolError`, or the error the pool was destroyed with (`destroy(err)`). */
   onResponseError?(controller: DispatchController, error: Error): void;
+  /**
+   * The connection switched protocols (a 101 to `upgrade`, a 2xx to CONNECT): `socket`
+   * has left the pool and is the handler's (its slot dials a new one). Ends the request
+   * in place of `onResponseEnd`.
+   */
+  onRequestUpgrade?(controller: DispatchController, statusCode: number, rawHeaders: string[], socket: Duplex): void;
 }
 
 /** The controller of a request this library dispatches itself (stream()): it may also end it with its own error. */
@@ -59,6 +67,12 @@ export interface DispatchController {
   resume(): void;
   readonly aborted: boolean;
   readonly paused: boolean;
+  /** What `abort()` was given; null until then. */
+  readonly reason: unknown;
+  /** The response head's raw headers (flat name, value list), set before `onResponseStart`. */
+  rawHeaders: string[] | null;
+  /** The trailers' raw list, set before `onResponseEnd`. */
+  rawTrailers: readonly string[] | null;
 }
 
 /** What a request reports to its origin. */
@@ -112,6 +126,15 @@ export class Request implements Encoded, Queued<Request>, Timed {
   retries: Retries | null = null;
   /** Waiting before a retry: its deadline is the wait's end (or the whole-request deadline, if sooner). */
   waiting = false;
+  /** Its own response head and body-gap timeouts, ms; -1: the pool's. */
+  headersTimeout = -1;
+  bodyTimeout = -1;
+  /** Nothing pipelines with it (undici's `blocking`). */
+  blocking = false;
+  /** 1: it asks to upgrade (a 101 hands its socket over); 2: it is CONNECT (a 2xx does); 0: neither. */
+  upgrade = 0;
+  /** The protocol it asks to upgrade to (NodePool writes the header itself). */
+  protocol = '';
   /** The whole-request deadline on the shared clock; 0: none. Kept while the deadline serves a wait. */
   private endsAt = 0;
   /** While waiting: the wait ends before the whole-request deadline (else that fires first). */
@@ -168,6 +191,11 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.waiting = false;
     this.endsAt = 0;
     this.waitFirst = false;
+    this.headersTimeout = -1;
+    this.bodyTimeout = -1;
+    this.blocking = false;
+    this.upgrade = 0;
+    this.protocol = '';
     this.prev = null;
     this.next = null;
     this.queued = false;
@@ -215,9 +243,10 @@ export class Request implements Encoded, Queued<Request>, Timed {
   start(owner: RequestOwner, retry: RetryPolicy | null = null, idempotent?: boolean): void {
     this.owner = owner;
     // A streamed body is read once: it can never be sent again.
-    if (this.streamed !== null) this.retryable = false;
+    // A streamed body is read once, and a socket handed over is not ours to resend on.
+    if (this.streamed !== null || this.upgrade !== 0) this.retryable = false;
     else if (retry !== null && retry.covers(this.method, idempotent)) this.retries = new Retries(retry);
-    this.pipelinable = this.retryable && !this.closeAfter;
+    this.pipelinable = this.retryable && !this.closeAfter && !this.blocking;
     arm(this, this.timeoutMs);
     this.endsAt = this.deadline;
     this.signal?.addEventListener('abort', this);
@@ -303,7 +332,6 @@ export class Request implements Encoded, Queued<Request>, Timed {
   /** The caller aborted (controller.abort). */
   abortByCaller(reason: unknown): void {
     if (this.settledFlag) return;
-    this.dispatched!.cancelled = true;
     this.cancel(new AbortError({ cause: reason }));
   }
 
@@ -320,9 +348,8 @@ export class Request implements Encoded, Queued<Request>, Timed {
   /** The request is about to be written for the first time. False: it was cancelled meanwhile. */
   starting(): boolean {
     const d = this.dispatched;
-    if (d === null || d.began) return !this.settledFlag;
-    d.began = true;
-    const h = d.handler;
+    if (d === null || !Dispatched.begin(d)) return !this.settledFlag;
+    const h = Dispatched.handlerOf(d);
     if (h.onRequestStart !== undefined) {
       try {
         h.onRequestStart(d);
@@ -355,7 +382,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
     if (requestErrorChannel.hasSubscribers) requestErrorChannel.publish({ request: this.info, error: err });
     const d = this.dispatched;
     if (d === null) return this.reject!(err);
-    const h = d.handler;
+    const h = Dispatched.handlerOf(d);
     if (h.onResponseError === undefined) return;
     try {
       h.onResponseError(d, err);
@@ -368,11 +395,12 @@ export class Request implements Encoded, Queued<Request>, Timed {
   responseStart(statusCode: number, rawHeaders: string[], statusMessage: string): void {
     const d = this.dispatched;
     if (d === null) return;
-    d.status = statusCode;
+    Dispatched.setStatus(d, statusCode);
     if (statusCode === 407 && this.proxyRefused()) return;
     // Retried: this response's head and body are not the handler's (the retry's end is at responseEnd).
     if (this.retries?.decide(statusCode, rawHeaders) === true) return;
-    const h = d.handler;
+    d.rawHeaders = rawHeaders;
+    const h = Dispatched.handlerOf(d);
     if (h.onResponseStart === undefined || this.settledFlag) return;
     try {
       h.onResponseStart(d, statusCode, rawHeaders, statusMessage);
@@ -385,7 +413,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
   responseData(chunk: Buffer): void {
     const d = this.dispatched;
     if (d === null || (this.retries !== null && this.retries.pending >= 0)) return;
-    const h = d.handler;
+    const h = Dispatched.handlerOf(d);
     if (h.onResponseData === undefined || this.settledFlag) return;
     try {
       h.onResponseData(d, chunk);
@@ -396,17 +424,33 @@ export class Request implements Encoded, Queued<Request>, Timed {
 
   /** The end of a dispatched request's response: it settles. */
   responseEnd(rawTrailers: readonly string[], bodyLength: number): void {
-    if (this.retries !== null && this.retries.pending >= 0 && !this.settledFlag) return this.retryLater(this.dispatched!.status);
+    if (this.retries !== null && this.retries.pending >= 0 && !this.settledFlag) return this.retryLater(Dispatched.statusOf(this.dispatched!));
     if (!this.settle()) return;
     const d = this.dispatched;
     if (d === null) return;
-    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: d.status, bodyLength });
-    const h = d.handler;
+    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode: Dispatched.statusOf(d), bodyLength });
+    d.rawTrailers = rawTrailers;
+    const h = Dispatched.handlerOf(d);
     if (h.onResponseEnd === undefined) return;
     try {
       h.onResponseEnd(d, rawTrailers);
     } catch {
       // Settled already: the throw has nothing left to end, and must not crash the process.
+    }
+  }
+
+  /** The connection switched protocols: `socket` is the handler's; the request settles. */
+  upgradedTo(statusCode: number, rawHeaders: string[], socket: Duplex): void {
+    if (!this.settle()) return void socket.destroy();
+    const d = this.dispatched;
+    if (requestEndChannel.hasSubscribers) requestEndChannel.publish({ request: this.info, statusCode, bodyLength: 0 });
+    const h = d === null ? undefined : Dispatched.handlerOf(d);
+    if (h?.onRequestUpgrade === undefined) return void socket.destroy();
+    d!.rawHeaders = rawHeaders;
+    try {
+      h.onRequestUpgrade(d!, statusCode, rawHeaders, socket);
+    } catch {
+      // Settled already; the socket is the handler's.
     }
   }
 
@@ -461,58 +505,6 @@ export class Request implements Encoded, Queued<Request>, Timed {
     // Only an uploaded body's pump may still hold the request; anything else let go of it.
     if (this.recycler !== null && this.streamed === null) this.recycler.retire(this);
     return true;
-  }
-}
-
-/**
- * A dispatched request's controller, handed to its handler, and what steering it keeps.
- * One per dispatch, apart from the Request: the request may be used again once settled
- * (see Recycler), and a controller kept past the end must then reach nothing.
- */
-class Dispatched implements LibraryController {
-  paused = false;
-  /** onRequestStart was called (it is called once, even when the request is sent again). */
-  began = false;
-  /** abort() ended it. */
-  cancelled = false;
-  /** The response's status, for the request-end event. */
-  status = 0;
-
-  constructor(
-    readonly handler: DispatchHandler,
-    private readonly req: Request,
-  ) {}
-
-  get aborted(): boolean {
-    return this.cancelled || (this.req.controller === this && this.req.signalled);
-  }
-
-  /** The request, until it settled. */
-  private get live(): Request | null {
-    const r = this.req;
-    return r.settled || r.controller !== this ? null : r;
-  }
-
-  abort(reason?: unknown): void {
-    this.live?.abortByCaller(reason);
-  }
-
-  pause(): void {
-    const r = this.live;
-    if (r === null || this.paused) return;
-    this.paused = true;
-    r.pauseByCaller(true);
-  }
-
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    this.live?.pauseByCaller(false);
-  }
-
-  /** Ends the request with `err` (its socket is dropped if it was on one): for this library's own handlers. */
-  giveUp(err: HttpClientPoolError): void {
-    this.live?.giveUp(err);
   }
 }
 

@@ -16,8 +16,8 @@ export interface SlotReports {
   requeue(reqs: Request[]): void;
   /** A slot may take requests now: the origin's dispatch loop runs (at once, unless it is running). */
   wake(): void;
-  /** A slot lost its last socket: the origin may have nothing left (it looks after the current callback). */
-  emptied(): void;
+  /** Slot `id` lost its last socket: the origin may have nothing left (it looks after the current callback). */
+  emptied(id: number): void;
   /** A `ready()` waits for the slots that are connecting: their sockets hold the process meanwhile. */
   readonly awaited: boolean;
 }

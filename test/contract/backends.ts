@@ -12,12 +12,14 @@ export interface Backend {
   pool(options: PoolOptions): Client;
   /** The class itself (for what a test must construct and destroy on its own). */
   readonly cls: new (options?: PoolOptions) => Client;
+  /** The same client typed as the class (an undici Dispatcher too), destroyed after the test. */
+  dispatcher(options: PoolOptions): Pool | NodePool;
 }
 
 /** The one table of backends: every suite that runs on both takes them from here. */
 export const BACKENDS: readonly Backend[] = [
-  { name: 'Pool', pool: (o) => destroyAfterTest(new Pool(o)), cls: Pool },
-  { name: 'NodePool', pool: (o) => destroyAfterTest(new NodePool(o)), cls: NodePool },
+  { name: 'Pool', pool: (o) => destroyAfterTest(new Pool(o)), cls: Pool, dispatcher: (o) => destroyAfterTest(new Pool(o)) },
+  { name: 'NodePool', pool: (o) => destroyAfterTest(new NodePool(o)), cls: NodePool, dispatcher: (o) => destroyAfterTest(new NodePool(o)) },
 ];
 
 export interface Difference {

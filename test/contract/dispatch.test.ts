@@ -1,4 +1,4 @@
-// pool.dispatch(init, handler) on both backends, against loopback servers: the order of
+// pool.dispatch(init, handler) in its zero-copy form (`zeroCopy: true`) on both backends, against loopback servers: the order of
 // the handler's calls, one handler object reused for request after request, bodies
 // delivered as they arrive, backpressure (a paused response holds the server back),
 // abort mid-body, handlers that throw, and bad calls refused at the call.
@@ -80,7 +80,7 @@ for (const backend of BACKENDS) {
           if (answer.includes('connection: close')) socket.end(answer);
           else socket.write(answer);
         });
-        const p = backend.pool({ baseURL: url, size: 1 });
+        const p = backend.pool({ zeroCopy: true, baseURL: url, size: 1 });
         const r = new Recorder();
         p.dispatch({ method: 'GET', path: '/a' }, r);
         await r.done;
@@ -94,7 +94,7 @@ for (const backend of BACKENDS) {
 
     it('one handler object serves request after request, each chained from the end of the last', async () => {
       const { url } = await rawServer((socket, head) => socket.write(reply(`answer ${head.split(' ')[1]}`)));
-      const p = backend.pool({ baseURL: url, size: 2 });
+      const p = backend.pool({ zeroCopy: true, baseURL: url, size: 2 });
       const bodies: string[] = [];
       let current: Buffer[] = [];
       let n = 0;
@@ -121,7 +121,7 @@ for (const backend of BACKENDS) {
         stream = socket;
         socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n');
       });
-      const p = backend.pool({ baseURL: url, size: 1 });
+      const p = backend.pool({ zeroCopy: true, baseURL: url, size: 1 });
       const r = new Recorder();
       p.dispatch({ method: 'GET', path: '/events' }, r);
       for (const event of ['data: one\n\n', 'data: two\n\n', 'data: three\n\n']) {
@@ -160,7 +160,7 @@ for (const backend of BACKENDS) {
         });
       });
       const port = await listen(server);
-      const p = backend.pool({ baseURL: `http://127.0.0.1:${port}`, size: 1, bodyTimeout: 200 });
+      const p = backend.pool({ zeroCopy: true, baseURL: `http://127.0.0.1:${port}`, size: 1, bodyTimeout: 200 });
       let received = 0;
       let chunks = 0;
       let controller: DispatchController | null = null;
@@ -199,7 +199,7 @@ for (const backend of BACKENDS) {
         if (head.startsWith('GET /slow')) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npart');
         else socket.write(reply('next'));
       });
-      const p = backend.pool({ baseURL: url, size: 1 });
+      const p = backend.pool({ zeroCopy: true, baseURL: url, size: 1 });
       const r = new Recorder();
       p.dispatch(
         { method: 'GET', path: '/slow' },
@@ -225,7 +225,7 @@ for (const backend of BACKENDS) {
           socket.write('HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\npart');
         } else socket.write(reply('quick'));
       });
-      const p = backend.pool({ baseURL: url, size: 1 });
+      const p = backend.pool({ zeroCopy: true, baseURL: url, size: 1 });
       const first = new Recorder();
       p.dispatch({ method: 'GET', path: '/first' }, first);
       await first.done;
@@ -248,7 +248,7 @@ for (const backend of BACKENDS) {
 
     it('a signal that fires mid-body aborts the same way', async () => {
       const { url } = await rawServer((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npart'));
-      const p = backend.pool({ baseURL: url, size: 1 });
+      const p = backend.pool({ zeroCopy: true, baseURL: url, size: 1 });
       const ac = new AbortController();
       const r = new Recorder();
       const handler: DispatchHandler = { onResponseData: () => ac.abort(), onResponseError: (c, e) => r.onResponseError(c, e), onResponseEnd: (c, t) => r.onResponseEnd(c, t) };
@@ -259,7 +259,7 @@ for (const backend of BACKENDS) {
 
     it('a handler that throws ends its request with HandlerError (the throw as cause); one that throws at the end changes nothing', async () => {
       const { url } = await rawServer((socket) => socket.write(reply('hello')));
-      const p = backend.pool({ baseURL: url, size: 1 });
+      const p = backend.pool({ zeroCopy: true, baseURL: url, size: 1 });
       const boom = new Error('boom');
       const r = new Recorder();
       p.dispatch(
@@ -298,7 +298,7 @@ for (const backend of BACKENDS) {
 
     it('server misbehaviour reaches onResponseError with the same classes and codes as get()', async () => {
       const { url } = await rawServer((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc'));
-      const p = backend.pool({ baseURL: url, size: 1, bodyTimeout: 100 });
+      const p = backend.pool({ zeroCopy: true, baseURL: url, size: 1, bodyTimeout: 100 });
       const r = new Recorder();
       p.dispatch({ method: 'GET', path: '/stall' }, r);
       await r.done;
@@ -312,7 +312,7 @@ for (const backend of BACKENDS) {
         requests++;
         socket.write(reply());
       });
-      const p = backend.pool({ baseURL: url, size: 1 });
+      const p = backend.pool({ zeroCopy: true, baseURL: url, size: 1 });
       expect(() => p.dispatch({ method: 'GET', path: '/a' }, null as unknown as DispatchHandler)).to.throw(InvalidArgumentError);
       expect(() => p.dispatch({ method: 'GET', path: '/a' }, { onResponseEnd: 'no' } as unknown as DispatchHandler)).to.throw(InvalidArgumentError, /onResponseEnd/);
       expect(() => p.dispatch({ method: 'G E T', path: '/a' }, {})).to.throw(InvalidArgumentError);
@@ -329,7 +329,7 @@ describe('Pool: dispatch() hands over views, not copies', function () {
 
   it('a chunk of a Content-Length body is a view into the socket read buffer', async () => {
     const { url } = await rawServer((socket) => socket.write(reply('x'.repeat(1000))));
-    const p = BACKENDS.find((b) => b.name === 'Pool')!.pool({ baseURL: url, size: 1 });
+    const p = BACKENDS.find((b) => b.name === 'Pool')!.pool({ zeroCopy: true, baseURL: url, size: 1 });
     const views: { byteLength: number; poolSize: number }[] = [];
     await new Promise<void>((resolve, reject) => {
       p.dispatch(

@@ -99,7 +99,7 @@ describe('pipelining', () => {
       if (heads.length === 3) socket.write(heads.map((h) => echo(h)).join(''));
     });
     const p = pool({ baseURL: url, size: 1, pipelining: 3 });
-    const onEnd = (): void => p.destroy();
+    const onEnd = (): void => void p.destroy();
     dc.subscribe('http-client-pool:request-end', onEnd);
     try {
       const settled = await Promise.allSettled(['/a', '/b', '/c'].map((path) => p.get(path)));

@@ -52,6 +52,9 @@ class ScriptedIo implements SlotIo {
   disarm(): void {
     this.timer = 0;
   }
+  detach(): never {
+    throw new Error('the scripted driver hands no socket over');
+  }
   close(): void {
     this.closes++;
     this.timer = 0;
