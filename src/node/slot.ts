@@ -188,14 +188,9 @@ function parked(agent: http.Agent, socket: net.Socket): boolean {
   return false;
 }
 
-/**
- * How node:http carries each NodePool request. Kept beside the requests rather than on
- * them, so that the raw pool's requests do not grow by a field they never use.
- */
-const exchanges = new WeakMap<Request, NodeExchange>();
-
+/** How node:http carries a NodePool request: kept in the request's `carriage`, set by prepare(). */
 function exchangeOf(req: Request): NodeExchange {
-  return exchanges.get(req)!;
+  return req.carriage as NodeExchange;
 }
 
 /** NodePool's slots: node:http agents. */
@@ -217,7 +212,7 @@ export const nodeBackend: Backend = {
       }
       if (streamed.expectContinue) parts.headers['expect'] = '100-continue';
     }
-    exchanges.set(req, new NodeExchange(req, parts.headers, parts.payload));
+    req.carriage = new NodeExchange(req, parts.headers, parts.payload);
   },
 };
 
