@@ -125,57 +125,90 @@ export class NodeExchange implements UploadSink {
     this.gotResponse = false;
     this.response = null;
     const request = this.request;
-    const options: http.RequestOptions = { ...slot.requestOptions, agent: slot.agent, method: request.method, path: request.path, headers: this.headers };
+    const o = slot.requestOptions;
+    // One literal shape, no spread: node:http copies its options twice more itself.
+    const options: http.RequestOptions = {
+      host: o.host,
+      port: o.port,
+      maxHeaderSize: o.maxHeaderSize,
+      setHost: false,
+      agent: slot.agent,
+      method: request.method,
+      path: request.path,
+      headers: this.headers,
+    };
     const req = (slot.secure ? https.request : http.request)(options);
     this.req = req;
+    (req as Carried)[kExchange] = this;
     // A caller's `connection: close` must close the socket after the response; node
     // would otherwise keep it in the agent.
     if (request.closeAfter) req.shouldKeepAlive = false;
     // node:http caps the header count by default (and the cap differs between Node
     // versions); Pool bounds headers by maxHeaderSize alone, and so does NodePool.
     req.maxHeadersCount = 0;
-    req.on('socket', (socket: net.Socket) => {
-      this.socket = socket;
-      const info = slot.info(socket);
-      if (info !== undefined) {
-        info.uses++;
-        if (info.phase === 'open') info.set(null, 0); // no longer idle (a connecting socket keeps its dial/TLS timer)
-      }
-      if (requestStartChannel.hasSubscribers) {
-        // As in Pool: published when the request meets a connected socket.
-        const publish = (): void => void requestStartChannel.publish({ request: request.info, socketId: slot.id });
-        if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', publish);
-        else publish();
-      }
-      // The write timer runs from when the socket is usable until node:http has written everything.
-      if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', () => this.startWriteTimer());
-      else this.startWriteTimer();
-      if (request.streamed !== null) {
-        // Read the body only once the socket is usable: a dial that fails leaves it unread, and the request may move.
-        if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', () => this.startUpload(req, info));
-        else this.startUpload(req, info);
-      }
-      // node:http writes the request right after this event; an empty write queued behind
-      // it reports, before Node acts on it, whether that write failed.
-      if (this.body !== null || request.streamed !== null) process.nextTick(() => void (this.socket === socket && socket.writable && socket.write(EMPTY, (err?: Error | null) => this.uploadWritten(socket, err))));
-    });
-    req.on('finish', () => {
-      this.written = true;
-      if (!this.gotResponse) {
-        this.phaseTimer.body = false;
-        this.phaseTimer.continue = false;
-        this.phaseTimer.write = false;
-        arm(this.phaseTimer, slot.config.responseHeaderTimeout);
-      }
-    });
-    req.on('response', (res: http.IncomingMessage) => this.onResponse(req, res));
-    req.on('upgrade', (_res: http.IncomingMessage, socket: net.Socket) => {
-      socket.destroy();
-      this.fail(new UpgradeError({ phase: 'headers' }));
-    });
-    req.on('error', (err: Error) => this.onError(req, err));
+    // Shared listeners that find the exchange on the request: no closure per request.
+    req.on('socket', onReqSocket);
+    req.on('finish', onReqFinish);
+    req.on('response', onReqResponse);
+    req.on('upgrade', onReqUpgrade);
+    req.on('error', onReqError);
     if (request.streamed === null) return void endWith(req, this.body);
-    req.on('drain', () => this.upload?.drained());
+    req.on('drain', onReqDrain);
+  }
+
+  /** node:http gave `req` its socket. */
+  socketGiven(req: http.ClientRequest, socket: net.Socket): void {
+    const slot = this.slot;
+    if (slot === null || req !== this.req) return;
+    const request = this.request;
+    this.socket = socket;
+    const info = slot.info(socket);
+    if (info !== undefined) {
+      info.uses++;
+      if (info.phase === 'open') info.set(null, 0); // no longer idle (a connecting socket keeps its dial/TLS timer)
+    }
+    const connecting = info !== undefined && info.phase !== 'open';
+    const ready = slot.secure ? 'secureConnect' : 'connect';
+    if (requestStartChannel.hasSubscribers) {
+      // As in Pool: published when the request meets a connected socket.
+      const publish = (): void => void requestStartChannel.publish({ request: request.info, socketId: slot.id });
+      if (connecting) socket.once(ready, publish);
+      else publish();
+    }
+    // The write timer runs from when the socket is usable until node:http has written everything.
+    if (connecting) socket.once(ready, () => this.startWriteTimer());
+    else this.startWriteTimer();
+    if (request.streamed !== null) {
+      // Read the body only once the socket is usable: a dial that fails leaves it unread, and the request may move.
+      if (connecting) socket.once(ready, () => this.startUpload(req, info));
+      else this.startUpload(req, info);
+    }
+    // node:http writes the request right after this event; an empty write queued behind
+    // it reports, before Node acts on it, whether that write failed.
+    if (this.body !== null || request.streamed !== null) process.nextTick(() => void (this.socket === socket && socket.writable && socket.write(EMPTY, (err?: Error | null) => this.uploadWritten(socket, err))));
+  }
+
+  /** node:http has handed the whole request to the socket: the response head's timer starts. */
+  requestFinished(req: http.ClientRequest): void {
+    const slot = this.slot;
+    if (slot === null || req !== this.req) return;
+    this.written = true;
+    if (!this.gotResponse) {
+      this.phaseTimer.body = false;
+      this.phaseTimer.continue = false;
+      this.phaseTimer.write = false;
+      arm(this.phaseTimer, slot.config.responseHeaderTimeout);
+    }
+  }
+
+  /** The server switched protocols: not HTTP any more. */
+  upgraded(req: http.ClientRequest, socket: net.Socket): void {
+    socket.destroy();
+    if (req === this.req) this.fail(new UpgradeError({ phase: 'headers' }));
+  }
+
+  drained(req: http.ClientRequest): void {
+    if (req === this.req) this.upload?.drained();
   }
 
   /** Pumps the streamed body into `req`, which has a usable socket; chunked framing is node:http's. */
@@ -341,7 +374,7 @@ export class NodeExchange implements UploadSink {
     this.req = null;
   }
 
-  private onResponse(req: http.ClientRequest, res: http.IncomingMessage): void {
+  onResponse(req: http.ClientRequest, res: http.IncomingMessage): void {
     this.gotResponse = true;
     this.phaseTimer.continue = false;
     this.phaseTimer.write = false;
@@ -372,50 +405,76 @@ export class NodeExchange implements UploadSink {
     const declared = Number(res.headers['content-length']);
     const bodiless = request.bodiless || res.statusCode === 204 || res.statusCode === 304;
     if (!bodiless && declared > max) return this.giveUp(new ResponseTooLargeError(max, {}));
-    const chunks: Buffer[] = [];
-    let size = 0;
+    this.chunks = null;
+    this.first = EMPTY;
+    this.bodyLength = 0;
     // The body timer runs from the end of the head, and again from every read (not while the caller has paused).
     const timer = this.phaseTimer;
-    const bodyTimeout = slot.config.bodyTimeout;
     timer.body = true;
-    const streams = request.streams;
-    if (streams) {
+    if (request.streams) {
       request.responseStart(res.statusCode!, res.rawHeaders, res.statusMessage ?? '');
       if (req !== this.req) return void res.resume(); // the handler aborted it
       if (request.paused) res.pause();
     }
-    if (!res.complete && !request.paused) arm(timer, bodyTimeout);
-    res.on('data', (chunk: Buffer) => {
-      if (req !== this.req) return;
-      size += chunk.length;
-      if (size > max) return this.giveUp(new ResponseTooLargeError(max, {}));
-      if (!streams) chunks.push(chunk);
-      else request.responseData(chunk); // a fresh Buffer of node's, not reused
-      if (req === this.req && !request.paused) arm(timer, bodyTimeout);
-    });
-    res.on('end', () => {
-      if (req !== this.req) return;
-      disarm(timer);
-      if (!res.complete) return; // 'aborted' / 'error' reports it
-      this.bodyLength = size;
-      const body = streams ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      const response = new Response(res.statusCode!, res.statusMessage ?? '', res.httpVersion, res.rawHeaders, res.rawTrailers, body);
-      this.detach();
-      // Answered before the body was all sent: the socket cannot carry another request.
-      if (!req.writableFinished) req.destroy();
-      if (this.writeError !== null) this.socket?.destroy();
-      slot.finished(this, response, null, false);
-    });
-    res.on('error', (err: Error) => this.onError(req, err));
-    res.on('aborted', () => {
-      if (req !== this.req) return;
-      // node drops llhttp's verdict on EOF; give the same cause as Pool when the server ended the stream.
-      const cause = this.socket?.readableEnded === true ? new ParseError('HPE_INVALID_EOF_STATE', 'Invalid EOF state', { phase: 'body' }) : undefined;
-      this.fail(new SocketError('the connection closed before the response was complete', { phase: 'body', cause }));
-    });
+    if (!res.complete && !request.paused) arm(timer, slot.config.bodyTimeout);
+    (res as Carried)[kExchange] = this;
+    res.on('data', onResData);
+    res.on('end', onResEnd);
+    res.on('error', onResError);
+    res.on('aborted', onResAborted);
   }
 
-  private onError(req: http.ClientRequest, err: Error): void {
+  /** The first body piece, and the rest once there is more than one (most bodies come in one). */
+  private first: Buffer = EMPTY;
+  private chunks: Buffer[] | null = null;
+
+  /** A piece of the response body. */
+  bodyData(res: http.IncomingMessage, chunk: Buffer): void {
+    const req = this.req;
+    const slot = this.slot;
+    if (slot === null || req === null || res !== this.response) return;
+    const size = (this.bodyLength += chunk.length);
+    const max = slot.config.maxResponseSize;
+    if (size > max) return this.giveUp(new ResponseTooLargeError(max, {}));
+    const request = this.request;
+    if (request.streams) request.responseData(chunk); // a fresh Buffer of node's, not reused
+    else if (this.first === EMPTY) this.first = chunk;
+    else (this.chunks ??= [this.first]).push(chunk);
+    if (req === this.req && !request.paused) arm(this.phaseTimer, slot.config.bodyTimeout);
+  }
+
+  /** The response body ended (complete, or cut short: then 'aborted' / 'error' reports it). */
+  bodyEnd(res: http.IncomingMessage): void {
+    const req = this.req;
+    const slot = this.slot;
+    if (slot === null || req === null || res !== this.response) return;
+    disarm(this.phaseTimer);
+    if (!res.complete) return; // 'aborted' / 'error' reports it
+    const chunks = this.chunks;
+    const body = this.request.streams ? EMPTY : chunks === null ? this.first : Buffer.concat(chunks, this.bodyLength);
+    this.first = EMPTY;
+    this.chunks = null;
+    const response = new Response(res.statusCode!, res.statusMessage ?? '', res.httpVersion, res.rawHeaders, res.rawTrailers, body);
+    this.detach();
+    // Answered before the body was all sent: the socket cannot carry another request.
+    if (!req.writableFinished) req.destroy();
+    if (this.writeError !== null) this.socket?.destroy();
+    slot.finished(this, response, null, false);
+  }
+
+  bodyError(res: http.IncomingMessage, err: Error): void {
+    const req = this.req;
+    if (req !== null && res === this.response) this.onError(req, err);
+  }
+
+  bodyAborted(res: http.IncomingMessage): void {
+    if (this.req === null || res !== this.response) return;
+    // node drops llhttp's verdict on EOF; give the same cause as Pool when the server ended the stream.
+    const cause = this.socket?.readableEnded === true ? new ParseError('HPE_INVALID_EOF_STATE', 'Invalid EOF state', { phase: 'body' }) : undefined;
+    this.fail(new SocketError('the connection closed before the response was complete', { phase: 'body', cause }));
+  }
+
+  onError(req: http.ClientRequest, err: Error): void {
     const slot = this.slot;
     if (slot === null || req !== this.req) return;
     // A complete response stands whatever the socket does next (bytes after it, a failed
@@ -459,6 +518,46 @@ export class NodeExchange implements UploadSink {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A node:http request or response of an exchange, which its shared listeners find it by. */
+const kExchange = Symbol('exchange');
+type Carried = { [kExchange]?: NodeExchange };
+
+function exchangeOn(emitter: unknown): NodeExchange {
+  return (emitter as Carried)[kExchange]!;
+}
+
+// The listeners of every exchange's request and response (`this` is the emitter).
+function onReqSocket(this: http.ClientRequest, socket: net.Socket): void {
+  exchangeOn(this).socketGiven(this, socket);
+}
+function onReqFinish(this: http.ClientRequest): void {
+  exchangeOn(this).requestFinished(this);
+}
+function onReqResponse(this: http.ClientRequest, res: http.IncomingMessage): void {
+  exchangeOn(this).onResponse(this, res);
+}
+function onReqUpgrade(this: http.ClientRequest, _res: http.IncomingMessage, socket: net.Socket): void {
+  exchangeOn(this).upgraded(this, socket);
+}
+function onReqError(this: http.ClientRequest, err: Error): void {
+  exchangeOn(this).onError(this, err);
+}
+function onReqDrain(this: http.ClientRequest): void {
+  exchangeOn(this).drained(this);
+}
+function onResData(this: http.IncomingMessage, chunk: Buffer): void {
+  exchangeOn(this).bodyData(this, chunk);
+}
+function onResEnd(this: http.IncomingMessage): void {
+  exchangeOn(this).bodyEnd(this);
+}
+function onResError(this: http.IncomingMessage, err: Error): void {
+  exchangeOn(this).bodyError(this, err);
+}
+function onResAborted(this: http.IncomingMessage): void {
+  exchangeOn(this).bodyAborted(this);
+}
 
 
 /** The fields of Node's stream states that `uploadWritten` sets (present on Node 20-26). */
