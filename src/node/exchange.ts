@@ -27,6 +27,7 @@ import { Response } from '../response.js';
 import { connectionAllowsReuse, idleTime, keepAliveTimeout } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
 import type { SocketInfo } from './agent.js';
+import type { FlatHeaders } from './slot.js';
 import type { Config } from '../options.js';
 import { sentOf, WRITE_SLICE } from '../conn/driver.js';
 
@@ -86,8 +87,8 @@ export class NodeExchange implements UploadSink {
 
   constructor(
     readonly request: Request,
-    /** Headers for node:http, in the order and form the raw pool writes them. */
-    private readonly headers: Record<string, string | string[]>,
+    /** Headers for node:http, in the order and form the raw pool writes them; shared between requests, never changed. */
+    private readonly headers: FlatHeaders,
     private readonly body: Buffer | string | null,
   ) {}
 
