@@ -66,6 +66,8 @@ export class Origin implements RequestOwner, SlotReports {
   private closing = false;
   private pumping = false;
   private again = false;
+  /** The slot whose report runs the dispatch loop, or -1 (see RoundRobin.pick). */
+  private woken = -1;
   private onDrained: (() => void) | null = null;
   private readyWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   /**
@@ -97,8 +99,11 @@ export class Origin implements RequestOwner, SlotReports {
           ? new AddressBook(target.hostname, config.lookup, config.dnsRefreshInterval, () => this.recycleAll())
           : new AddressBook(target.hostname, config.lookup, 0, null)
         : null;
-    const ctx: SlotContext = { config, endpoint, sessions: new SessionCache(), addresses: this.addresses, reports: this, recycler: this.recycler };
-    for (let i = 0; i < config.size; i++) this.slots.push(backend.createSlot(i, ctx));
+    const sessions = new SessionCache();
+    for (let i = 0; i < config.size; i++) {
+      const ctx: SlotContext = { config, endpoint, sessions, addresses: this.addresses, reports: new SlotReporter(this, i), recycler: this.recycler };
+      this.slots.push(backend.createSlot(i, ctx));
+    }
     this.sweep = this.sweep.bind(this);
   }
 
@@ -226,6 +231,13 @@ export class Origin implements RequestOwner, SlotReports {
     this.pump();
   }
 
+  /** Slot `id` may take requests now: it is the first choice when the round-robin one cannot. */
+  wakeFrom(id: number): void {
+    this.woken = id;
+    this.pump();
+    this.woken = -1;
+  }
+
   /** A slot lost its last socket, or the last request settled: maybe nothing is left of the origin. */
   emptied(): void {
     if (this.sweepQueued || this.onUnused === null || this.closing || !this.unused()) return;
@@ -256,7 +268,7 @@ export class Origin implements RequestOwner, SlotReports {
           req.handleEvent();
           continue;
         }
-        const i = this.rr.pick(this.slots, req);
+        const i = this.rr.pick(this.slots, req, this.woken);
         if (i < 0) break;
         this.queue.shift();
         // A dispatch handler hears of it now, and may abort it then and there.
@@ -315,6 +327,32 @@ export class Origin implements RequestOwner, SlotReports {
     const done = this.onDrained;
     this.onDrained = null;
     done();
+  }
+}
+
+/** What one slot reports to its origin: the origin's own reports, and which slot woke it. */
+class SlotReporter implements SlotReports {
+  constructor(
+    private readonly origin: Origin,
+    private readonly id: number,
+  ) {}
+  connected(id: number): void {
+    this.origin.connected(id);
+  }
+  dialFailed(id: number, req: Request | null, err: HttpClientPoolError): void {
+    this.origin.dialFailed(id, req, err);
+  }
+  requeue(reqs: Request[]): void {
+    this.origin.requeue(reqs);
+  }
+  wake(): void {
+    this.origin.wakeFrom(this.id);
+  }
+  emptied(): void {
+    this.origin.emptied();
+  }
+  get awaited(): boolean {
+    return this.origin.awaited;
   }
 }
 
