@@ -66,7 +66,7 @@ export class Origin implements RequestOwner, SlotReports {
   private closing = false;
   private pumping = false;
   private again = false;
-  /** The slot whose report runs the dispatch loop, or -1 (see RoundRobin.pick). */
+  /** The slot that last reported it can take work, until it is given some; or -1 (see RoundRobin.pick). */
   private woken = -1;
   private onDrained: (() => void) | null = null;
   private readyWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
@@ -231,11 +231,14 @@ export class Origin implements RequestOwner, SlotReports {
     this.pump();
   }
 
-  /** Slot `id` may take requests now: it is the first choice when the round-robin one cannot. */
+  /**
+   * Slot `id` may take requests now: it is the first choice when the round-robin one
+   * cannot, now or for the next call (a caller answered just now sends its next request
+   * from its own callback, after this loop ran with an empty queue).
+   */
   wakeFrom(id: number): void {
     this.woken = id;
     this.pump();
-    this.woken = -1;
   }
 
   /** A slot lost its last socket, or the last request settled: maybe nothing is left of the origin. */
@@ -270,6 +273,7 @@ export class Origin implements RequestOwner, SlotReports {
         }
         const i = this.rr.pick(this.slots, req, this.woken);
         if (i < 0) break;
+        if (i === this.woken) this.woken = -1;
         this.queue.shift();
         // A dispatch handler hears of it now, and may abort it then and there.
         if (req.starting()) this.slots[i]!.take(req);
