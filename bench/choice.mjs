@@ -21,5 +21,21 @@ let started = 0;
 const loop = async () => { while (started < n) { started++; await p.get('/small'); } };
 calls = 0;
 await Promise.all(Array.from({ length: sockets }, loop));
-console.log(dir, `${sockets} sockets, c=${sockets}:`, (calls / n).toFixed(1), 'canTake calls a request');
+console.log(dir, `${sockets} sockets, c=${sockets}, get():`, (calls / n).toFixed(1), 'canTake calls a request');
+// As the load tool sends: the next request from the end of the last, inside its callback.
+started = 0;
+calls = 0;
+await new Promise((resolve) => {
+  let ended = 0;
+  const handler = {
+    onResponseEnd() {
+      if (++ended === n) resolve();
+      else if (started < n) send();
+    },
+    onResponseError(_c, err) { throw err; },
+  };
+  const send = () => { started++; p.dispatch({ method: 'GET', path: '/small' }, handler); };
+  for (let i = 0; i < sockets; i++) send();
+});
+console.log(dir, `${sockets} sockets, c=${sockets}, dispatch() chained:`, (calls / n).toFixed(1), 'canTake calls a request');
 await p.close(); server.kill();

@@ -14,22 +14,20 @@ export class RoundRobin {
   /** Index of the next slot in round-robin order that can take `item` (or of `hint`, see above), or -1. */
   pick<T>(slots: readonly Choosable<T>[], item: T, hint = -1): number {
     const n = slots.length;
-    if (hint >= 0 && hint < n) {
-      let at = this.cursor;
-      if (at >= n) at = 0;
-      if (at !== hint && !slots[at]!.canTake(item) && slots[hint]!.canTake(item)) {
-        this.cursor = hint + 1 === n ? 0 : hint + 1;
-        return hint;
-      }
-    }
-    for (let i = 0; i < n; i++) {
-      let idx = this.cursor + i;
+    if (n === 0) return -1;
+    const at = this.cursor < n ? this.cursor : 0;
+    if (slots[at]!.canTake(item)) return this.chose(at, n);
+    if (hint >= 0 && hint < n && hint !== at && slots[hint]!.canTake(item)) return this.chose(hint, n);
+    for (let i = 1; i < n; i++) {
+      let idx = at + i;
       if (idx >= n) idx -= n;
-      if (slots[idx]!.canTake(item)) {
-        this.cursor = idx + 1 === n ? 0 : idx + 1;
-        return idx;
-      }
+      if (idx !== hint && slots[idx]!.canTake(item)) return this.chose(idx, n);
     }
     return -1;
+  }
+
+  private chose(idx: number, n: number): number {
+    this.cursor = idx + 1 === n ? 0 : idx + 1;
+    return idx;
   }
 }
