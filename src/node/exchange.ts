@@ -408,6 +408,8 @@ export class NodeExchange implements UploadSink {
     if (!bodiless && declared > max) return this.giveUp(new ResponseTooLargeError(max, {}));
     this.chunks = null;
     this.first = EMPTY;
+    this.whole = null;
+    this.declared = bodiless || !(declared >= 0) ? -1 : declared;
     this.bodyLength = 0;
     // The body timer runs from the end of the head, and again from every read (not while the caller has paused).
     const timer = this.phaseTimer;
@@ -428,6 +430,14 @@ export class NodeExchange implements UploadSink {
   /** The first body piece, and the rest once there is more than one (most bodies come in one). */
   private first: Buffer = EMPTY;
   private chunks: Buffer[] | null = null;
+  /**
+   * A Content-Length body that comes in pieces: one buffer of its length, each piece copied
+   * in as it comes. The pieces then die young instead of being held to the end for a concat
+   * (held, they outlive scavenges and only mark-compacts free them). The same one copy.
+   */
+  private whole: Buffer | null = null;
+  /** The response's Content-Length, or -1 (none, or no body). */
+  private declared = -1;
 
   /** A piece of the response body. */
   bodyData(res: http.IncomingMessage, chunk: Buffer): void {
@@ -439,8 +449,12 @@ export class NodeExchange implements UploadSink {
     if (size > max) return this.giveUp(new ResponseTooLargeError(max, {}));
     const request = this.request;
     if (request.streams) request.responseData(chunk); // a fresh Buffer of node's, not reused
-    else if (this.first === EMPTY) this.first = chunk;
-    else (this.chunks ??= [this.first]).push(chunk);
+    else if (this.whole !== null && size <= this.whole.length) chunk.copy(this.whole, size - chunk.length);
+    else if (this.first === EMPTY && (size === this.declared || this.declared < 0)) this.first = chunk;
+    else if (this.first === EMPTY && size < this.declared) {
+      this.whole = Buffer.allocUnsafe(this.declared);
+      chunk.copy(this.whole, 0);
+    } else (this.chunks ??= this.whole === null ? [this.first] : [this.whole.subarray(0, size - chunk.length)]).push(chunk);
     if (req === this.req && !request.paused) arm(this.phaseTimer, slot.config.bodyTimeout);
   }
 
@@ -452,9 +466,11 @@ export class NodeExchange implements UploadSink {
     disarm(this.phaseTimer);
     if (!res.complete) return; // 'aborted' / 'error' reports it
     const chunks = this.chunks;
-    const body = this.request.streams ? EMPTY : chunks === null ? this.first : Buffer.concat(chunks, this.bodyLength);
+    const whole = this.whole;
+    const body = this.request.streams ? EMPTY : chunks !== null ? Buffer.concat(chunks, this.bodyLength) : whole === null ? this.first : whole.length === this.bodyLength ? whole : whole.subarray(0, this.bodyLength);
     this.first = EMPTY;
     this.chunks = null;
+    this.whole = null;
     const response = new Response(res.statusCode!, res.statusMessage ?? '', res.httpVersion, res.rawHeaders, res.rawTrailers, body);
     this.detach();
     // Answered before the body was all sent: the socket cannot carry another request.
