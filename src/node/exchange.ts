@@ -434,6 +434,7 @@ export class NodeExchange implements UploadSink {
    * A Content-Length body that comes in pieces: one buffer of its length, each piece copied
    * in as it comes. The pieces then die young instead of being held to the end for a concat
    * (held, they outlive scavenges and only mark-compacts free them). The same one copy.
+   * Up to Pool's limit for trusting a declared length (larger ones are gathered).
    */
   private whole: Buffer | null = null;
   /** The response's Content-Length, or -1 (none, or no body). */
@@ -451,7 +452,7 @@ export class NodeExchange implements UploadSink {
     if (request.streams) request.responseData(chunk); // a fresh Buffer of node's, not reused
     else if (this.whole !== null && size <= this.whole.length) chunk.copy(this.whole, size - chunk.length);
     else if (this.first === EMPTY && (size === this.declared || this.declared < 0)) this.first = chunk;
-    else if (this.first === EMPTY && size < this.declared) {
+    else if (this.first === EMPTY && size < this.declared && this.declared <= PREALLOCATE_LIMIT) {
       this.whole = Buffer.allocUnsafe(this.declared);
       chunk.copy(this.whole, 0);
     } else (this.chunks ??= this.whole === null ? [this.first] : [this.whole.subarray(0, size - chunk.length)]).push(chunk);
@@ -535,6 +536,12 @@ export class NodeExchange implements UploadSink {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A declared Content-Length up to this is trusted for one buffer at the body's first piece,
+ * as Pool does (parser/response.ts, not imported here: NodePool must load without the parser).
+ */
+const PREALLOCATE_LIMIT = 64 * 1024 * 1024;
 
 /** A node:http request or response of an exchange, which its shared listeners find it by. */
 const kExchange = Symbol('exchange');

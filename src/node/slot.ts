@@ -184,7 +184,9 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
 }
 
 function parked(agent: http.Agent, socket: net.Socket): boolean {
-  for (const list of Object.values(agent.freeSockets)) if (list?.includes(socket)) return true;
+  const free = agent.freeSockets;
+  // for-in: no array of the lists per socket freed (this runs once a request).
+  for (const name in free) if (free[name]?.includes(socket) === true) return true;
   return false;
 }
 
