@@ -190,18 +190,24 @@ export function openProxied(slot: SlotSockets, route: ProxyRoute, done: Created)
   info.set('dial', config.dialTimeout);
 }
 
+/** The part of node's Agent that `createAgent` overrides: not in its public types. */
+type AddRequest = (this: http.Agent, req: http.ClientRequest, options: object) => void;
+
 export function createAgent(slot: SlotSockets, maxSockets: number): http.Agent {
   const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' as const };
-  if (slot.endpoint.tls === null) {
-    return new (class extends http.Agent {
-      override createConnection(_o: unknown, done?: Created): net.Socket | undefined {
-        return connection(slot, done!);
-      }
-    })(options);
-  }
-  return new (class extends https.Agent {
+  // What the agent keys and dials by, the same for every request of the slot: node:http
+  // would hand it a copy of all of a request's options, which it copies again (a
+  // dictionary object per copy). Our createConnection dials from the endpoint, and a
+  // servername given (empty) spares the agent deriving one from the Host header.
+  const key = { __proto__: null, host: slot.endpoint.hostname, port: slot.endpoint.port, servername: '' };
+  const Base = slot.endpoint.tls === null ? http.Agent : https.Agent;
+  const add = (Base.prototype as unknown as { addRequest: AddRequest }).addRequest;
+  return new (class extends Base {
     override createConnection(_o: unknown, done?: Created): net.Socket | undefined {
       return connection(slot, done!);
+    }
+    addRequest(req: http.ClientRequest): void {
+      add.call(this, req, key);
     }
   })(options);
 }

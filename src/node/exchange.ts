@@ -27,6 +27,7 @@ import { Response } from '../response.js';
 import { connectionAllowsReuse, idleTime, keepAliveTimeout } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
 import type { SocketInfo } from './agent.js';
+import type { FlatHeaders } from './slot.js';
 import type { Config } from '../options.js';
 import { sentOf, WRITE_SLICE } from '../conn/driver.js';
 
@@ -94,8 +95,8 @@ export class NodeExchange implements UploadSink {
 
   constructor(
     readonly request: Request,
-    /** Headers for node:http, in the order and form the raw pool writes them. */
-    private readonly headers: Record<string, string | string[]>,
+    /** Headers for node:http, in the order and form the raw pool writes them; shared between requests, never changed. */
+    private readonly headers: FlatHeaders,
     private readonly body: Buffer | string | null,
   ) {}
 
@@ -137,55 +138,100 @@ export class NodeExchange implements UploadSink {
     this.response = null;
     this.socket = null;
     const request = this.request;
-    const options: http.RequestOptions = { ...slot.requestOptions, agent: slot.agent, method: request.method, path: slot.pathPrefix + request.path, headers: this.headers };
+    const o = slot.requestOptions;
+    // One literal shape, no spread: node:http copies its options twice more itself.
+    const options: http.RequestOptions = {
+      host: o.host,
+      port: o.port,
+      maxHeaderSize: o.maxHeaderSize,
+      setHost: false,
+      agent: slot.agent,
+      method: request.method,
+      path: slot.pathPrefix + request.path,
+      // Flat headers are written when node makes the request, so a `connection: close`
+      // this slot learned it needs goes in them (shouldKeepAlive would come too late).
+      headers: slot.closesEach && !request.closeAfter ? this.headers.concat(CONNECTION_CLOSE) : this.headers,
+    };
     const req = (slot.secure ? https.request : http.request)(options);
     this.req = req;
+    (req as Carried)[kExchange] = this;
     // A caller's `connection: close` must close the socket after the response; node
     // would otherwise keep it in the agent.
     if (request.closeAfter || slot.closesEach) req.shouldKeepAlive = false;
     // node:http caps the header count by default (and the cap differs between Node
     // versions); Pool bounds headers by maxHeaderSize alone, and so does NodePool.
     req.maxHeadersCount = 0;
-    req.on('socket', (socket: net.Socket) => {
-      this.socket = socket;
-      const info = slot.info(socket);
-      if (info !== undefined) {
-        info.uses++;
-        if (info.phase === 'open') info.set(null, 0); // no longer idle (a connecting socket keeps its dial/TLS timer)
-      }
-      if (requestStartChannel.hasSubscribers) {
-        // As in Pool: published when the request meets a connected socket.
-        const publish = (): void => void requestStartChannel.publish({ request: request.info, socketId: slot.id });
-        if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', publish);
-        else publish();
-      }
-      // The write timer runs from when the socket is usable until node:http has written everything.
-      if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', () => this.startWriteTimer());
-      else this.startWriteTimer();
-      if (request.streamed !== null) {
-        // Read the body only once the socket is usable: a dial that fails leaves it unread, and the request may move.
-        if (info !== undefined && info.phase !== 'open') socket.once(slot.secure ? 'secureConnect' : 'connect', () => this.startUpload(req, info));
-        else this.startUpload(req, info);
-      }
-      // node:http writes the request right after this event; an empty write queued behind
-      // it reports, before Node acts on it, whether that write failed.
-      if (this.body !== null || request.streamed !== null) process.nextTick(() => void (this.socket === socket && socket.writable && socket.write(EMPTY, (err?: Error | null) => this.uploadWritten(socket, err))));
-    });
-    req.on('finish', () => {
-      this.written = true;
-      if (!this.gotResponse) {
-        this.phaseTimer.body = false;
-        this.phaseTimer.continue = false;
-        this.phaseTimer.write = false;
-        arm(this.phaseTimer, ownOr(request.headersTimeout, slot.config.responseHeaderTimeout));
-      }
-    });
-    req.on('response', (res: http.IncomingMessage) => this.onResponse(req, res));
-    req.on('upgrade', (res: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onUpgrade(res, socket, head, 1));
-    req.on('connect', (res: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onUpgrade(res, socket, head, 2));
-    req.on('error', (err: Error) => this.onError(req, err));
+    // Shared listeners that find the exchange on the request: no closure per request.
+    req.on('socket', onReqSocket);
+    req.on('finish', onReqFinish);
+    req.on('response', onReqResponse);
+    req.on('upgrade', onReqUpgrade);
+    req.on('connect', onReqConnect);
+    req.on('error', onReqError);
     if (request.streamed === null) return void endWith(req, this.body);
-    req.on('drain', () => this.upload?.drained());
+    req.on('drain', onReqDrain);
+  }
+
+  /** node:http gave `req` its socket. */
+  socketGiven(req: http.ClientRequest, socket: net.Socket): void {
+    const slot = this.slot;
+    if (slot === null || req !== this.req) return;
+    const request = this.request;
+    this.socket = socket;
+    const info = slot.info(socket);
+    if (info !== undefined) {
+      info.uses++;
+      if (info.phase === 'open') info.set(null, 0); // no longer idle (a connecting socket keeps its dial/TLS timer)
+    }
+    const connecting = info !== undefined && info.phase !== 'open';
+    const ready = slot.secure ? 'secureConnect' : 'connect';
+    if (requestStartChannel.hasSubscribers) {
+      // As in Pool: published when the request meets a connected socket.
+      const publish = (): void => void requestStartChannel.publish({ request: request.info, socketId: slot.id });
+      if (connecting) socket.once(ready, publish);
+      else publish();
+    }
+    // The write timer runs from when the socket is usable until node:http has written everything.
+    if (connecting) socket.once(ready, () => this.startWriteTimer());
+    else this.startWriteTimer();
+    if (request.streamed !== null) {
+      // Read the body only once the socket is usable: a dial that fails leaves it unread, and the request may move.
+      if (connecting) socket.once(ready, () => this.startUpload(req, info));
+      else this.startUpload(req, info);
+    }
+    // node:http writes the request right after this event; an empty write queued behind
+    // it reports, before Node acts on it, whether that write failed.
+    if (this.body !== null || request.streamed !== null) process.nextTick(() => void (this.socket === socket && socket.writable && socket.write(EMPTY, (err?: Error | null) => this.uploadWritten(socket, err))));
+  }
+
+  /** node:http has handed the whole request to the socket: the response head's timer starts. */
+  requestFinished(req: http.ClientRequest): void {
+    const slot = this.slot;
+    if (slot === null || req !== this.req) return;
+    this.written = true;
+    if (!this.gotResponse) {
+      this.phaseTimer.body = false;
+      this.phaseTimer.continue = false;
+      this.phaseTimer.write = false;
+      arm(this.phaseTimer, ownOr(this.request.headersTimeout, slot.config.responseHeaderTimeout));
+    }
+  }
+
+  /** node:http handed the socket over (kind 1: a 101 to an upgrade, 2: an answer to CONNECT). */
+  upgraded(req: http.ClientRequest, res: http.IncomingMessage, socket: net.Socket, head: Buffer, kind: number): void {
+    const slot = this.slot;
+    if (req !== this.req || slot === null) return void socket.destroy();
+    if (this.request.upgrade !== kind) {
+      socket.destroy();
+      return this.fail(new UpgradeError({ phase: 'headers' }));
+    }
+    this.detach();
+    if (head.length !== 0) socket.unshift(head);
+    slot.upgraded(this, res.statusCode!, res.rawHeaders, socket);
+  }
+
+  drained(req: http.ClientRequest): void {
+    if (req === this.req) this.upload?.drained();
   }
 
   /** Pumps the streamed body into `req`, which has a usable socket; chunked framing is node:http's. */
@@ -329,18 +375,6 @@ export class NodeExchange implements UploadSink {
     socket?.destroy();
   }
 
-  /** node:http handed the socket over (kind 1: a 101 to an upgrade, 2: an answer to CONNECT). */
-  private onUpgrade(res: http.IncomingMessage, socket: net.Socket, head: Buffer, kind: number): void {
-    const slot = this.slot;
-    if (slot === null || this.request.upgrade !== kind) {
-      socket.destroy();
-      return this.fail(new UpgradeError({ phase: 'headers' }));
-    }
-    this.detach();
-    if (head.length !== 0) socket.unshift(head);
-    slot.upgraded(this, res.statusCode!, res.rawHeaders, socket);
-  }
-
   private fail(err: HttpClientPoolError): void {
     const slot = this.slot;
     if (slot === null) return;
@@ -363,7 +397,7 @@ export class NodeExchange implements UploadSink {
     this.req = null;
   }
 
-  private onResponse(req: http.ClientRequest, res: http.IncomingMessage): void {
+  onResponse(req: http.ClientRequest, res: http.IncomingMessage): void {
     this.gotResponse = true;
     this.phaseTimer.continue = false;
     this.phaseTimer.write = false;
@@ -394,50 +428,93 @@ export class NodeExchange implements UploadSink {
     const declared = Number(res.headers['content-length']);
     const bodiless = request.bodiless || res.statusCode === 204 || res.statusCode === 304;
     if (!bodiless && declared > max) return this.giveUp(new ResponseTooLargeError(max, {}));
-    const chunks: Buffer[] = [];
-    let size = 0;
+    this.chunks = null;
+    this.first = EMPTY;
+    this.whole = null;
+    this.declared = bodiless || !(declared >= 0) ? -1 : declared;
+    this.bodyLength = 0;
     // The body timer runs from the end of the head, and again from every read (not while the caller has paused).
     const timer = this.phaseTimer;
-    const bodyTimeout = ownOr(request.bodyTimeout, slot.config.bodyTimeout);
     timer.body = true;
-    const streams = request.streams;
-    if (streams) {
+    if (request.streams) {
       request.responseStart(res.statusCode!, res.rawHeaders, res.statusMessage ?? '');
       if (req !== this.req) return void res.resume(); // the handler aborted it
       if (request.paused) res.pause();
     }
-    if (!res.complete && !request.paused) arm(timer, bodyTimeout);
-    res.on('data', (chunk: Buffer) => {
-      if (req !== this.req) return;
-      size += chunk.length;
-      if (size > max) return this.giveUp(new ResponseTooLargeError(max, {}));
-      if (!streams) chunks.push(chunk);
-      else request.responseData(chunk); // a fresh Buffer of node's, not reused
-      if (req === this.req && !request.paused) arm(timer, bodyTimeout);
-    });
-    res.on('end', () => {
-      if (req !== this.req) return;
-      disarm(timer);
-      if (!res.complete) return; // 'aborted' / 'error' reports it
-      this.bodyLength = size;
-      const body = streams ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      const response = new Response(res.statusCode!, res.statusMessage ?? '', res.httpVersion, res.rawHeaders, res.rawTrailers, body);
-      this.detach();
-      // Answered before the body was all sent: the socket cannot carry another request.
-      if (!req.writableFinished) req.destroy();
-      if (this.writeError !== null) this.socket?.destroy();
-      slot.finished(this, response, null, false);
-    });
-    res.on('error', (err: Error) => this.onError(req, err));
-    res.on('aborted', () => {
-      if (req !== this.req) return;
-      // node drops llhttp's verdict on EOF; give the same cause as Pool when the server ended the stream.
-      const cause = this.socket?.readableEnded === true ? new ParseError('HPE_INVALID_EOF_STATE', 'Invalid EOF state', { phase: 'body' }) : undefined;
-      this.fail(new SocketError('the connection closed before the response was complete', { phase: 'body', cause }));
-    });
+    if (!res.complete && !request.paused) arm(timer, ownOr(request.bodyTimeout, slot.config.bodyTimeout));
+    (res as Carried)[kExchange] = this;
+    res.on('data', onResData);
+    res.on('end', onResEnd);
+    res.on('error', onResError);
+    res.on('aborted', onResAborted);
   }
 
-  private onError(req: http.ClientRequest, err: Error): void {
+  /** The first body piece, and the rest once there is more than one (most bodies come in one). */
+  private first: Buffer = EMPTY;
+  private chunks: Buffer[] | null = null;
+  /**
+   * A Content-Length body that comes in pieces: one buffer of its length, each piece copied
+   * in as it comes. The pieces then die young instead of being held to the end for a concat
+   * (held, they outlive scavenges and only mark-compacts free them). The same one copy.
+   * Up to Pool's limit for trusting a declared length (larger ones are gathered).
+   */
+  private whole: Buffer | null = null;
+  /** The response's Content-Length, or -1 (none, or no body). */
+  private declared = -1;
+
+  /** A piece of the response body. */
+  bodyData(res: http.IncomingMessage, chunk: Buffer): void {
+    const req = this.req;
+    const slot = this.slot;
+    if (slot === null || req === null || res !== this.response) return;
+    const size = (this.bodyLength += chunk.length);
+    const max = slot.config.maxResponseSize;
+    if (size > max) return this.giveUp(new ResponseTooLargeError(max, {}));
+    const request = this.request;
+    if (request.streams) request.responseData(chunk); // a fresh Buffer of node's, not reused
+    else if (this.whole !== null && size <= this.whole.length) chunk.copy(this.whole, size - chunk.length);
+    else if (this.first === EMPTY && (size === this.declared || this.declared < 0)) this.first = chunk;
+    else if (this.first === EMPTY && size < this.declared && this.declared <= PREALLOCATE_LIMIT) {
+      this.whole = Buffer.allocUnsafe(this.declared);
+      chunk.copy(this.whole, 0);
+    } else (this.chunks ??= this.whole === null ? [this.first] : [this.whole.subarray(0, size - chunk.length)]).push(chunk);
+    if (req === this.req && !request.paused) arm(this.phaseTimer, ownOr(request.bodyTimeout, slot.config.bodyTimeout));
+  }
+
+  /** The response body ended (complete, or cut short: then 'aborted' / 'error' reports it). */
+  bodyEnd(res: http.IncomingMessage): void {
+    const req = this.req;
+    const slot = this.slot;
+    if (slot === null || req === null || res !== this.response) return;
+    disarm(this.phaseTimer);
+    if (!res.complete) return; // 'aborted' / 'error' reports it
+    const chunks = this.chunks;
+    const whole = this.whole;
+    const body = this.request.streams ? EMPTY : chunks !== null ? Buffer.concat(chunks, this.bodyLength) : whole === null ? this.first : whole.length === this.bodyLength ? whole : whole.subarray(0, this.bodyLength);
+    this.first = EMPTY;
+    this.chunks = null;
+    this.whole = null;
+    const response = new Response(res.statusCode!, res.statusMessage ?? '', res.httpVersion, res.rawHeaders, res.rawTrailers, body);
+    this.detach();
+    // Answered before the body was all sent: the socket cannot carry another request.
+    if (!req.writableFinished) req.destroy();
+    if (this.writeError !== null) this.socket?.destroy();
+    slot.finished(this, response, null, false);
+  }
+
+  bodyError(res: http.IncomingMessage, err: Error): void {
+    const req = this.req;
+    if (req !== null && res === this.response) this.onError(req, err);
+  }
+
+  bodyAborted(res: http.IncomingMessage): void {
+    if (this.req === null || res !== this.response) return;
+    // node drops llhttp's verdict on EOF; give the same cause as Pool when the server ended the stream.
+    const cause = this.socket?.readableEnded === true ? new ParseError('HPE_INVALID_EOF_STATE', 'Invalid EOF state', { phase: 'body' }) : undefined;
+    this.fail(new SocketError('the connection closed before the response was complete', { phase: 'body', cause }));
+  }
+
+  onError(req: http.ClientRequest, err: Error): void {
     const slot = this.slot;
     if (slot === null || req !== this.req) return;
     // A complete response stands whatever the socket does next (bytes after it, a failed
@@ -484,6 +561,55 @@ export class NodeExchange implements UploadSink {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A declared Content-Length up to this is trusted for one buffer at the body's first piece,
+ * as Pool does (parser/response.ts, not imported here: NodePool must load without the parser).
+ */
+const PREALLOCATE_LIMIT = 64 * 1024 * 1024;
+
+/** A node:http request or response of an exchange, which its shared listeners find it by. */
+const kExchange = Symbol('exchange');
+type Carried = { [kExchange]?: NodeExchange };
+
+function exchangeOn(emitter: unknown): NodeExchange {
+  return (emitter as Carried)[kExchange]!;
+}
+
+// The listeners of every exchange's request and response (`this` is the emitter).
+function onReqSocket(this: http.ClientRequest, socket: net.Socket): void {
+  exchangeOn(this).socketGiven(this, socket);
+}
+function onReqFinish(this: http.ClientRequest): void {
+  exchangeOn(this).requestFinished(this);
+}
+function onReqResponse(this: http.ClientRequest, res: http.IncomingMessage): void {
+  exchangeOn(this).onResponse(this, res);
+}
+function onReqUpgrade(this: http.ClientRequest, res: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+  exchangeOn(this).upgraded(this, res, socket, head, 1);
+}
+function onReqConnect(this: http.ClientRequest, res: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+  exchangeOn(this).upgraded(this, res, socket, head, 2);
+}
+function onReqError(this: http.ClientRequest, err: Error): void {
+  exchangeOn(this).onError(this, err);
+}
+function onReqDrain(this: http.ClientRequest): void {
+  exchangeOn(this).drained(this);
+}
+function onResData(this: http.IncomingMessage, chunk: Buffer): void {
+  exchangeOn(this).bodyData(this, chunk);
+}
+function onResEnd(this: http.IncomingMessage): void {
+  exchangeOn(this).bodyEnd(this);
+}
+function onResError(this: http.IncomingMessage, err: Error): void {
+  exchangeOn(this).bodyError(this, err);
+}
+function onResAborted(this: http.IncomingMessage): void {
+  exchangeOn(this).bodyAborted(this);
+}
+
 
 /** The fields of Node's stream states that `uploadWritten` sets (present on Node 20-26). */
 interface StreamStates {
@@ -494,6 +620,7 @@ interface StreamStates {
 function readOn(states: StreamStates): void {
   states._readableState.errored = null;
 }
+
 
 function holdOneTurn(ex: NodeExchange): void {
   setImmediate(holdDone, ex);
@@ -516,6 +643,8 @@ function persistent(res: http.IncomingMessage): boolean {
   const connection = res.headers.connection;
   return connectionAllowsReuse(res.httpVersionMajor, res.httpVersionMinor, connection === undefined ? '' : String(connection));
 }
+
+const CONNECTION_CLOSE = ['connection', 'close'];
 
 /** A request's own timeout, or the pool's when it has none (-1). */
 function ownOr(own: number, pool: number): number {

@@ -313,18 +313,15 @@ export class NodeSlot extends SlotCounters implements Slot, SlotSockets, Exchang
 }
 
 function parked(agent: http.Agent, socket: net.Socket): boolean {
-  for (const list of Object.values(agent.freeSockets)) if (list?.includes(socket)) return true;
+  const free = agent.freeSockets;
+  // for-in: no array of the lists per socket freed (this runs once a request).
+  for (const name in free) if (free[name]?.includes(socket) === true) return true;
   return false;
 }
 
-/**
- * How node:http carries each NodePool request. Kept beside the requests rather than on
- * them, so that the raw pool's requests do not grow by a field they never use.
- */
-const exchanges = new WeakMap<Request, NodeExchange>();
-
+/** How node:http carries a NodePool request: kept in the request's `carriage`, set by prepare(). */
 function exchangeOf(req: Request): NodeExchange {
-  return exchanges.get(req)!;
+  return req.carriage as NodeExchange;
 }
 
 /** NodePool's slots: node:http agents. */
@@ -338,61 +335,96 @@ export const nodeBackend: Backend = {
   createSlot: (id, ctx) => new NodeSlot(id, ctx),
   prepare(req, headers, body, config, hostHeader, proxyHeaders): void {
     const streamed = req.streamed;
+    if (headers === undefined && (body === undefined || body === null) && streamed === null && req.upgrade === 0 && proxyHeaders === null && !needsLength(req.method)) {
+      // Most calls: the pool's own headers only, the same every time.
+      req.carriage = new NodeExchange(req, plainHeaders(config.headers, hostHeader), null);
+      return;
+    }
     const defaults = proxyHeaders === null ? config.headers : { ...proxyHeaders, ...config.headers };
     const parts = requestParts(req.method, headers, streamed === null ? body : null, defaults, hostHeader);
     if (streamed !== null) {
       // A streamed body: its declared length, or chunked (node:http frames it).
-      if (streamed.length >= 0) parts.headers['content-length'] = String(streamed.length);
+      if (streamed.length >= 0) parts.headers.set('content-length', ['content-length', String(streamed.length)]);
       else {
-        delete parts.headers['content-length'];
-        parts.headers['transfer-encoding'] = 'chunked';
+        parts.headers.delete('content-length');
+        parts.headers.set('transfer-encoding', ['transfer-encoding', 'chunked']);
       }
-      if (streamed.expectContinue) parts.headers['expect'] = '100-continue';
+      if (streamed.expectContinue) parts.headers.set('expect', ['expect', '100-continue']);
     }
     if (req.upgrade === 1) {
-      parts.headers['connection'] = 'upgrade';
-      parts.headers['upgrade'] = req.protocol;
+      parts.headers.set('connection', ['connection', 'upgrade']);
+      parts.headers.set('upgrade', ['upgrade', req.protocol]);
     }
-    exchanges.set(req, new NodeExchange(req, parts.headers, parts.payload));
+    req.carriage = new NodeExchange(req, flatten(parts.headers), parts.payload);
   },
 };
 
-/** Headers for node:http in the same order and form the raw pool writes them, and the body bytes. */
+/**
+ * Headers as node:http takes them flat, [name, value, name, value...]: written as they
+ * are, with no setHeader() per header. A list value is one line per item, as Pool writes it.
+ */
+export type FlatHeaders = string[];
+
+function needsLength(method: string): boolean {
+  return method === 'POST' || method === 'PUT' || method === 'PATCH';
+}
+
+/** The last plain header list built, and what it was built from (most pools have one origin). */
+let plainFrom: Headers | null = null;
+let plainHost = '';
+let plain: FlatHeaders = [];
+
+/** The headers of a call without its own headers or body: the pool's defaults and Host; node:http only reads them. */
+function plainHeaders(defaults: Headers, hostHeader: string): FlatHeaders {
+  if (plainFrom !== defaults || plainHost !== hostHeader) {
+    plain = flatten(requestParts('GET', undefined, null, defaults, hostHeader).headers);
+    plainFrom = defaults;
+    plainHost = hostHeader;
+  }
+  return plain;
+}
+
+function flatten(headers: Map<string, [string, string | string[]]>): FlatHeaders {
+  const flat: FlatHeaders = [];
+  for (const [name, value] of headers.values()) {
+    if (typeof value === 'string') flat.push(name, value);
+    else for (const v of value) flat.push(name, v);
+  }
+  return flat;
+}
+
+/** Headers for node:http in the same order and form the raw pool writes them (by lower-case name), and the body bytes. */
 function requestParts(
   method: string,
   given: Headers | undefined,
   body: Body | null | undefined,
   defaults: Headers,
   hostHeader: string,
-): { headers: Record<string, string | string[]>; payload: Buffer | string | null } {
-  const headers: Record<string, string | string[]> = {};
-  const names = new Map<string, string>(); // lower-case -> name as given
+): { headers: Map<string, [string, string | string[]]>; payload: Buffer | string | null } {
+  const headers = new Map<string, [string, string | string[]]>();
   const put = (h: Headers): void => {
     for (const name of Object.keys(h)) {
       const v = h[name];
       if (v === undefined) continue;
       const lower = name.toLowerCase();
-      const prev = names.get(lower);
-      if (prev !== undefined) delete headers[prev];
-      names.set(lower, name);
-      headers[name] = typeof v === 'number' ? String(v) : typeof v === 'string' ? v : [...v];
+      headers.delete(lower); // a later one of the same name replaces it, at the end
+      headers.set(lower, [name, typeof v === 'number' ? String(v) : typeof v === 'string' ? v : [...v]]);
     }
   };
   put(defaults);
   if (given !== undefined) put(given);
-  if (!names.has('host')) headers['host'] = hostHeader;
+  if (!headers.has('host')) headers.set('host', ['host', hostHeader]);
   let payload: Buffer | string | null = null;
   if (body !== undefined && body !== null) {
     if (typeof body === 'string') payload = body;
     else if (body instanceof Uint8Array) payload = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     else {
       payload = JSON.stringify(body);
-      if (!names.has('content-type')) headers['content-type'] = 'application/json';
+      if (!headers.has('content-type')) headers.set('content-type', ['content-type', 'application/json']);
     }
   }
-  const cl = names.get('content-length');
-  if (cl !== undefined) delete headers[cl];
-  if (payload !== null) headers['content-length'] = String(Buffer.byteLength(payload));
-  else if (method === 'POST' || method === 'PUT' || method === 'PATCH') headers['content-length'] = '0';
+  headers.delete('content-length');
+  if (payload !== null) headers.set('content-length', ['content-length', String(Buffer.byteLength(payload))]);
+  else if (needsLength(method)) headers.set('content-length', ['content-length', '0']);
   return { headers, payload };
 }

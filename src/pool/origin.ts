@@ -80,6 +80,8 @@ export class Origin implements RequestOwner, SlotReports {
   private closing = false;
   private pumping = false;
   private again = false;
+  /** The slot that last reported it can take work, until it is given some; or -1 (see RoundRobin.pick). */
+  private woken = -1;
   private onDrained: (() => void) | null = null;
   private readyWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   /**
@@ -145,8 +147,11 @@ export class Origin implements RequestOwner, SlotReports {
           ? new AddressBook(target.hostname, config.lookup, config.dnsRefreshInterval, () => this.recycleAll())
           : new AddressBook(target.hostname, config.lookup, 0, null)
         : null;
-    const ctx: SlotContext = { config, endpoint, sessions: new SessionCache(), addresses: this.addresses, reports: this, recycler: this.recycler };
-    for (let i = 0; i < config.size; i++) this.slots.push(backend.createSlot(i, ctx));
+    const sessions = new SessionCache();
+    for (let i = 0; i < config.size; i++) {
+      const ctx: SlotContext = { config, endpoint, sessions, addresses: this.addresses, reports: new SlotReporter(this, i), recycler: this.recycler };
+      this.slots.push(backend.createSlot(i, ctx));
+    }
     this.sweep = this.sweep.bind(this);
   }
 
@@ -335,6 +340,16 @@ export class Origin implements RequestOwner, SlotReports {
     this.pump();
   }
 
+  /**
+   * Slot `id` may take requests now: it is the first choice when the round-robin one
+   * cannot, now or for the next call (a caller answered just now sends its next request
+   * from its own callback, after this loop ran with an empty queue).
+   */
+  wakeFrom(id: number): void {
+    this.woken = id;
+    this.pump();
+  }
+
   /** Slot `id` lost its last socket: maybe nothing is left of the origin. */
   emptied(id: number): void {
     if (this.live[id] === true) {
@@ -374,8 +389,9 @@ export class Origin implements RequestOwner, SlotReports {
           req.handleEvent();
           continue;
         }
-        const i = this.rr.pick(this.slots, req);
+        const i = this.rr.pick(this.slots, req, this.woken);
         if (i < 0) break;
+        if (i === this.woken) this.woken = -1;
         this.queue.shift();
         req.carrierId = i;
         // A dispatch handler hears of it now, and may abort it then and there.
@@ -443,6 +459,32 @@ export class Origin implements RequestOwner, SlotReports {
     const done = this.onDrained;
     this.onDrained = null;
     done();
+  }
+}
+
+/** What one slot reports to its origin: the origin's own reports, and which slot woke it. */
+class SlotReporter implements SlotReports {
+  constructor(
+    private readonly origin: Origin,
+    private readonly id: number,
+  ) {}
+  connected(id: number): void {
+    this.origin.connected(id);
+  }
+  dialFailed(id: number, req: Request | null, err: HttpClientPoolError): void {
+    this.origin.dialFailed(id, req, err);
+  }
+  requeue(reqs: Request[]): void {
+    this.origin.requeue(reqs);
+  }
+  wake(): void {
+    this.origin.wakeFrom(this.id);
+  }
+  emptied(id: number): void {
+    this.origin.emptied(id);
+  }
+  get awaited(): boolean {
+    return this.origin.awaited;
   }
 }
 

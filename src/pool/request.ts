@@ -110,6 +110,12 @@ export class Request implements Encoded, Queued<Request>, Timed {
 
   /** The slot carrying it, set and cleared by that slot. */
   slot: Carrier | null = null;
+  /**
+   * What its backend keeps for it from prepare() on (NodePool: its node:http exchange);
+   * null for Pool. A field, not a WeakMap: a WeakMap entry per request made every
+   * scavenge walk ephemerons (NodePool: ~15 µs a request, see bench/README.md).
+   */
+  carriage: unknown = null;
   /** Some of it was handed to a socket. */
   written = false;
   /** It went out on a socket that had served a request before. */
@@ -181,6 +187,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.retryable = isIdempotent(method);
     this.pipelinable = false;
     this.slot = null;
+    this.carriage = null;
     this.written = false;
     this.reused = false;
     this.retried = false;

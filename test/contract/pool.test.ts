@@ -333,6 +333,20 @@ for (const backend of BACKENDS) {
         ]);
       });
 
+      it('writes a list value as one line per item, Cookie too, and a plain call the same after one with its own headers', async () => {
+        const { url, port, seen } = await httpRecorder();
+        const host = `host: 127.0.0.1:${port}`;
+        const p = backend.pool({ baseURL: url, size: 1, headers: { 'x-team': 'core' } });
+        await p.get('/c', { headers: { cookie: ['a=1', 'b=2'] } });
+        await p.get('/d');
+        await p.get('/d');
+        expect(seen.map((s) => s.fields)).to.deep.equal([
+          ['cookie: a=1', 'cookie: b=2', host, 'x-team: core'],
+          [host, 'x-team: core'],
+          [host, 'x-team: core'],
+        ]);
+      });
+
       it('sends bodies with Content-Length: strings (UTF-8), Buffers and Uint8Array views as they are', async () => {
         const { url, port, seen } = await httpRecorder();
         const host = `host: 127.0.0.1:${port}`;

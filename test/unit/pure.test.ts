@@ -45,6 +45,28 @@ describe('RoundRobin', () => {
     const slots = [{ canTake: (x: string) => x === 'a' }, { canTake: (x: string) => x === 'b' }];
     expect([rr.pick(slots, 'b'), rr.pick(slots, 'a'), rr.pick(slots, 'c')]).to.deep.equal([1, 0, -1]);
   });
+
+  it('when the slot at the cursor is busy, takes the slot that just woke it (hint) before scanning, and goes on after it', () => {
+    const rr = new RoundRobin();
+    const free = [false, true, true, true];
+    const slots = free.map((_, i) => ({ canTake: () => free[i]! }));
+    // Without the hint the scan from the cursor (0) would give 1.
+    expect(rr.pick(slots, null, 3)).to.equal(3);
+    free[3] = false;
+    expect(rr.pick(slots, null, -1)).to.equal(1); // the cursor went on after 3: 0 is busy, 1 is next
+  });
+
+  it('keeps strict round-robin order while the cursor slot can take, whatever the hint', () => {
+    const rr = new RoundRobin();
+    const slots = Array.from({ length: 4 }, () => slot(true));
+    expect(Array.from({ length: 6 }, () => rr.pick(slots, null, 2))).to.deep.equal([0, 1, 2, 3, 0, 1]);
+  });
+
+  it('scans as before when the hinted slot cannot take either, or the hint is out of range', () => {
+    const rr = new RoundRobin();
+    const slots = [slot(false), slot(false), slot(true), slot(false)];
+    expect([rr.pick(slots, null, 1), rr.pick(slots, null, 9)]).to.deep.equal([2, 2]);
+  });
 });
 
 describe('Queue', () => {
