@@ -1,6 +1,7 @@
 // The parts of undici's contract this library meets, declared here (structurally) so
 // that neither the code nor the published types need undici installed.
 import type { Duplex } from 'node:stream';
+import type { DispatchController } from '../pool/request.js';
 
 /** undici's request options as `dispatch()` takes them (fetch, `undici.request`, interceptors). */
 export interface DispatchOptions {
@@ -44,17 +45,8 @@ export interface DispatchOptions {
  */
 export type RawList = (string | Buffer)[];
 
-/** The controller undici's new-style handlers get. */
-export interface UndiciController {
-  abort(reason?: unknown): void;
-  pause(): void;
-  resume(): void;
-  readonly aborted: boolean;
-  readonly paused: boolean;
-  readonly reason: unknown;
-  rawHeaders: string[] | null;
-  rawTrailers: readonly string[] | null;
-}
+/** The controller undici's new-style handlers get: this library's dispatch controller, which has undici's members. */
+export type UndiciController = DispatchController;
 
 /** undici's handler, either style: new (undici 7+, `onRequestStart` ...) or legacy (`onConnect` ...). */
 export interface UndiciHandler {

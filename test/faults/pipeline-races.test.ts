@@ -12,18 +12,7 @@ import { AbortError, type Client, type DispatchHandler } from '../../dist/index.
 import { cleanup, defer, until, watchUnhandled } from '../helpers.js';
 import { BACKENDS, supports } from '../contract/backends.js';
 import { RaceServer } from './race-server/harness.js';
-
-/** A small seeded PRNG (mulberry32): the same load every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng as prng } from '../fuzz/generator.js';
 
 type Kind = 'get' | 'cut-fin' | 'cut-rst' | 'post' | 'abort-before' | 'abort-microtask' | 'dispatch' | 'dispatch-abort-head' | 'dispatch-abort-body';
 
