@@ -9,9 +9,8 @@ import { misnamed } from './option-names.js';
 import { resolveProxy, type ProxyEnv, type ProxyOption, type ProxySettings } from './conn/proxy-env.js';
 import { resolveRetry, type RetryOption, type RetryPolicy } from './pool/retry.js';
 
-/** Header values as callers give them. `undefined` entries are skipped. */
-export type HeaderValue = string | number | readonly string[] | undefined;
-export type Headers = Readonly<Record<string, HeaderValue>>;
+import type { Headers } from './headers.js';
+export type { Headers, HeaderValue } from './headers.js';
 
 /** TLS settings passed through to `tls.connect` (`ca`, `cert`, `key`, `servername`, ...). */
 export type TLSOptions = Omit<ConnectionOptions, 'socket' | 'host' | 'port' | 'path' | 'session'>;

@@ -3,7 +3,7 @@
 // included. Pure: strings in, settings out; nothing here opens a socket.
 import { BlockList, isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
-import type { Headers } from '../options.js';
+import type { Headers } from '../headers.js';
 
 /** A proxy as the `proxy` option gives it: a URL, or the URL with extra headers for the proxy. */
 export type ProxyOption = string | URL | { readonly uri: string | URL; readonly headers?: Headers };

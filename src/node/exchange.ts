@@ -27,9 +27,14 @@ import { Response } from '../response.js';
 import { connectionAllowsReuse, idleTime, keepAliveTimeout } from '../keep-alive.js';
 import { requestStartChannel, responseHeadersChannel } from '../diagnostics.js';
 import type { SocketInfo } from './agent.js';
-import type { FlatHeaders } from './slot.js';
 import type { Config } from '../options.js';
 import { sentOf, WRITE_SLICE } from '../conn/driver.js';
+
+/**
+ * Headers as node:http takes them flat, [name, value, name, value...]: written as they
+ * are, with no setHeader() per header. A list value is one line per item, as Pool writes it.
+ */
+export type FlatHeaders = string[];
 
 /** What an exchange needs of the slot carrying it. */
 export interface ExchangeSlot {

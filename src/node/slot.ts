@@ -16,7 +16,7 @@ import { CLOSES_EACH_WINDOW_MS, idleTime } from '../keep-alive.js';
 import type { Body, Config, Headers } from '../options.js';
 import type { Response } from '../response.js';
 import { createAgent, open, openProxied, type SlotSockets, type SocketInfo } from './agent.js';
-import { NodeExchange, type ExchangeSlot } from './exchange.js';
+import { NodeExchange, type ExchangeSlot, type FlatHeaders } from './exchange.js';
 
 export class NodeSlot extends SlotCounters implements Slot, SlotSockets, ExchangeSlot {
   readonly agent: http.Agent;
@@ -359,11 +359,6 @@ export const nodeBackend: Backend = {
   },
 };
 
-/**
- * Headers as node:http takes them flat, [name, value, name, value...]: written as they
- * are, with no setHeader() per header. A list value is one line per item, as Pool writes it.
- */
-export type FlatHeaders = string[];
 
 function needsLength(method: string): boolean {
   return method === 'POST' || method === 'PUT' || method === 'PATCH';

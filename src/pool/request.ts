@@ -14,7 +14,9 @@ import { nextRequestId, requestEndChannel, requestErrorChannel, requestRetryChan
 import { AbortError, HandlerError, type HttpClientPoolError, type Phase, ProxyError, RequestTimeoutError } from '../errors.js';
 import { isIdempotent, type Encoded, type Streamed } from '../parser/request.js';
 import type { Response } from '../response.js';
-import { Dispatched } from './controller.js';
+import { Dispatched, type DispatchController, type DispatchHandler, type LibraryController } from './controller.js';
+
+export type { DispatchController, DispatchHandler, LibraryController } from './controller.js';
 import type { Queued } from './queue.js';
 import { Retries, type RetryPolicy } from './retry.js';
 
@@ -27,52 +29,6 @@ export interface Carrier {
   withdraw(req: Request): void;
   /** The caller paused (true) or resumed reading `req`'s response. */
   pause(req: Request, paused: boolean): void;
-}
-
-/**
- * The caller's side of a dispatched request. Every method is optional; `controller` is
- * the same object in every call of one request. `chunk` may be a view into the socket's
- * read buffer, valid only during the call: copy it (`Buffer.from(chunk)`) to keep it.
- * Exactly one of `onResponseEnd` / `onResponseError` is called, once; a handler method
- * that throws ends its request with a `HandlerError` (the throw itself is its `cause`).
- */
-export interface DispatchHandler {
-  /** The request is about to be written (once, even if it is sent again on another socket). */
-  onRequestStart?(controller: DispatchController): void;
-  onResponseStart?(controller: DispatchController, statusCode: number, rawHeaders: string[], statusMessage: string): void;
-  onResponseData?(controller: DispatchController, chunk: Buffer): void;
-  onResponseEnd?(controller: DispatchController, rawTrailers: readonly string[]): void;
-  /** `error` is an `HttpClientPoolError`, or the error the pool was destroyed with (`destroy(err)`). */
-  onResponseError?(controller: DispatchController, error: Error): void;
-  /**
-   * The connection switched protocols (a 101 to `upgrade`, a 2xx to CONNECT): `socket`
-   * has left the pool and is the handler's (its slot dials a new one). Ends the request
-   * in place of `onResponseEnd`.
-   */
-  onRequestUpgrade?(controller: DispatchController, statusCode: number, rawHeaders: string[], socket: Duplex): void;
-}
-
-/** The controller of a request this library dispatches itself (stream()): it may also end it with its own error. */
-export interface LibraryController extends DispatchController {
-  /** Ends the request with `err` (its socket is dropped if it was on one). */
-  giveUp(err: HttpClientPoolError): void;
-}
-
-/** Steers one dispatched request. */
-export interface DispatchController {
-  /** Ends the request now with `AbortError` (`reason` as its cause); its socket is dropped if it was on one. */
-  abort(reason?: unknown): void;
-  /** Stops reading the response's socket (backpressure down to TCP); the body timer stops too. */
-  pause(): void;
-  resume(): void;
-  readonly aborted: boolean;
-  readonly paused: boolean;
-  /** What `abort()` was given; null until then. */
-  readonly reason: unknown;
-  /** The response head's raw headers (flat name, value list), set before `onResponseStart`. */
-  rawHeaders: string[] | null;
-  /** The trailers' raw list, set before `onResponseEnd`. */
-  rawTrailers: readonly string[] | null;
 }
 
 /** What a request reports to its origin. */
