@@ -85,15 +85,11 @@ export function open(slot: SlotSockets): net.Socket {
   const tcp = connectTCP(endpoint, slot.lookup);
   const socket = endpoint.tls === null ? tcp : startTLSNow(tcp, endpoint, slot.sessions);
   const info = new SocketInfo(socket, config);
-  slot.sockets.set(socket, info);
+  track(slot, info, socket);
   info.set('dial', config.dialTimeout);
   tcp.once('connect', () => {
-    if (endpoint.tls === null) {
-      info.phase = 'open';
-      info.set(null, 0);
-      slot.connectedOk();
-      if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, socket, false);
-    } else {
+    if (endpoint.tls === null) opened(slot, info, socket, false);
+    else {
       info.phase = 'tls';
       info.set('tls', config.tlsTimeout);
     }
@@ -104,10 +100,7 @@ export function open(slot: SlotSockets): net.Socket {
     socket.cork();
     socket.once('secureConnect', () => {
       socket.uncork();
-      info.phase = 'open';
-      info.set(null, 0);
-      slot.connectedOk();
-      if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, socket, true);
+      opened(slot, info, socket, true);
     });
   }
   // An error before it was open (refused, not resolved, timed out, TLS failed); this
@@ -115,15 +108,31 @@ export function open(slot: SlotSockets): net.Socket {
   socket.once('error', () => {
     if (info.phase !== 'open') slot.failedDials++;
   });
-  socket.once('close', () => {
-    info.set(null, 0);
-    slot.sockets.delete(socket);
-    slot.socketEnded(info);
-    slot.socketGone(socket);
-  });
+  return socket;
+}
+
+/** `socket` is connected (and secured): the slot's socket is open, its dial and TLS timers done. */
+function opened(slot: SlotSockets, info: SocketInfo, socket: net.Socket, secure: boolean): void {
+  info.phase = 'open';
+  info.set(null, 0);
+  slot.connectedOk();
+  if (connectChannel.hasSubscribers) publishConnect(slot.endpoint.origin, slot.id, socket, secure);
+}
+
+/** `socket` is the slot's (as `info`) until it closes; its peer's end and its close may teach the slot (socketEnded). */
+function track(slot: SlotSockets, info: SocketInfo, socket: net.Socket): void {
+  slot.sockets.set(socket, info);
+  socket.once('close', () => gone(slot, info, socket));
   // Node 20-24 report the peer's EOF on a free socket before its close; Node 26 only closes it.
   socket.once('end', () => slot.socketEnded(info));
-  return socket;
+}
+
+function gone(slot: SlotSockets, info: SocketInfo, socket: net.Socket): void {
+  if (info.socket !== socket) return; // a proxy connection handed on to its tunnel's TLS: that socket is tracked now
+  info.set(null, 0);
+  slot.sockets.delete(socket);
+  slot.socketEnded(info);
+  slot.socketGone(socket);
 }
 
 /** node:http's callback for a socket made later (createConnection's second argument). */
@@ -139,42 +148,24 @@ export function openProxied(slot: SlotSockets, route: ProxyRoute, done: Created)
   const { endpoint, config } = slot;
   slot.dials++;
   let info: SocketInfo;
-  const track = (socket: net.Socket): void => {
-    slot.sockets.set(socket, info);
-    socket.once('close', () => {
-      if (info.socket !== socket) return; // handed on to TLS: that socket is tracked now
-      info.set(null, 0);
-      slot.sockets.delete(socket);
-      slot.socketEnded(info);
-      slot.socketGone(socket);
-    });
-  };
   const sink: TunnelSink = {
     tunnelled(tunnel) {
       slot.sockets.delete(info.socket);
       if (endpoint.tls === null) {
         info.socket = tunnel;
-        track(tunnel);
-        tunnel.once('end', () => slot.socketEnded(info));
-        info.phase = 'open';
-        info.set(null, 0);
-        slot.connectedOk();
-        if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, tunnel, false);
+        track(slot, info, tunnel);
+        opened(slot, info, tunnel, false);
         return done(null, tunnel);
       }
       const secure = startTLSNow(tunnel, endpoint, slot.sessions);
       info.socket = secure;
-      track(secure);
-      secure.once('end', () => slot.socketEnded(info));
+      track(slot, info, secure);
       info.phase = 'tls';
       info.set('tls', config.tlsTimeout);
       secure.cork(); // as in open(): node:http's bytes wait for the handshake
       secure.once('secureConnect', () => {
         secure.uncork();
-        info.phase = 'open';
-        info.set(null, 0);
-        slot.connectedOk();
-        if (connectChannel.hasSubscribers) publishConnect(endpoint.origin, slot.id, secure, true);
+        opened(slot, info, secure, true);
       });
       done(null, secure);
     },
@@ -186,7 +177,9 @@ export function openProxied(slot: SlotSockets, route: ProxyRoute, done: Created)
   };
   const dial = new ProxyDial(route, sink, undefined);
   info = new SocketInfo(dial.tcp, config);
-  track(dial.tcp);
+  slot.sockets.set(dial.tcp, info);
+  // The proxy connection is the slot's socket until the tunnel opens; its end means nothing then.
+  dial.tcp.once('close', () => gone(slot, info, dial.tcp));
   info.set('dial', config.dialTimeout);
 }
 
