@@ -39,6 +39,8 @@ export class Call {
   blocking = false;
   /** The protocol it asks to upgrade to (undici's `upgrade`); null: none. */
   upgrade: string | null = null;
+  /** Written with the other requests of its event-loop turn, at the turn's end (dispatch(): see pool/turn.ts). */
+  batched = false;
 
   /**
    * Checks a call into this object. Throws `InvalidArgumentError` for anything wrong with
@@ -99,6 +101,7 @@ export class Call {
     this.bodyTimeout = -1;
     this.blocking = false;
     this.upgrade = null;
+    this.batched = false;
   }
 }
 

@@ -16,6 +16,7 @@ import { RequestEncoder, withUpgrade } from '../parser/request.js';
 import type { Call } from './call.js';
 import { RoundRobin } from './choose.js';
 import { Queue } from './queue.js';
+import { atTurnEnd, type TurnEnd } from './turn.js';
 import { Recycler, Request, type DispatchHandler, type RequestOwner } from './request.js';
 import type { DestroyReason, Slot, SlotReports } from './slot.js';
 import type { OriginStats } from './stats.js';
@@ -63,7 +64,7 @@ export interface Backend {
   prepare(req: Request, headers: Headers | undefined, body: Body | null | undefined, config: Config, hostHeader: string, proxyHeaders: Headers | null): void;
 }
 
-export class Origin implements RequestOwner, SlotReports {
+export class Origin implements RequestOwner, SlotReports, TurnEnd {
   readonly origin: string;
   readonly slots: Slot[] = [];
   private readonly config: Config;
@@ -80,6 +81,12 @@ export class Origin implements RequestOwner, SlotReports {
   private closing = false;
   private pumping = false;
   private again = false;
+  /** Batched requests are queued: the turn's end will hand them out (pool/turn.ts). */
+  private turnEndDue = false;
+  /** The turn's end is handing them out now. */
+  private atEnd = false;
+  /** The last pump left requests no slot could take (dispatch() returns false then). */
+  private unplaced = false;
   /** The slot that last reported it can take work, until it is given some; or -1 (see RoundRobin.pick). */
   private woken = -1;
   private onDrained: (() => void) | null = null;
@@ -181,6 +188,7 @@ export class Origin implements RequestOwner, SlotReports {
     } else if (method === 'CONNECT') req.upgrade = 2;
     this.backend.prepare(req, call.headers, body, this.config, this.hostHeader, this.proxyHeaders);
     if (call.idempotent !== null) req.retryable = call.idempotent;
+    req.batched = call.batched;
     if (call.signal?.aborted) throw abortedAtCall(this.origin, call.signal);
     this.open();
     this.active++;
@@ -340,6 +348,16 @@ export class Origin implements RequestOwner, SlotReports {
     this.pump();
   }
 
+  atTurnEnd(): void {
+    this.turnEndDue = false;
+    this.atEnd = true;
+    try {
+      this.pump();
+    } finally {
+      this.atEnd = false;
+    }
+  }
+
   /**
    * Slot `id` may take requests now: it is the first choice when the round-robin one
    * cannot, now or for the next call (a caller answered just now sends its next request
@@ -371,7 +389,8 @@ export class Origin implements RequestOwner, SlotReports {
   /**
    * The dispatch loop: hands the queue's requests, oldest first, to the next slot in
    * round-robin order that can take each. Strict FIFO: a request no slot can take
-   * stops it. A report that arrives while it runs (a slot that took a request and
+   * stops it, and so does a batched one before its turn's end (then the turn's end
+   * runs this loop again). A report that arrives while it runs (a slot that took a request and
    * failed at once, say) makes it go round again instead of running inside itself.
    */
   private pump(): void {
@@ -389,8 +408,18 @@ export class Origin implements RequestOwner, SlotReports {
           req.handleEvent();
           continue;
         }
+        if (req.batched && !this.atEnd) {
+          if (!this.turnEndDue) {
+            this.turnEndDue = true;
+            atTurnEnd(this);
+          }
+          break;
+        }
         const i = this.rr.pick(this.slots, req, this.woken);
-        if (i < 0) break;
+        if (i < 0) {
+          this.unplaced = true;
+          break;
+        }
         if (i === this.woken) this.woken = -1;
         this.queue.shift();
         req.carrierId = i;
@@ -399,15 +428,19 @@ export class Origin implements RequestOwner, SlotReports {
       }
     } while (this.again);
     this.pumping = false;
+    if (this.queue.length === 0) this.unplaced = false;
     if (this.needDrain && this.queue.length === 0) {
       this.needDrain = false;
       this.events?.drained(this.origin);
     }
   }
 
-  /** Requests wait in the queue (every slot that could take them is busy). */
+  /**
+   * Requests wait for a slot: the last pump left some that no slot could take, or
+   * batched ones wait for the turn's end and more are started than the slots carry at once.
+   */
   get waiting(): boolean {
-    return this.queue.length !== 0;
+    return this.unplaced || (this.queue.length !== 0 && this.active > this.slots.length * this.config.pipelining);
   }
 
   /** Recycles every socket (the host's addresses changed): none fails, each re-dials after its current work. */

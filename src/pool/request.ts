@@ -95,6 +95,8 @@ export class Request implements Encoded, Queued<Request>, Timed {
   blocking = false;
   /** 1: it asks to upgrade (a 101 hands its socket over); 2: it is CONNECT (a 2xx does); 0: neither. */
   upgrade = 0;
+  /** It waits for the end of its event-loop turn to be handed to a slot (Call.batched). */
+  batched = false;
   /** The protocol it asks to upgrade to (NodePool writes the header itself). */
   protocol = '';
   /** The whole-request deadline on the shared clock; 0: none. Kept while the deadline serves a wait. */
@@ -158,6 +160,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.bodyTimeout = -1;
     this.blocking = false;
     this.upgrade = 0;
+    this.batched = false;
     this.protocol = '';
     this.prev = null;
     this.next = null;

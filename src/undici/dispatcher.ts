@@ -64,6 +64,11 @@ export abstract class Dispatcher extends ClientBase {
     }
     const zeroCopy = this.call.zeroCopy;
     const native = zeroCopy && !legacy ? (handler as DispatchHandler) : new UndiciAdapter(handler as UndiciHandler, legacy, !zeroCopy && this.chunksReused);
+    // undici's handlers (fetch, its helpers and interceptors) do much work of their own
+    // between two calls: their requests are written together at the end of the turn
+    // (pool/turn.ts). A zeroCopy handler, chained from its own callbacks (the load
+    // tool), is written at once.
+    this.call.batched = native !== handler;
     return this.sendChecked(options.method, options.body, native);
   }
 

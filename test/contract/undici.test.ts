@@ -319,5 +319,26 @@ for (const backend of BACKENDS) {
       expect(origin.origin).to.equal(`http://127.0.0.1:${port}`);
       expect(err).to.be.instanceOf(ConnectError);
     });
+
+    it("undici's handlers' requests are handed to sockets together at the end of the turn; zeroCopy ones and get() at once", async () => {
+      const { url } = await httpServer((_req, res) => res.end('ok'));
+      const pool = backend.dispatcher({ baseURL: url, size: 4 });
+      await pool.ready();
+      const queued = (): number => pool.stats().totals.queued;
+      const undiciForm = [send(pool, { origin: url, path: '/a', method: 'GET' }), send(pool, { origin: url, path: '/b', method: 'GET' })];
+      const seen = [queued()];
+      // The turn's end came before an immediate asked for after the calls, and took both.
+      await new Promise<void>((resolve) => setImmediate(() => resolve(void seen.push(queued()))));
+      expect(seen).to.deep.equal([2, 0]);
+      expect(await Promise.all(undiciForm)).to.deep.equal([
+        { status: 200, body: 'ok' },
+        { status: 200, body: 'ok' },
+      ]);
+      const zeroCopy = send(pool, { origin: url, path: '/c', method: 'GET', zeroCopy: true });
+      const got = pool.get('/d');
+      expect(queued()).to.equal(0);
+      expect(await zeroCopy).to.deep.include({ status: 200 });
+      expect((await got).statusCode).to.equal(200);
+    });
   });
 }

@@ -1,0 +1,38 @@
+// The end of an event-loop turn, for origins that hold requests until then. A caller
+// such as fetch does much of its own work between two dispatch() calls, so requests
+// written as each call comes are spread over the turn, and each write finds the server
+// asleep and pays its wake-up (measured in the kernel's share of the write syscall).
+// Held to the turn's check phase, after every I/O callback and microtask of the turn,
+// they go out together: the server wakes once for all of them. One immediate a turn,
+// shared by every origin of every pool; none while no origin asks.
+
+export interface TurnEnd {
+  /** Called once at the end of the turn in which it asked. */
+  atTurnEnd(): void;
+}
+
+let due: TurnEnd[] = [];
+let spare: TurnEnd[] = [];
+let scheduled = false;
+
+/** `o.atTurnEnd()` runs at the end of this turn (the caller asks once a turn). */
+export function atTurnEnd(o: TurnEnd): void {
+  due.push(o);
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(runDue);
+}
+
+function runDue(): void {
+  scheduled = false;
+  // Origins that ask again while these run (a request that could not be placed yet)
+  // belong to the next turn: they go to the other list.
+  const now = due;
+  due = spare;
+  spare = now;
+  try {
+    for (let i = 0; i < now.length; i++) now[i]!.atTurnEnd();
+  } finally {
+    now.length = 0;
+  }
+}
