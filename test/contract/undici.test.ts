@@ -320,6 +320,20 @@ for (const backend of BACKENDS) {
       expect(err).to.be.instanceOf(ConnectError);
     });
 
+    it('refuses a handler whose callback is not a function, naming it, before anything is sent', async () => {
+      const { url } = await httpServer((_req, res) => res.end('ok'));
+      const pool = backend.dispatcher({});
+      for (const [name, handler] of [
+        ['onResponseEnd', { onResponseStart() {}, onResponseEnd: 1 }],
+        ['onData', { onHeaders() {}, onData: 'x' }],
+        ['onUpgrade', { onUpgrade: {} }],
+      ] as const) {
+        expect(() => pool.dispatch({ origin: url, path: '/', method: 'GET' }, handler as object))
+          .to.throw(InvalidArgumentError, `handler.${name} must be a function`);
+      }
+      expect(pool.stats().totals.requests).to.equal(0);
+    });
+
     it("undici's handlers' requests are handed to sockets together at the end of the turn; zeroCopy ones and get() at once", async () => {
       const { url } = await httpServer((_req, res) => res.end('ok'));
       const pool = backend.dispatcher({ baseURL: url, size: 4 });
