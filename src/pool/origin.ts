@@ -389,9 +389,9 @@ export class Origin implements RequestOwner, SlotReports, TurnEnd {
   /**
    * The dispatch loop: hands the queue's requests, oldest first, to the next slot in
    * round-robin order that can take each. Strict FIFO: a request no slot can take
-   * stops it, and so does a batched one before its turn's end (then the turn's end
-   * runs this loop again). A report that arrives while it runs (a slot that took a request and
-   * failed at once, say) makes it go round again instead of running inside itself.
+   * stops it, and so does a batched one before its turn's end (which runs the loop
+   * again). A report that arrives while it runs (a slot that took a request and failed
+   * at once, say) makes it go round again instead of running inside itself.
    */
   private pump(): void {
     if (this.pumping) {
@@ -428,8 +428,9 @@ export class Origin implements RequestOwner, SlotReports, TurnEnd {
       }
     } while (this.again);
     this.pumping = false;
-    if (this.queue.length === 0) this.unplaced = false;
-    if (this.needDrain && this.queue.length === 0) {
+    if (this.queue.length !== 0) return;
+    this.unplaced = false;
+    if (this.needDrain) {
       this.needDrain = false;
       this.events?.drained(this.origin);
     }

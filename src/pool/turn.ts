@@ -30,9 +30,16 @@ function runDue(): void {
   const now = due;
   due = spare;
   spare = now;
-  try {
-    for (let i = 0; i < now.length; i++) now[i]!.atTurnEnd();
-  } finally {
-    now.length = 0;
+  // One that throws (a bug) must not leave the others' requests waiting for a turn's end
+  // that never comes: they all run, then the first throw goes on.
+  let thrown: { err: unknown } | null = null;
+  for (let i = 0; i < now.length; i++) {
+    try {
+      now[i]!.atTurnEnd();
+    } catch (err) {
+      thrown ??= { err };
+    }
   }
+  now.length = 0;
+  if (thrown !== null) throw thrown.err;
 }
