@@ -146,11 +146,7 @@ export class Request implements Encoded, Queued<Request>, Timed {
     this.pipelinable = false;
     this.slot = null;
     this.carriage = null;
-    this.written = false;
-    this.reused = false;
-    this.retried = false;
-    this.seq = 0;
-    this.dialFailures = 0;
+    this.freshAttempt();
     this.carrierId = -1;
     this.retries = null;
     this.waiting = false;
@@ -255,12 +251,17 @@ export class Request implements Encoded, Queued<Request>, Timed {
       arm(this, left);
     }
     this.waiting = false;
+    this.freshAttempt();
+    this.owner!.retryNow(this);
+  }
+
+  /** What one attempt on the wire leaves behind, cleared for the next (a retry, or the request used again). */
+  private freshAttempt(): void {
     this.written = false;
     this.reused = false;
     this.retried = false;
     this.seq = 0;
     this.dialFailures = 0;
-    this.owner!.retryNow(this);
   }
 
   get info(): RequestInfo {
