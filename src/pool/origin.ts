@@ -415,7 +415,7 @@ export class Origin implements RequestOwner, SlotReports, TurnEnd {
           }
           break;
         }
-        const i = this.rr.pick(this.slots, req, this.woken);
+        const i = this.rr.pick(this.slots, req, this.woken, this.active);
         if (i < 0) {
           this.unplaced = true;
           break;

@@ -263,6 +263,34 @@ for (const backend of BACKENDS) {
         expect(tracker.connections).to.equal(4);
       });
 
+      it('below half the sockets in use, a request the server holds costs only its own socket turns: the others share the rest evenly', async () => {
+        // One request outlives many laps; the cursor meets its busy socket each lap and
+        // must go on to the next free one, not to whichever socket answered last.
+        let arrived!: (res: http.ServerResponse) => void;
+        const holding = new Promise<http.ServerResponse>((resolve) => (arrived = resolve));
+        const { url } = await httpServer((req, res) => {
+          if (req.url === '/hold') arrived(res);
+          else res.end('ok');
+        });
+        const p = backend.pool({ baseURL: url, size: 8 });
+        await p.ready();
+        const held = p.get('/hold');
+        const heldRes = await holding;
+        const n = 70;
+        let started = 0;
+        const worker = async (): Promise<void> => {
+          while (started < n) {
+            started++;
+            await p.get('/');
+          }
+        };
+        await Promise.all([worker(), worker(), worker()]);
+        heldRes.end('held');
+        expect((await held).text()).to.equal('held');
+        const counts = p.stats().origins[0]!.sockets.map((s) => s.requests);
+        expect(counts, 'requests per socket (the first carried the held one)').to.deep.equal([1, 10, 10, 10, 10, 10, 10, 10]);
+      });
+
       it('at full load every socket carries exactly one request and the rest wait', async () => {
         const N = 4;
         const held: http.ServerResponse[] = [];

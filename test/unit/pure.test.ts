@@ -56,6 +56,17 @@ describe('RoundRobin', () => {
     expect(rr.pick(slots, null, -1)).to.equal(1); // the cursor went on after 3: 0 is busy, 1 is next
   });
 
+  it('with at most half the slots in use, a busy cursor slot gives way to the next free one, not to the hint', () => {
+    const free = [false, true, true, true, true, true, true, true];
+    const slots = free.map((_, i) => ({ canTake: () => free[i]! }));
+    const rr = new RoundRobin();
+    expect(rr.pick(slots, null, 5, 4)).to.equal(1);
+    expect(rr.pick(slots, null, 5, 4), 'and goes on after it').to.equal(2);
+    // One more in use than half: the hint, as at full load.
+    const past = new RoundRobin();
+    expect(past.pick(slots, null, 5, 5)).to.equal(5);
+  });
+
   it('keeps strict round-robin order while the cursor slot can take, whatever the hint', () => {
     const rr = new RoundRobin();
     const slots = Array.from({ length: 4 }, () => slot(true));
