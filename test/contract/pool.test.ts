@@ -287,8 +287,12 @@ for (const backend of BACKENDS) {
         await Promise.all([worker(), worker(), worker()]);
         heldRes.end('held');
         expect((await held).text()).to.equal('held');
-        const counts = p.stats().origins[0]!.sockets.map((s) => s.requests);
-        expect(counts, 'requests per socket (the first carried the held one)').to.deep.equal([1, 10, 10, 10, 10, 10, 10, 10]);
+        // 10 each on a quiet machine; an answer that comes late by a few others' costs its
+        // socket a turn, which the next one takes. Handing turns to the socket that answered
+        // last gave four of them 1 each.
+        const [first, ...others] = p.stats().origins[0]!.sockets.map((s) => s.requests);
+        expect(first, 'the socket of the held request').to.equal(1);
+        for (const c of others) expect(c, `requests per other socket (${others.join(', ')})`).to.be.within(8, 12);
       });
 
       it('at full load every socket carries exactly one request and the rest wait', async () => {
