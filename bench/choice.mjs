@@ -20,6 +20,7 @@ Slot.prototype.canTake = function (r) { calls++; return orig.call(this, r); };
 const p = new Pool({ baseURL: `http://127.0.0.1:${port}`, size: sockets });
 await p.ready();
 const n = 20000;
+let carried = [];
 /** Fewest and most requests a socket carried since `carried` was taken. */
 function spread() {
   const now = p.stats().origins[0].sockets.map((s, i) => s.requests - carried[i]);
@@ -28,7 +29,7 @@ function spread() {
 let started = 0;
 const loop = async () => { while (started < n) { started++; await p.get('/small'); } };
 calls = 0;
-let carried = p.stats().origins[0].sockets.map((s) => s.requests);
+carried = p.stats().origins[0].sockets.map((s) => s.requests);
 await Promise.all(Array.from({ length: c }, loop));
 console.log(dir, `${sockets} sockets, c=${c}, get():`, (calls / n).toFixed(1), 'canTake calls a request;', spread());
 // As the load tool sends: the next request from the end of the last, inside its callback.

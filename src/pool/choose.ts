@@ -18,8 +18,9 @@ export class RoundRobin {
 
   /**
    * Index of the next slot in round-robin order that can take `item` (or of `hint`, see
-   * above), or -1. `inUse`: requests the slots carry, counting `item`; the hint is
-   * tried only when they are more than half the slots.
+   * above), or -1. `inUse`: the requests not yet settled, counting `item` (an upper
+   * bound on those the slots carry); the hint is tried only when they are more than
+   * half the slots.
    */
   pick<T>(slots: readonly Choosable<T>[], item: T, hint = -1, inUse = slots.length): number {
     const n = slots.length;
